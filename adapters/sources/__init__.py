@@ -1,0 +1,1 @@
+"""Source adapters: each fetches one outside source and yields `bot.domain.Sighting` values."""

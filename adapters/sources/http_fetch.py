@@ -1,0 +1,115 @@
+"""Bounded HTTP GETs for every source: a size cap, an overall deadline, readable failures.
+
+httpx's timeouts are per operation, so a server that trickles a byte every few seconds would
+never time out; the overall deadline here catches that. The size cap stops a 50 MB (or endless)
+body before it is held in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+
+from bot.ports import SourceError
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_DEADLINE_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedBody:
+    """A response read in full (within the limits)."""
+
+    status: int
+    headers: httpx.Headers
+    content: bytes
+    url: str
+
+    @property
+    def content_type(self) -> str:
+        """Return the media type without parameters, lower-cased (``""`` when absent)."""
+        media_type: str = self.headers.get("content-type", "")
+        return media_type.split(";", 1)[0].strip().lower()
+
+    def text(self) -> str:
+        """Decode the body with the declared charset, falling back to UTF-8 with replacement."""
+        charset = "utf-8"
+        for part in self.headers.get("content-type", "").split(";")[1:]:
+            key, _, value = part.partition("=")
+            if key.strip().lower() == "charset" and value.strip():
+                charset = value.strip().strip('"')
+        try:
+            return self.content.decode(charset, errors="replace")
+        except LookupError:
+            return self.content.decode("utf-8", errors="replace")
+
+
+def host_of(url: str) -> str:
+    """Return the host of ``url`` for messages (never the query, which may hold a key)."""
+    return urlsplit(url).hostname or url
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{size} bytes"
+
+
+async def fetch_limited(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    method: str = "GET",
+    params: Mapping[str, str | int] | None = None,
+    headers: Mapping[str, str] | None = None,
+    json_body: object = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    deadline_s: float = DEFAULT_DEADLINE_S,
+) -> FetchedBody:
+    """Send one request and read the whole body within ``max_bytes`` and ``deadline_s``.
+
+    Any HTTP status is returned (callers decide what 304, 400 or 429 mean); transport
+    failures, an exceeded deadline and an oversized body raise `SourceError`.
+    """
+    host = host_of(url)
+    try:
+        async with asyncio.timeout(deadline_s):
+            request = client.build_request(
+                method, url, params=params, headers=headers, json=json_body
+            )
+            response = await client.send(request, stream=True)
+            try:
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > max_bytes:
+                    raise SourceError(
+                        f"response from {host} is {_megabytes(int(declared))}, "
+                        f"over the {_megabytes(max_bytes)} limit"
+                    )
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise SourceError(
+                            f"response from {host} exceeded the {_megabytes(max_bytes)} limit"
+                        )
+                    chunks.append(chunk)
+            finally:
+                await response.aclose()
+    except TimeoutError:
+        raise SourceError(f"{host} did not answer in full within {deadline_s:g} s") from None
+    except httpx.TimeoutException:
+        raise SourceError(f"{host} timed out") from None
+    except httpx.HTTPError as exc:
+        raise SourceError(f"could not reach {host}: {type(exc).__name__}: {exc}") from None
+    return FetchedBody(response.status_code, response.headers, b"".join(chunks), str(response.url))
+
+
+def retry_after_seconds(headers: httpx.Headers, default: float) -> float:
+    """Return the server's Retry-After in seconds (delta form), or ``default``."""
+    value = headers.get("retry-after", "").strip()
+    if value.isdigit():
+        return float(value)
+    return default

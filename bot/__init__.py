@@ -1,0 +1,1 @@
+"""LLM News Digest: the platform-free core (domain, stages, commands, composition root)."""

@@ -1,0 +1,163 @@
+"""The core's vocabulary: plain, frozen values that every stage and adapter speaks.
+
+Nothing here knows about HTTP, SQL or a chat platform. Adapters translate the outside world
+into these types; the store persists them; the stages pass them along.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import TypeAlias
+
+JsonValue: TypeAlias = str | int | float | bool | list["JsonValue"] | dict[str, "JsonValue"] | None
+"""A value that survives a round trip through JSON (source-specific sighting data)."""
+
+
+class ItemKind(StrEnum):
+    """What an item is: a research paper, a blog post or an editor-submitted web page."""
+
+    PAPER = "paper"
+    POST = "post"
+    PAGE = "page"
+
+
+class SourceLabel:
+    """The source names shown on an item's source line (DESIGN.md §1)."""
+
+    HF = "api-hf"
+    ARXIV = "api-arxiv"
+    MANUAL = "manual"
+    FEED_PREFIX = "rss-"
+
+    @staticmethod
+    def feed(name: str) -> str:
+        """Return the label of the feed configured as ``name`` (``rss-<name>``)."""
+        return f"{SourceLabel.FEED_PREFIX}{name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """One source's report of one paper, post or page, already normalised to plain text.
+
+    ``source`` is the label shown to readers (``api-hf``, ``api-arxiv``, ``rss-<name>``,
+    ``manual``). ``arxiv_id`` is the canonical id without version when the source knows it;
+    ingest also recognises arXiv links in ``url``. ``data`` holds what only this source knows
+    (upvotes, comments, GitHub repo and stars, HF's own summary and keywords, an editor's note).
+    """
+
+    source: str
+    url: str
+    title: str
+    summary: str = ""
+    authors: tuple[str, ...] = ()
+    published_at: datetime | None = None
+    arxiv_id: str | None = None
+    arxiv_version: int | None = None
+    links: tuple[str, ...] = ()
+    data: Mapping[str, JsonValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceBatch:
+    """What one fetch of one source produced.
+
+    ``state`` is the source's new conditional-request state (ETag, Last-Modified) to keep for
+    the next fetch; ``None`` keeps the old one. ``not_modified`` means the source answered
+    "nothing new" (HTTP 304). ``warnings`` are readable notes on entries that were skipped.
+    """
+
+    sightings: tuple[Sighting, ...] = ()
+    not_modified: bool = False
+    state: Mapping[str, str] | None = None
+    warnings: tuple[str, ...] = ()
+
+
+class RunOutcome(StrEnum):
+    """How one source's run ended."""
+
+    OK = "ok"
+    NOT_MODIFIED = "not_modified"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertCounts:
+    """How a batch of sightings changed the store, counted per item."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: UpsertCounts) -> UpsertCounts:
+        return UpsertCounts(
+            self.new + other.new,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRun:
+    """The record of one source's run: when, how it ended, why, and what it changed."""
+
+    source: str
+    started_at: datetime
+    finished_at: datetime
+    outcome: RunOutcome
+    reason: str = ""
+    fetched: int = 0
+    counts: UpsertCounts = UpsertCounts()
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """An editor's pick: a URL with an optional note, waiting to be resolved by ingest."""
+
+    id: int
+    url: str
+    note: str
+    submitted_by: str
+    submitted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class IdentifiedSighting:
+    """A sighting with the identity ingest gave it: the item it belongs to and its kind."""
+
+    canonical_id: str
+    kind: ItemKind
+    sighting: Sighting
+
+
+@dataclass(frozen=True, slots=True)
+class ItemContent:
+    """An item's readable fields, merged from all of its sightings (see bot.merge)."""
+
+    canonical_id: str
+    kind: ItemKind
+    title: str
+    url: str
+    summary: str
+    authors: tuple[str, ...]
+    published_at: datetime | None
+    arxiv_id: str | None
+    arxiv_version: int | None
+    data: Mapping[str, JsonValue]
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A stored paper, post or page: its merged content, where it was seen, and when."""
+
+    id: int
+    content: ItemContent
+    sources: tuple[str, ...]
+    first_seen: datetime
+    last_seen: datetime
+    citations: int | None = None
+    citations_checked_at: datetime | None = None
