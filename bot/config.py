@@ -1,0 +1,356 @@
+"""Settings (DESIGN.md §5): defaults, then an optional TOML file, then environment variables.
+
+Environment variables win over the TOML file. The contract names (``DIGEST_DATABASE_URL``,
+``SLACK_BOT_TOKEN``, ``OPENAI_API_KEY`` ...) map onto the nested groups below; any other
+setting can be given as ``DIGEST_<GROUP>__<FIELD>`` (e.g. ``DIGEST_SOURCES__ARXIV__QUERY``).
+Settings are validated once, at start; a wrong value becomes one `ConfigError` line that names
+the setting and where it can be set.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, ClassVar
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG_FILE = "digestbot.toml"
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message is one line that names it."""
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"expected an http(s) URL, got {value!r}")
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+"""An absolute http(s) URL kept as the string given (trailing slashes matter to some clients)."""
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HfSettings(_Group):
+    """Hugging Face daily papers."""
+
+    enabled: bool = True
+    url: HttpUrl = "https://huggingface.co/api/daily_papers"
+    weeks: int = Field(default=2, ge=1, le=8)
+
+
+class ArxivSettings(_Group):
+    """The arXiv API query for recent papers."""
+
+    enabled: bool = True
+    url: HttpUrl = "https://export.arxiv.org/api/query"
+    query: str = Field(default="cat:cs.CL OR cat:cs.LG OR cat:cs.AI", min_length=1)
+    max_results: int = Field(default=300, ge=1, le=2000)
+    lookback_days: int = Field(default=8, ge=1, le=60)
+    min_interval_s: float = Field(default=3.0, ge=3.0)
+
+
+class SemanticScholarSettings(_Group):
+    """Citation counts from Semantic Scholar (optional)."""
+
+    enabled: bool = True
+    url: HttpUrl = "https://api.semanticscholar.org/graph/v1"
+    api_key: SecretStr | None = None
+    refresh_hours: int = Field(default=24, ge=1)
+
+
+_FEED_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+
+
+class FeedSettings(_Group):
+    """One RSS/Atom feed, shown as ``rss-<name>``."""
+
+    name: str
+    url: HttpUrl
+
+    @field_validator("name")
+    @classmethod
+    def _simple_name(cls, value: str) -> str:
+        if not _FEED_NAME.fullmatch(value):
+            raise ValueError(
+                f"feed name {value!r} must be 1-40 lower-case letters, digits, '-' or '_' "
+                "(it is shown as rss-<name>)"
+            )
+        return value
+
+
+DEFAULT_FEEDS = (
+    FeedSettings(name="willison", url="https://simonwillison.net/atom/everything/"),
+    FeedSettings(name="latentspace", url="https://www.latent.space/feed"),
+    FeedSettings(name="openai", url="https://openai.com/news/rss.xml"),
+)
+
+RESERVED_SOURCE_NAMES = frozenset({"hf", "arxiv", "manual", "semantic_scholar"})
+
+
+class SourcesSettings(_Group):
+    """Every outside source, and the limits that apply to all of them."""
+
+    hf: HfSettings = HfSettings()
+    arxiv: ArxivSettings = ArxivSettings()
+    semantic_scholar: SemanticScholarSettings = SemanticScholarSettings()
+    feeds: tuple[FeedSettings, ...] = DEFAULT_FEEDS
+    timeout_s: float = Field(default=60.0, gt=0, le=600)
+    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    concurrency: int = Field(default=4, ge=1, le=32)
+
+    @field_validator("feeds")
+    @classmethod
+    def _unique_feed_names(cls, feeds: tuple[FeedSettings, ...]) -> tuple[FeedSettings, ...]:
+        names = [feed.name for feed in feeds]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"feed names must be unique; repeated: {', '.join(duplicates)}")
+        reserved = sorted(set(names) & RESERVED_SOURCE_NAMES)
+        if reserved:
+            raise ValueError(f"feed names {', '.join(reserved)} are reserved for built-in sources")
+        return feeds
+
+
+class EditionSettings(_Group):
+    """What an edition holds."""
+
+    size: int = Field(default=12, ge=1, le=50)
+
+
+class SlackSettings(_Group):
+    """Slack: on when a bot token is set."""
+
+    bot_token: SecretStr | None = None
+    app_token: SecretStr | None = None
+    signing_secret: SecretStr | None = None
+    api_url: HttpUrl = "https://slack.com/api/"
+
+
+class DiscordSettings(_Group):
+    """Discord: on when a bot token is set."""
+
+    bot_token: SecretStr | None = None
+    api_url: HttpUrl = "https://discord.com/api/v10"
+    gateway_url: str | None = None
+
+
+class HttpServerSettings(_Group):
+    """Where Slack HTTP mode, /healthz and /metrics listen."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+
+
+class LlmSettings(_Group):
+    """The OpenAI-compatible summarizer; offline when no key is set."""
+
+    api_key: SecretStr | None = None
+    base_url: HttpUrl | None = None
+    model: str = Field(default="gpt-5-mini", min_length=1)
+
+
+ENV_NAMES: Mapping[str, tuple[str, ...]] = {
+    "DIGEST_DATABASE_URL": ("database_url",),
+    "DIGEST_TIMEZONE": ("timezone",),
+    "SLACK_BOT_TOKEN": ("slack", "bot_token"),
+    "SLACK_APP_TOKEN": ("slack", "app_token"),
+    "SLACK_SIGNING_SECRET": ("slack", "signing_secret"),
+    "SLACK_API_URL": ("slack", "api_url"),
+    "DISCORD_BOT_TOKEN": ("discord", "bot_token"),
+    "DISCORD_API_URL": ("discord", "api_url"),
+    "DISCORD_GATEWAY_URL": ("discord", "gateway_url"),
+    "DIGEST_HTTP_HOST": ("http", "host"),
+    "DIGEST_HTTP_PORT": ("http", "port"),
+    "OPENAI_API_KEY": ("llm", "api_key"),
+    "OPENAI_BASE_URL": ("llm", "base_url"),
+    "DIGEST_LLM_MODEL": ("llm", "model"),
+    "SEMANTIC_SCHOLAR_API_KEY": ("sources", "semantic_scholar", "api_key"),
+}
+"""The contract's environment variables and the setting each one fills."""
+
+_NESTED_PREFIX = "DIGEST_"
+_NESTED_DELIMITER = "__"
+
+
+def _set_path(target: dict[str, Any], path: tuple[str, ...], value: object) -> None:
+    for key in path[:-1]:
+        child = target.setdefault(key, {})
+        if not isinstance(child, dict):
+            return
+        target = child
+    target[path[-1]] = value
+
+
+class _EnvironmentSource(PydanticBaseSettingsSource):
+    """Reads the contract names and ``DIGEST_<GROUP>__<FIELD>`` variables.
+
+    Empty values count as unset, as slack_sdk and the openai client treat them.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self._environ = environ
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        """Unused: `__call__` builds the whole nested mapping at once."""
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, raw in self._environ.items():
+            if not raw.strip():
+                continue
+            path = ENV_NAMES.get(name)
+            if path is None and name.startswith(_NESTED_PREFIX) and _NESTED_DELIMITER in name:
+                path = tuple(
+                    part.lower() for part in name[len(_NESTED_PREFIX) :].split(_NESTED_DELIMITER)
+                )
+            if path:
+                _set_path(values, path, raw)
+        return values
+
+
+class Settings(BaseSettings):
+    """Everything the bot can be told, validated once at start."""
+
+    model_config = SettingsConfigDict(extra="forbid", frozen=True)
+    environ: ClassVar[Mapping[str, str]] = os.environ
+    config_file: ClassVar[Path | None] = None
+
+    database_url: str = Field(default="sqlite:///digest.db", min_length=1)
+    timezone: str = "UTC"
+    sources: SourcesSettings = SourcesSettings()
+    edition: EditionSettings = EditionSettings()
+    slack: SlackSettings = SlackSettings()
+    discord: DiscordSettings = DiscordSettings()
+    http: HttpServerSettings = HttpServerSettings()
+    llm: LlmSettings = LlmSettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            message = f"unknown timezone {value!r} (use an IANA name such as Europe/Paris)"
+            raise ValueError(message) from None
+        return value
+
+    @model_validator(mode="after")
+    def _slack_needs_a_transport(self) -> Settings:
+        slack = self.slack
+        if slack.bot_token and not (slack.app_token or slack.signing_secret):
+            raise ValueError(
+                "SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket Mode) "
+                "nor SLACK_SIGNING_SECRET (HTTP mode) is"
+            )
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Order of precedence: explicit arguments, environment, TOML file, defaults."""
+        sources: list[PydanticBaseSettingsSource] = [
+            init_settings,
+            _EnvironmentSource(settings_cls, cls.environ),
+        ]
+        if cls.config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cls.config_file))
+        return tuple(sources)
+
+
+def config_path(environ: Mapping[str, str]) -> tuple[Path, bool]:
+    """Return the TOML file to read and whether it was asked for explicitly (DIGEST_CONFIG)."""
+    explicit = environ.get("DIGEST_CONFIG", "").strip()
+    return (Path(explicit), True) if explicit else (Path(DEFAULT_CONFIG_FILE), False)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the settings; raise `ConfigError` with one readable line if wrong."""
+    env = os.environ if environ is None else environ
+    path, explicit = config_path(env)
+    if explicit and not path.is_file():
+        raise ConfigError(f"DIGEST_CONFIG points at {path}, which is not a readable file")
+    toml_file = path if path.is_file() else None
+    if toml_file is not None:
+        try:
+            tomllib.loads(toml_file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{toml_file} is not valid TOML: {exc}") from None
+
+    configured = type("ConfiguredSettings", (Settings,), {"environ": env, "config_file": toml_file})
+    try:
+        settings: Settings = configured()
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, toml_file)) from None
+    return settings
+
+
+def _env_name_for(path: tuple[str, ...]) -> str:
+    for name, target in ENV_NAMES.items():
+        if target == path:
+            return name
+    return _NESTED_PREFIX + _NESTED_DELIMITER.join(part.upper() for part in path)
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text
+
+
+def describe_validation_error(exc: ValidationError, toml_file: Path | None) -> str:
+    """Turn pydantic's report into one line: the first bad setting, where to fix it, the count."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = tuple(first["loc"])
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown setting (check the spelling against DESIGN.md §5)"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    if not loc:
+        return f"invalid settings: {message}{more}"
+    file_name = toml_file or DEFAULT_CONFIG_FILE
+    if any(isinstance(part, int) for part in loc):
+        where = f"in {file_name}"
+    else:
+        path = tuple(str(part) for part in loc)
+        table = ".".join(path[:-1])
+        key = f"[{table}] {path[-1]}" if table else path[-1]
+        where = f"{_env_name_for(path)} or {key} in {file_name}"
+    return f"invalid setting {_dotted(loc)} ({where}): {message}{more}"

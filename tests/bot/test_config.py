@@ -1,0 +1,152 @@
+"""Settings: defaults, TOML, environment precedence, and one-line errors that name the setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+TOML = """
+database_url = "sqlite:///from-toml.db"
+
+[sources.hf]
+enabled = false
+
+[sources.arxiv]
+query = "cat:cs.CL"
+
+[[sources.feeds]]
+name = "mine"
+url = "https://example.org/feed.xml"
+
+[[sources.feeds]]
+name = "theirs"
+url = "https://example.com/atom"
+
+[edition]
+size = 8
+"""
+
+
+def write_config(tmp_path: Path, text: str) -> dict[str, str]:
+    path = tmp_path / "digestbot.toml"
+    path.write_text(text, encoding="utf-8")
+    return {"DIGEST_CONFIG": str(path)}
+
+
+def test_defaults_match_the_design_contract() -> None:
+    settings = load_settings({})
+    assert settings.database_url == "sqlite:///digest.db"
+    assert settings.sources.hf.url == "https://huggingface.co/api/daily_papers"
+    assert settings.sources.arxiv.url == "https://export.arxiv.org/api/query"
+    assert settings.sources.arxiv.query == "cat:cs.CL OR cat:cs.LG OR cat:cs.AI"
+    assert settings.sources.semantic_scholar.url == "https://api.semanticscholar.org/graph/v1"
+    assert [feed.name for feed in settings.sources.feeds] == ["willison", "latentspace", "openai"]
+    assert settings.edition.size == 12
+    assert settings.slack.api_url == "https://slack.com/api/"
+    assert settings.discord.api_url == "https://discord.com/api/v10"
+    assert (settings.http.host, settings.http.port) == ("127.0.0.1", 8080)
+    assert settings.timezone == "UTC"
+    assert settings.llm.api_key is None
+
+
+def test_toml_file_sets_values_and_feeds_replace_the_default_list(tmp_path: Path) -> None:
+    settings = load_settings(write_config(tmp_path, TOML))
+    assert settings.database_url == "sqlite:///from-toml.db"
+    assert settings.sources.hf.enabled is False
+    assert settings.sources.arxiv.query == "cat:cs.CL"
+    assert [feed.name for feed in settings.sources.feeds] == ["mine", "theirs"]
+    assert settings.edition.size == 8
+
+
+def test_environment_overrides_the_toml_file(tmp_path: Path) -> None:
+    env = write_config(tmp_path, TOML) | {
+        "DIGEST_DATABASE_URL": "sqlite:///from-env.db",
+        "DIGEST_SOURCES__ARXIV__QUERY": "cat:cs.AI",
+        "DIGEST_EDITION__SIZE": "10",
+        "OPENAI_API_KEY": "sk-test",
+        "DIGEST_LLM_MODEL": "small-model",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",
+        "DIGEST_HTTP_PORT": "0",
+    }
+    settings = load_settings(env)
+    assert settings.database_url == "sqlite:///from-env.db"
+    assert settings.sources.arxiv.query == "cat:cs.AI"
+    assert settings.edition.size == 10
+    assert settings.llm.model == "small-model"
+    assert settings.slack.api_url == "http://127.0.0.1:9/api/"
+    assert settings.http.port == 0
+    assert settings.llm.api_key is not None
+    assert settings.llm.api_key.get_secret_value() == "sk-test"
+
+
+def test_empty_environment_values_count_as_unset() -> None:
+    settings = load_settings({"OPENAI_API_KEY": "", "DIGEST_DATABASE_URL": "  "})
+    assert settings.llm.api_key is None
+    assert settings.database_url == "sqlite:///digest.db"
+
+
+def test_secrets_never_appear_in_the_printed_settings() -> None:
+    settings = load_settings(
+        {
+            "OPENAI_API_KEY": "sk-very-secret",
+            "SLACK_BOT_TOKEN": "xoxb-secret",
+            "SLACK_APP_TOKEN": "xapp-secret",
+        }
+    )
+    printed = repr(settings) + str(settings.model_dump())
+    assert "sk-very-secret" not in printed
+    assert "xoxb-secret" not in printed
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        (
+            {"DIGEST_HTTP_PORT": "eighty"},
+            "invalid setting http.port (DIGEST_HTTP_PORT or [http] port in digestbot.toml)",
+        ),
+        ({"SLACK_API_URL": "ftp://slack.example"}, "slack.api_url (SLACK_API_URL"),
+        ({"DIGEST_TIMEZONE": "Mars/Olympus"}, "unknown timezone 'Mars/Olympus'"),
+        ({"DIGEST_SOURCES__ARXIV__QUERI": "x"}, "sources.arxiv.queri"),
+        ({"DIGEST_EDITION__SIZE": "0"}, "edition.size"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "neither SLACK_APP_TOKEN"),
+        ({"DIGEST_CONFIG": "/no/such/digestbot.toml"}, "DIGEST_CONFIG points at"),
+    ],
+)
+def test_a_wrong_value_is_one_line_naming_the_setting(env: dict[str, str], expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env)
+    message = str(caught.value)
+    assert expected in message
+    assert "\n" not in message
+    assert "Traceback" not in message
+
+
+def test_bad_toml_names_the_file_and_line(tmp_path: Path) -> None:
+    env = write_config(tmp_path, "[edition\nsize = 3\n")
+    with pytest.raises(ConfigError, match=r"digestbot.toml is not valid TOML: .*line 1"):
+        load_settings(env)
+
+
+def test_bad_feed_entries_are_explained(tmp_path: Path) -> None:
+    env = write_config(
+        tmp_path,
+        '[[sources.feeds]]\nname = "Simon W"\nurl = "https://simonwillison.net/atom/everything/"\n',
+    )
+    with pytest.raises(ConfigError, match=r"sources\.feeds\[0\]\.name .*'Simon W' must be"):
+        load_settings(env)
+
+    env = write_config(
+        tmp_path,
+        '[[sources.feeds]]\nname = "a"\nurl = "https://a.example/f"\n'
+        '[[sources.feeds]]\nname = "a"\nurl = "https://b.example/f"\n',
+    )
+    with pytest.raises(ConfigError, match="repeated: a"):
+        load_settings(env)
+
+    env = write_config(tmp_path, '[[sources.feeds]]\nname = "arxiv"\nurl = "https://a.example/f"\n')
+    with pytest.raises(ConfigError, match="reserved"):
+        load_settings(env)
