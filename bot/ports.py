@@ -102,8 +102,8 @@ class IngestStore(Protocol):
         """Return the conditional-request state kept for ``source`` (empty when none)."""
         ...
 
-    async def save_source_state(self, source: str, state: Mapping[str, str]) -> None:
-        """Keep ``state`` for the next fetch of ``source``."""
+    async def save_source_state(self, source: str, state: Mapping[str, str], at: datetime) -> None:
+        """Keep ``state`` (as of ``at``) for the next fetch of ``source``."""
         ...
 
     async def record_source_run(self, run: SourceRun) -> None:

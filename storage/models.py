@@ -1,0 +1,162 @@
+"""SQLAlchemy 2 models: items, their sightings, source runs and state, editors' picks.
+
+The schema itself is written by the Alembic migrations; tests/storage/test_migrations.py
+proves that these models and the migrations agree on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every database (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Store UTC; refuse naive datetimes, whose meaning is unknown."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Read back as aware UTC."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with deterministic constraint names."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class ItemRow(Base):
+    """A paper, post or page, stored once whatever the number of sources that saw it."""
+
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    canonical_id: Mapped[str] = mapped_column(String(512), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text)
+    authors: Mapped[list[Any]] = mapped_column(JSON)
+    published_at: Mapped[datetime | None]
+    arxiv_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    arxiv_version: Mapped[int | None]
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    first_seen: Mapped[datetime] = mapped_column(index=True)
+    last_seen: Mapped[datetime]
+    citations: Mapped[int | None]
+    citations_checked_at: Mapped[datetime | None]
+
+    sightings: Mapped[list[SightingRow]] = relationship(
+        back_populates="item", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class SightingRow(Base):
+    """What one source said about one item, kept whole so items can be re-merged."""
+
+    __tablename__ = "sightings"
+    __table_args__ = (UniqueConstraint("item_id", "source"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text)
+    authors: Mapped[list[Any]] = mapped_column(JSON)
+    published_at: Mapped[datetime | None]
+    arxiv_id: Mapped[str | None] = mapped_column(String(64))
+    arxiv_version: Mapped[int | None]
+    links: Mapped[list[Any]] = mapped_column(JSON)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+
+    item: Mapped[ItemRow] = relationship(back_populates="sightings")
+
+
+class SourceRunRow(Base):
+    """How one run of one source ended, and why."""
+
+    __tablename__ = "source_runs"
+    __table_args__ = (Index("ix_source_runs_source_started_at", "source", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    fetched: Mapped[int]
+    new: Mapped[int]
+    updated: Mapped[int]
+    unchanged: Mapped[int]
+    warnings: Mapped[list[Any]] = mapped_column(JSON)
+
+
+class SourceStateRow(Base):
+    """A source's conditional-request state (ETag, Last-Modified) between runs."""
+
+    __tablename__ = "source_state"
+
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]
+
+
+class SubmissionRow(Base):
+    """An editor's pick: queued, then resolved to an item or failed with a reason."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text)
+    submitted_by: Mapped[str] = mapped_column(String(200))
+    submitted_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    canonical_id: Mapped[str | None] = mapped_column(String(512))
+    resolved_at: Mapped[datetime | None]

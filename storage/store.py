@@ -1,0 +1,456 @@
+"""The store: items seen once however many sources saw them, runs, source state, picks.
+
+Public methods are async (they implement `bot.ports.IngestStore`); the SQLAlchemy work runs in
+a worker thread, one operation at a time per store, so the event loop never blocks on SQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from bot.domain import (
+    IdentifiedSighting,
+    Item,
+    ItemContent,
+    ItemKind,
+    RunOutcome,
+    Sighting,
+    SourceRun,
+    Submission,
+    UpsertCounts,
+)
+from bot.merge import merge_sightings, sighting_fingerprint
+from storage.db import create_engine_for, upgrade
+from storage.models import ItemRow, SightingRow, SourceRunRow, SourceStateRow, SubmissionRow
+
+T = TypeVar("T")
+IN_CHUNK = 500
+"""At most this many values in one SQL ``IN`` list (keeps every database's limits)."""
+
+
+def _chunks(values: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _sighting_of(row: SightingRow) -> Sighting:
+    return Sighting(
+        source=row.source,
+        url=row.url,
+        title=row.title,
+        summary=row.summary,
+        authors=tuple(row.authors),
+        published_at=row.published_at,
+        arxiv_id=row.arxiv_id,
+        arxiv_version=row.arxiv_version,
+        links=tuple(row.links),
+        data=dict(row.data),
+    )
+
+
+def _write_sighting(row: SightingRow, sighting: Sighting, fingerprint: str) -> None:
+    row.url = sighting.url
+    row.title = sighting.title
+    row.summary = sighting.summary
+    row.authors = list(sighting.authors)
+    row.published_at = sighting.published_at
+    row.arxiv_id = sighting.arxiv_id
+    row.arxiv_version = sighting.arxiv_version
+    row.links = list(sighting.links)
+    row.data = dict(sighting.data)
+    row.fingerprint = fingerprint
+
+
+def _write_content(row: ItemRow, content: ItemContent) -> None:
+    row.kind = content.kind.value
+    row.title = content.title
+    row.url = content.url
+    row.summary = content.summary
+    row.authors = list(content.authors)
+    row.published_at = content.published_at
+    row.arxiv_id = content.arxiv_id
+    row.arxiv_version = content.arxiv_version
+    row.data = dict(content.data)
+    row.content_hash = content.content_hash
+
+
+def _item_of(row: ItemRow) -> Item:
+    content = ItemContent(
+        canonical_id=row.canonical_id,
+        kind=ItemKind(row.kind),
+        title=row.title,
+        url=row.url,
+        summary=row.summary,
+        authors=tuple(row.authors),
+        published_at=row.published_at,
+        arxiv_id=row.arxiv_id,
+        arxiv_version=row.arxiv_version,
+        data=dict(row.data),
+        content_hash=row.content_hash,
+    )
+    return Item(
+        id=row.id,
+        content=content,
+        sources=tuple(sorted(s.source for s in row.sightings)),
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        citations=row.citations,
+        citations_checked_at=row.citations_checked_at,
+    )
+
+
+def _run_of(row: SourceRunRow) -> SourceRun:
+    return SourceRun(
+        source=row.source,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        outcome=RunOutcome(row.outcome),
+        reason=row.reason,
+        fetched=row.fetched,
+        counts=UpsertCounts(row.new, row.updated, row.unchanged),
+        warnings=tuple(row.warnings),
+    )
+
+
+def _submission_of(row: SubmissionRow) -> Submission:
+    return Submission(
+        id=row.id,
+        url=row.url,
+        note=row.note,
+        submitted_by=row.submitted_by,
+        submitted_at=row.submitted_at,
+    )
+
+
+class Store:
+    """Everything the bot keeps, on SQLite or PostgreSQL."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, url: str, *, migrate: bool = True) -> Store:
+        """Open the database at ``url``, migrating it to the latest schema first by default."""
+        engine = create_engine_for(url)
+        if migrate:
+            await asyncio.to_thread(upgrade, engine)
+        return cls(engine)
+
+    async def aclose(self) -> None:
+        """Close every pooled connection."""
+        await asyncio.to_thread(self._engine.dispose)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def _run(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in one transaction in a worker thread, one at a time."""
+
+        def in_thread() -> T:
+            with self._sessions.begin() as session:
+                return work(session)
+
+        async with self._lock:
+            return await asyncio.to_thread(in_thread)
+
+    # -- items -----------------------------------------------------------------------------
+
+    async def upsert_sightings(
+        self, sightings: Sequence[IdentifiedSighting], seen_at: datetime
+    ) -> UpsertCounts:
+        """Insert or update items and their sightings; count new, updated, unchanged items.
+
+        A sighting repeats (same fingerprint): only its last_seen moves. An older arXiv
+        version never overwrites a newer one. Each touched item is re-merged from all of its
+        sightings, so the result does not depend on the order in which sources ran.
+        """
+        if not sightings:
+            return UpsertCounts()
+        return await self._run(lambda session: self._upsert(session, sightings, seen_at))
+
+    def _upsert(
+        self, session: Session, sightings: Sequence[IdentifiedSighting], seen_at: datetime
+    ) -> UpsertCounts:
+        grouped: dict[str, list[IdentifiedSighting]] = {}
+        for identified in sightings:
+            grouped.setdefault(identified.canonical_id, []).append(identified)
+        existing: dict[str, ItemRow] = {}
+        for chunk in _chunks(list(grouped)):
+            query = (
+                select(ItemRow)
+                .where(ItemRow.canonical_id.in_(chunk))
+                .options(selectinload(ItemRow.sightings))
+            )
+            existing.update((row.canonical_id, row) for row in session.scalars(query))
+
+        new = updated = unchanged = 0
+        for canonical_id, group in grouped.items():
+            row = existing.get(canonical_id)
+            if row is None:
+                self._insert_item(session, canonical_id, group, seen_at)
+                new += 1
+            elif self._update_item(row, group, seen_at):
+                updated += 1
+            else:
+                unchanged += 1
+        return UpsertCounts(new, updated, unchanged)
+
+    @staticmethod
+    def _insert_item(
+        session: Session, canonical_id: str, group: list[IdentifiedSighting], seen_at: datetime
+    ) -> None:
+        kind = ItemKind.PAPER if any(i.kind is ItemKind.PAPER for i in group) else group[0].kind
+        by_source: dict[str, Sighting] = {}
+        for identified in group:
+            by_source.setdefault(identified.sighting.source, identified.sighting)
+        row = ItemRow(canonical_id=canonical_id, first_seen=seen_at, last_seen=seen_at)
+        for sighting in by_source.values():
+            sighting_row = SightingRow(
+                source=sighting.source, first_seen=seen_at, last_seen=seen_at
+            )
+            _write_sighting(sighting_row, sighting, sighting_fingerprint(sighting))
+            row.sightings.append(sighting_row)
+        _write_content(row, merge_sightings(canonical_id, kind, list(by_source.values())))
+        session.add(row)
+
+    @staticmethod
+    def _update_item(row: ItemRow, group: list[IdentifiedSighting], seen_at: datetime) -> bool:
+        """Apply a group of sightings to a stored item; return whether the item changed."""
+        before = (row.content_hash, row.data, row.kind)
+        by_source = {sighting_row.source: sighting_row for sighting_row in row.sightings}
+        added_source = False
+        for identified in group:
+            sighting = identified.sighting
+            if identified.kind is ItemKind.PAPER:
+                row.kind = ItemKind.PAPER.value
+            fingerprint = sighting_fingerprint(sighting)
+            sighting_row = by_source.get(sighting.source)
+            if sighting_row is None:
+                sighting_row = SightingRow(source=sighting.source, first_seen=seen_at)
+                row.sightings.append(sighting_row)
+                by_source[sighting.source] = sighting_row
+                added_source = True
+            elif sighting_row.fingerprint == fingerprint or _is_older_version(
+                sighting, sighting_row
+            ):
+                sighting_row.last_seen = seen_at
+                continue
+            _write_sighting(sighting_row, sighting, fingerprint)
+            sighting_row.last_seen = seen_at
+        merged = merge_sightings(
+            row.canonical_id, ItemKind(row.kind), [_sighting_of(s) for s in row.sightings]
+        )
+        _write_content(row, merged)
+        row.last_seen = seen_at
+        return added_source or (row.content_hash, row.data, row.kind) != before
+
+    async def get_item(self, canonical_id: str) -> Item | None:
+        """Return the item with that canonical id, or ``None``."""
+
+        def read(session: Session) -> Item | None:
+            query = (
+                select(ItemRow)
+                .where(ItemRow.canonical_id == canonical_id)
+                .options(selectinload(ItemRow.sightings))
+            )
+            row = session.scalars(query).first()
+            return _item_of(row) if row else None
+
+        return await self._run(read)
+
+    async def count_items(self) -> int:
+        """Return how many items are stored."""
+        return await self._run(
+            lambda session: session.scalar(select(func.count()).select_from(ItemRow)) or 0
+        )
+
+    async def recent_items(self, limit: int) -> list[Item]:
+        """Return the most recently first-seen items, newest first."""
+        return await self._items(
+            select(ItemRow).order_by(ItemRow.first_seen.desc(), ItemRow.id.desc()).limit(limit)
+        )
+
+    async def items_first_seen_between(self, start: datetime, end: datetime) -> list[Item]:
+        """Return the items first seen in ``[start, end)``, oldest first."""
+        query = (
+            select(ItemRow)
+            .where(ItemRow.first_seen >= start, ItemRow.first_seen < end)
+            .order_by(ItemRow.first_seen, ItemRow.id)
+        )
+        return await self._items(query)
+
+    async def _items(self, query: Any) -> list[Item]:
+        def read(session: Session) -> list[Item]:
+            rows = session.scalars(query.options(selectinload(ItemRow.sightings)))
+            return [_item_of(row) for row in rows]
+
+        return await self._run(read)
+
+    # -- sources ---------------------------------------------------------------------------
+
+    async def source_state(self, source: str) -> dict[str, str]:
+        """Return the conditional-request state kept for ``source`` (empty when none)."""
+
+        def read(session: Session) -> dict[str, str]:
+            row = session.get(SourceStateRow, source)
+            return {str(k): str(v) for k, v in row.state.items()} if row else {}
+
+        return await self._run(read)
+
+    async def save_source_state(self, source: str, state: Mapping[str, str], at: datetime) -> None:
+        """Keep ``state`` (as of ``at``) for the next fetch of ``source``."""
+
+        def write(session: Session) -> None:
+            row = session.get(SourceStateRow, source)
+            if row is None:
+                session.add(SourceStateRow(source=source, state=dict(state), updated_at=at))
+            else:
+                row.state = dict(state)
+                row.updated_at = at
+
+        await self._run(write)
+
+    async def record_source_run(self, run: SourceRun) -> None:
+        """Record how one source's run ended."""
+        row = SourceRunRow(
+            source=run.source,
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+            outcome=run.outcome.value,
+            reason=run.reason,
+            fetched=run.fetched,
+            new=run.counts.new,
+            updated=run.counts.updated,
+            unchanged=run.counts.unchanged,
+            warnings=list(run.warnings),
+        )
+        await self._run(lambda session: session.add(row))
+
+    async def last_source_runs(self) -> list[SourceRun]:
+        """Return the latest run of every source that has run, by source name."""
+
+        def read(session: Session) -> list[SourceRun]:
+            latest = select(func.max(SourceRunRow.id)).group_by(SourceRunRow.source)
+            rows = session.scalars(
+                select(SourceRunRow)
+                .where(SourceRunRow.id.in_(latest))
+                .order_by(SourceRunRow.source)
+            )
+            return [_run_of(row) for row in rows]
+
+        return await self._run(read)
+
+    # -- citations -------------------------------------------------------------------------
+
+    async def arxiv_ids_needing_citations(self, checked_before: datetime, limit: int) -> list[str]:
+        """Return ids of papers whose citation count is missing or older than ``checked_before``."""
+
+        def read(session: Session) -> list[str]:
+            query = (
+                select(ItemRow.arxiv_id)
+                .where(ItemRow.arxiv_id.is_not(None))
+                .where(
+                    (ItemRow.citations_checked_at.is_(None))
+                    | (ItemRow.citations_checked_at < checked_before)
+                )
+                .order_by(ItemRow.first_seen.desc(), ItemRow.id.desc())
+                .limit(limit)
+            )
+            return [arxiv_id for arxiv_id in session.scalars(query) if arxiv_id]
+
+        return await self._run(read)
+
+    async def save_citations(
+        self, counts: Mapping[str, int], checked: Sequence[str], at: datetime
+    ) -> None:
+        """Store citation counts; mark every id in ``checked`` as checked at ``at``."""
+
+        def write(session: Session) -> None:
+            for arxiv_id, count in counts.items():
+                session.execute(
+                    update(ItemRow)
+                    .where(ItemRow.arxiv_id == arxiv_id)
+                    .values(citations=count, citations_checked_at=at)
+                )
+            for chunk in _chunks(list(checked)):
+                session.execute(
+                    update(ItemRow)
+                    .where(ItemRow.arxiv_id.in_(chunk))
+                    .values(citations_checked_at=at)
+                )
+
+        await self._run(write)
+
+    # -- editors' picks --------------------------------------------------------------------
+
+    async def add_submission(
+        self, url: str, note: str, submitted_by: str, at: datetime
+    ) -> Submission:
+        """Queue an editor's pick for the next ingest."""
+
+        def write(session: Session) -> Submission:
+            row = SubmissionRow(
+                url=url,
+                note=note,
+                submitted_by=submitted_by,
+                submitted_at=at,
+                status="pending",
+                reason="",
+            )
+            session.add(row)
+            session.flush()
+            return _submission_of(row)
+
+        return await self._run(write)
+
+    async def pending_submissions(self) -> list[Submission]:
+        """Return the editors' picks not yet resolved, oldest first."""
+
+        def read(session: Session) -> list[Submission]:
+            query = select(SubmissionRow).where(SubmissionRow.status == "pending")
+            return [
+                _submission_of(row) for row in session.scalars(query.order_by(SubmissionRow.id))
+            ]
+
+        return await self._run(read)
+
+    async def resolve_submission(
+        self, submission_id: int, canonical_id: str | None, reason: str, at: datetime
+    ) -> None:
+        """Mark a pick as resolved to ``canonical_id``, or as failed with ``reason``."""
+
+        def write(session: Session) -> None:
+            row = session.get(SubmissionRow, submission_id)
+            if row is None:
+                return
+            row.status = "resolved" if canonical_id else "failed"
+            row.canonical_id = canonical_id
+            row.reason = reason
+            row.resolved_at = at
+
+        await self._run(write)
+
+
+def _is_older_version(sighting: Sighting, row: SightingRow) -> bool:
+    return (
+        sighting.arxiv_version is not None
+        and row.arxiv_version is not None
+        and sighting.arxiv_version < row.arxiv_version
+    )

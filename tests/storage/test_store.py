@@ -1,0 +1,199 @@
+"""The store on SQLite and PostgreSQL: one item per paper, sightings, versions, runs, picks."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.domain import (
+    IdentifiedSighting,
+    ItemKind,
+    RunOutcome,
+    Sighting,
+    SourceLabel,
+    SourceRun,
+    UpsertCounts,
+)
+from storage.store import Store
+from tests.storage.conftest import DATABASES
+
+pytestmark = pytest.mark.parametrize("database_url", DATABASES, indirect=True)
+
+T0 = datetime(2026, 4, 13, 6, 0, tzinfo=UTC)
+PAPER_ID = "arxiv:2604.06132"
+
+
+def paper(source: str, **changes: object) -> IdentifiedSighting:
+    base = Sighting(
+        source=source,
+        url=f"https://arxiv.org/abs/2604.06132?from={source}",
+        title=f"Claw-Eval as told by {source}",
+        summary=f"Abstract from {source}.",
+        authors=("Bowen Ye", "Rang Li") if source != SourceLabel.feed("willison") else (),
+        arxiv_id="2604.06132",
+        arxiv_version=1,
+        data={"seen_by": source},
+    )
+    return IdentifiedSighting(PAPER_ID, ItemKind.PAPER, replace(base, **changes))  # type: ignore[arg-type]
+
+
+def post(n: int) -> IdentifiedSighting:
+    url = f"https://blog.example/posts/{n}"
+    sighting = Sighting(
+        source=SourceLabel.feed("blog"), url=url, title=f"Post {n}", summary="é" * 50
+    )
+    return IdentifiedSighting(url, ItemKind.POST, sighting)
+
+
+async def test_one_paper_from_four_sources_is_one_item_with_four_sightings(store: Store) -> None:
+    batch = [
+        paper(SourceLabel.feed("willison")),
+        paper(SourceLabel.MANUAL),
+        paper(SourceLabel.HF, data={"upvotes": 42}),
+        paper(SourceLabel.ARXIV, data={"primary_category": "cs.AI"}),
+    ]
+    counts = await store.upsert_sightings(batch, T0)
+
+    assert counts == UpsertCounts(new=1)
+    item = await store.get_item(PAPER_ID)
+    assert item is not None
+    assert item.sources == ("api-arxiv", "api-hf", "manual", "rss-willison")
+    assert item.content.title == "Claw-Eval as told by api-arxiv"
+    assert item.content.url == "https://arxiv.org/abs/2604.06132"
+    assert item.content.data["upvotes"] == 42
+    assert item.content.data["primary_category"] == "cs.AI"
+    assert await store.count_items() == 1
+
+
+async def test_sources_arriving_one_by_one_give_the_same_item(store: Store) -> None:
+    await store.upsert_sightings([paper(SourceLabel.feed("willison"))], T0)
+    counts = await store.upsert_sightings([paper(SourceLabel.ARXIV)], T0 + timedelta(hours=1))
+    assert counts == UpsertCounts(updated=1)
+    item = await store.get_item(PAPER_ID)
+    assert item is not None
+    assert item.content.title == "Claw-Eval as told by api-arxiv"
+    assert item.content.authors == ("Bowen Ye", "Rang Li")
+
+
+async def test_the_same_data_again_changes_nothing_but_last_seen(store: Store) -> None:
+    batch = [paper(SourceLabel.HF), post(1), post(2)]
+    await store.upsert_sightings(batch, T0)
+    before = await store.get_item(PAPER_ID)
+
+    counts = await store.upsert_sightings(batch, T0 + timedelta(hours=6))
+
+    assert counts == UpsertCounts(unchanged=3)
+    after = await store.get_item(PAPER_ID)
+    assert before is not None
+    assert after is not None
+    assert after.content == before.content
+    assert after.first_seen == T0
+    assert after.last_seen == T0 + timedelta(hours=6)
+
+
+async def test_a_new_version_updates_the_item_and_an_older_one_never_downgrades_it(
+    store: Store,
+) -> None:
+    await store.upsert_sightings([paper(SourceLabel.ARXIV)], T0)
+    v2 = paper(SourceLabel.ARXIV, arxiv_version=2, summary="Revised abstract.")
+    assert await store.upsert_sightings([v2], T0 + timedelta(days=1)) == UpsertCounts(updated=1)
+
+    item = await store.get_item(PAPER_ID)
+    assert item is not None
+    assert (item.content.arxiv_version, item.content.summary) == (2, "Revised abstract.")
+
+    stale = paper(SourceLabel.ARXIV, arxiv_version=1, summary="Old abstract.")
+    assert await store.upsert_sightings([stale], T0 + timedelta(days=2)) == UpsertCounts(
+        unchanged=1
+    )
+    item = await store.get_item(PAPER_ID)
+    assert item is not None
+    assert (item.content.arxiv_version, item.content.summary) == (2, "Revised abstract.")
+    assert await store.count_items() == 1
+
+
+async def test_changed_popularity_is_an_update_without_touching_the_content_hash(
+    store: Store,
+) -> None:
+    await store.upsert_sightings([paper(SourceLabel.HF, data={"upvotes": 1})], T0)
+    first = await store.get_item(PAPER_ID)
+    counts = await store.upsert_sightings([paper(SourceLabel.HF, data={"upvotes": 9})], T0)
+    second = await store.get_item(PAPER_ID)
+    assert counts == UpsertCounts(updated=1)
+    assert first is not None
+    assert second is not None
+    assert second.content.data["upvotes"] == 9
+    assert second.content.content_hash == first.content.content_hash
+
+
+async def test_large_batches_and_unusual_text_survive(store: Store) -> None:
+    batch = [post(n) for n in range(1500)]
+    long_title = "Ünïcödé ✓ 中文 " * 500
+    batch.append(
+        IdentifiedSighting(
+            "https://blog.example/long",
+            ItemKind.POST,
+            Sighting(source="rss-blog", url="https://blog.example/long", title=long_title),
+        )
+    )
+    assert await store.upsert_sightings(batch, T0) == UpsertCounts(new=1501)
+    assert await store.upsert_sightings(batch, T0) == UpsertCounts(unchanged=1501)
+    item = await store.get_item("https://blog.example/long")
+    assert item is not None
+    assert item.content.title == long_title
+    assert len(await store.recent_items(10)) == 10
+    window = await store.items_first_seen_between(T0, T0 + timedelta(seconds=1))
+    assert len(window) == 1501
+
+
+async def test_source_state_round_trip(store: Store) -> None:
+    assert await store.source_state("willison") == {}
+    await store.save_source_state("willison", {"etag": '"abc"'}, T0)
+    await store.save_source_state("willison", {"etag": '"def"', "last_modified": "x"}, T0)
+    assert await store.source_state("willison") == {"etag": '"def"', "last_modified": "x"}
+
+
+async def test_runs_are_recorded_and_the_latest_per_source_is_shown(store: Store) -> None:
+    for hour, outcome, reason in [(1, RunOutcome.OK, ""), (2, RunOutcome.FAILED, "HTTP 503")]:
+        await store.record_source_run(
+            SourceRun(
+                source="arxiv",
+                started_at=T0 + timedelta(hours=hour),
+                finished_at=T0 + timedelta(hours=hour, seconds=3),
+                outcome=outcome,
+                reason=reason,
+                fetched=10,
+                counts=UpsertCounts(1, 2, 7),
+                warnings=("one",),
+            )
+        )
+    await store.record_source_run(SourceRun("hf", T0, T0, RunOutcome.NOT_MODIFIED, "not modified"))
+    runs = await store.last_source_runs()
+    assert [(r.source, r.outcome, r.reason) for r in runs] == [
+        ("arxiv", RunOutcome.FAILED, "HTTP 503"),
+        ("hf", RunOutcome.NOT_MODIFIED, "not modified"),
+    ]
+    assert runs[0].counts == UpsertCounts(1, 2, 7)
+    assert runs[0].finished_at == T0 + timedelta(hours=2, seconds=3)
+
+
+async def test_citations_are_asked_for_until_checked(store: Store) -> None:
+    await store.upsert_sightings([paper(SourceLabel.HF), post(1)], T0)
+    assert await store.arxiv_ids_needing_citations(T0, 10) == ["2604.06132"]
+    await store.save_citations({"2604.06132": 72}, ["2604.06132"], T0)
+    assert await store.arxiv_ids_needing_citations(T0, 10) == []
+    assert await store.arxiv_ids_needing_citations(T0 + timedelta(days=2), 10) == ["2604.06132"]
+    item = await store.get_item(PAPER_ID)
+    assert item is not None
+    assert (item.citations, item.citations_checked_at) == (72, T0)
+
+
+async def test_submissions_are_queued_then_resolved_or_failed(store: Store) -> None:
+    first = await store.add_submission("https://arxiv.org/abs/2604.06132", "great", "U1", T0)
+    second = await store.add_submission("http://10.0.0.1/", "", "U2", T0)
+    assert [s.url for s in await store.pending_submissions()] == [first.url, second.url]
+    await store.resolve_submission(first.id, PAPER_ID, "", T0)
+    await store.resolve_submission(second.id, None, "refused: private address", T0)
+    assert await store.pending_submissions() == []
