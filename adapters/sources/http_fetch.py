@@ -67,19 +67,28 @@ async def fetch_limited(
     json_body: object = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     deadline_s: float = DEFAULT_DEADLINE_S,
+    follow_redirects: bool | None = None,
+    extensions: Mapping[str, object] | None = None,
 ) -> FetchedBody:
     """Send one request and read the whole body within ``max_bytes`` and ``deadline_s``.
 
     Any HTTP status is returned (callers decide what 304, 400 or 429 mean); transport
     failures, an exceeded deadline and an oversized body raise `SourceError`.
+    ``follow_redirects`` overrides the client's setting (``None`` keeps it).
     """
     host = host_of(url)
     try:
         async with asyncio.timeout(deadline_s):
             request = client.build_request(
-                method, url, params=params, headers=headers, json=json_body
+                method,
+                url,
+                params=params,
+                headers=headers,
+                json=json_body,
+                extensions=dict(extensions) if extensions else None,
             )
-            response = await client.send(request, stream=True)
+            redirects = client.follow_redirects if follow_redirects is None else follow_redirects
+            response = await client.send(request, stream=True, follow_redirects=redirects)
             try:
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > max_bytes:
