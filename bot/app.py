@@ -1,0 +1,168 @@
+"""The composition root: builds adapters from settings and plugs them into the core's stages.
+
+This is the one module of bot/ that may import adapters, storage and httpx. Everything it
+builds has an explicit lifecycle: `open_app` is an async context manager that closes the HTTP
+client and disposes the database engine on the way out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import httpx
+
+from adapters.sources.arxiv import ArxivSource
+from adapters.sources.feeds import FeedSource
+from adapters.sources.hf_papers import HfPapersSource
+from adapters.sources.manual import ManualResolver
+from adapters.sources.semantic_scholar import SemanticScholarCitations
+from bot.config import Settings
+from bot.ingest import CITATIONS_SOURCE, MANUAL_SOURCE, Ingester, IngestProgress, IngestReport
+from bot.ports import CitationLookup, Clock, LinkResolver, Source
+from storage.store import Store
+
+USER_AGENT = "llm-news-digest/0.1 (+https://github.com/llm-news-digest/llm-news-digest)"
+
+
+class UnknownSourceError(ValueError):
+    """``--source`` named a source that is not configured."""
+
+
+@dataclass(slots=True)
+class SourceSet:
+    """The sources one ingest runs, plus the editors' picks resolver and citation lookup."""
+
+    sources: list[Source] = field(default_factory=list)
+    links: LinkResolver | None = None
+    citations: CitationLookup | None = None
+
+
+@dataclass(slots=True)
+class App:
+    """What the CLI and the scheduler need: settings, clock, store and an HTTP client."""
+
+    settings: Settings
+    clock: Clock
+    store: Store
+    http: httpx.AsyncClient
+
+
+def source_names(settings: Settings) -> list[str]:
+    """Return every source name ``--source`` accepts, in run order."""
+    names = []
+    if settings.sources.hf.enabled:
+        names.append("hf")
+    if settings.sources.arxiv.enabled:
+        names.append("arxiv")
+    names.extend(feed.name for feed in settings.sources.feeds)
+    names.append(MANUAL_SOURCE)
+    if settings.sources.semantic_scholar.enabled:
+        names.append(CITATIONS_SOURCE)
+    return names
+
+
+def build_sources(
+    settings: Settings, client: httpx.AsyncClient, clock: Clock, only: Sequence[str] = ()
+) -> SourceSet:
+    """Build the configured sources, or just those named in ``only``."""
+    known = source_names(settings)
+    unknown = [name for name in only if name not in known]
+    if unknown:
+        raise UnknownSourceError(
+            f"unknown source {', '.join(unknown)}; configured sources: {', '.join(known)}"
+        )
+    wanted = set(only or known)
+    limits = settings.sources
+    arxiv = ArxivSource(
+        client,
+        clock,
+        url=limits.arxiv.url,
+        query=limits.arxiv.query,
+        max_results=limits.arxiv.max_results,
+        lookback_days=limits.arxiv.lookback_days,
+        min_interval_s=limits.arxiv.min_interval_s,
+        deadline_s=limits.timeout_s,
+        max_bytes=limits.max_bytes,
+    )
+    chosen = SourceSet()
+    if "hf" in wanted:
+        chosen.sources.append(
+            HfPapersSource(
+                client,
+                clock,
+                url=limits.hf.url,
+                weeks=limits.hf.weeks,
+                deadline_s=limits.timeout_s,
+                max_bytes=limits.max_bytes,
+            )
+        )
+    if "arxiv" in wanted:
+        chosen.sources.append(arxiv)
+    for feed in limits.feeds:
+        if feed.name in wanted:
+            chosen.sources.append(
+                FeedSource(
+                    feed.name,
+                    feed.url,
+                    client,
+                    max_bytes=limits.max_bytes,
+                    deadline_s=limits.timeout_s,
+                )
+            )
+    if MANUAL_SOURCE in wanted:
+        # Editors' arXiv and HF links resolve through the same paced arXiv client.
+        chosen.links = ManualResolver(client, arxiv)
+    if CITATIONS_SOURCE in wanted and limits.semantic_scholar.enabled:
+        key = limits.semantic_scholar.api_key
+        chosen.citations = SemanticScholarCitations(
+            client,
+            clock,
+            url=limits.semantic_scholar.url,
+            api_key=key.get_secret_value() if key else None,
+            deadline_s=limits.timeout_s,
+        )
+    return chosen
+
+
+def build_http_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+    """Return the HTTP client every source shares (redirects followed, bounded per request)."""
+    return httpx.AsyncClient(
+        headers={"User-Agent": USER_AGENT},
+        timeout=httpx.Timeout(30.0, connect=10.0),
+        follow_redirects=True,
+        max_redirects=5,
+        transport=transport,
+    )
+
+
+@asynccontextmanager
+async def open_app(
+    settings: Settings, clock: Clock, *, transport: httpx.AsyncBaseTransport | None = None
+) -> AsyncIterator[App]:
+    """Open the store (migrated to the latest schema) and the HTTP client; close both after."""
+    store = await Store.open(settings.database_url)
+    try:
+        async with build_http_client(transport) as client:
+            yield App(settings=settings, clock=clock, store=store, http=client)
+    finally:
+        await store.aclose()
+
+
+async def ingest(
+    app: App, only: Sequence[str] = (), progress: IngestProgress | None = None
+) -> IngestReport:
+    """Run one ingest of the configured sources (or those in ``only``) into the store."""
+    chosen = build_sources(app.settings, app.http, app.clock, only)
+    ingester = Ingester(
+        app.store, app.clock, concurrency=app.settings.sources.concurrency, progress=progress
+    )
+    refresh = timedelta(hours=app.settings.sources.semantic_scholar.refresh_hours)
+    return await ingester.run(
+        chosen.sources,
+        links=chosen.links,
+        citations=chosen.citations,
+        citation_max_age=refresh,
+    )
