@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.fakes.clock import FakeClock
@@ -28,3 +29,10 @@ def clock() -> FakeClock:
 async def http_server() -> AsyncIterator[FakeHttpServer]:
     async with FakeHttpServer() as server:
         yield server
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    """A real httpx client that follows redirects, as the app's shared client does."""
+    async with httpx.AsyncClient(follow_redirects=True) as opened:
+        yield opened

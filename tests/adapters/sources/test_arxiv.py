@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
@@ -22,12 +22,6 @@ ATOM = "application/atom+xml; charset=utf-8"
 
 def atom(name: str) -> bytes:
     return data_file(name).read_bytes()
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as opened:
-        yield opened
 
 
 def test_current_format() -> None:

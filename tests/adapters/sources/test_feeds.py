@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,12 +18,6 @@ WILLISON = data_file("feeds/willison_atom.xml").read_bytes()
 
 def parse(name: str, url: str = "https://example.org/feed") -> list[str]:
     return [s.title for s in parse_feed(data_file(name).read_bytes(), name="t", url=url).sightings]
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as opened:
-        yield opened
 
 
 def test_willison_entries_become_clean_sightings() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
 import httpx
@@ -18,12 +17,6 @@ from tests.fakes.http_server import FakeHttpServer, RecordedRequest, Reply
 JSON = "application/json"
 RESPONSE_2024 = data_file("hf_daily_papers.json").read_bytes()
 ITEM_2026 = json.loads(data_file("hf_daily_papers_item_2026-03.json").read_bytes())
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as opened:
-        yield opened
 
 
 def test_the_2024_response_shape() -> None:

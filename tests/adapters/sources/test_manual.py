@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -54,12 +54,6 @@ PAPER = Sighting(
     arxiv_id="2604.06132",
     arxiv_version=2,
 )
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as opened:
-        yield opened
 
 
 def test_page_metadata_prefers_open_graph() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -14,12 +13,6 @@ from tests.fakes.http_server import FakeHttpServer, Reply
 
 PAGE = b"<html><head><title>Hello</title></head><body><p>Hi</p></body></html>"
 LOCAL = AddressPolicy(allow_private=True)
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(follow_redirects=True) as opened:
-        yield opened
 
 
 def resolver_mapping(table: dict[str, str]):  # type: ignore[no-untyped-def]

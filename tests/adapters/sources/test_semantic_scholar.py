@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -19,12 +18,6 @@ BATCH = data_file("semanticscholar_batch_with_null.json").read_bytes()
 TOO_MANY = Reply(
     status=429, body=data_file("semanticscholar_error_429.json").read_bytes(), content_type=JSON
 )
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as opened:
-        yield opened
 
 
 def batch_ids() -> list[str]:
