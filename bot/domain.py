@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TypeAlias
 
@@ -161,3 +161,53 @@ class Item:
     last_seen: datetime
     citations: int | None = None
     citations_checked_at: datetime | None = None
+
+
+class Difficulty(StrEnum):
+    """How much background an item asks of its reader."""
+
+    ACCESSIBLE = "accessible"
+    INTERMEDIATE = "intermediate"
+    ADVANCED = "advanced"
+
+    @property
+    def label(self) -> str:
+        """The label shown to readers: ``Accessible``, ``Intermediate``, ``Advanced``."""
+        return self.value.capitalize()
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSummary:
+    """Why an item matters, how hard it is, and three takeaways; who wrote it and how."""
+
+    why: str
+    difficulty: Difficulty
+    takeaways: tuple[str, ...]
+    model: str
+    prompt_version: str
+    offline: bool
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EditionEntry:
+    """One item in an edition: its place, the item, its summary, and why it was chosen."""
+
+    position: int
+    item: Item
+    summary: ItemSummary
+    score: float = 0.0
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Edition:
+    """A week's digest, dated on its Monday."""
+
+    id: int
+    date: date
+    title: str
+    intro: str
+    offline: bool
+    entries: tuple[EditionEntry, ...]
+    created_at: datetime

@@ -6,12 +6,15 @@ proves that these models and the migrations agree on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Boolean,
+    Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -160,3 +163,85 @@ class SubmissionRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     canonical_id: Mapped[str | None] = mapped_column(String(512))
     resolved_at: Mapped[datetime | None]
+
+
+class EditionRow(Base):
+    """A week's edition, unique per Monday."""
+
+    __tablename__ = "editions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    edition_date: Mapped[date] = mapped_column(Date, unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    intro: Mapped[str] = mapped_column(Text)
+    offline: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+
+    entries: Mapped[list[EditionEntryRow]] = relationship(
+        back_populates="edition",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="EditionEntryRow.position",
+    )
+
+
+class EditionEntryRow(Base):
+    """One item of an edition with the summary it was published with."""
+
+    __tablename__ = "edition_entries"
+    __table_args__ = (
+        UniqueConstraint("edition_id", "position"),
+        UniqueConstraint("edition_id", "item_id", name="uq_edition_entries_edition_id_item_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    why: Mapped[str] = mapped_column(Text)
+    difficulty: Mapped[str] = mapped_column(String(16))
+    takeaways: Mapped[list[Any]] = mapped_column(JSON)
+    model: Mapped[str] = mapped_column(String(200))
+    prompt_version: Mapped[str] = mapped_column(String(64))
+    offline: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(Text)
+    score: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)
+
+    edition: Mapped[EditionRow] = relationship(back_populates="entries")
+    item: Mapped[ItemRow] = relationship()
+
+
+class SummaryRow(Base):
+    """A summary cached by what it was written from: content, prompt version and model."""
+
+    __tablename__ = "summaries"
+    __table_args__ = (
+        UniqueConstraint(
+            "content_hash", "prompt_version", "model", name="uq_summaries_content_prompt_model"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    prompt_version: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(200))
+    why: Mapped[str] = mapped_column(Text)
+    difficulty: Mapped[str] = mapped_column(String(16))
+    takeaways: Mapped[list[Any]] = mapped_column(JSON)
+    offline: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class ComposeRunRow(Base):
+    """Each attempt to compose an edition, including the weeks where none could be made."""
+
+    __tablename__ = "compose_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    edition_date: Mapped[date] = mapped_column(Date, index=True)
+    at: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    edition_id: Mapped[int | None]

@@ -197,3 +197,49 @@ async def test_submissions_are_queued_then_resolved_or_failed(store: Store) -> N
     await store.resolve_submission(first.id, PAPER_ID, "", T0)
     await store.resolve_submission(second.id, None, "refused: private address", T0)
     assert await store.pending_submissions() == []
+
+
+async def test_editions_round_trip_replace_and_search(store: Store) -> None:
+    from bot.domain import Difficulty, EditionEntry, ItemSummary
+
+    await store.upsert_sightings([paper(SourceLabel.HF), post(1)], T0)
+    paper_item = await store.get_item(PAPER_ID)
+    post_item = await store.get_item("https://blog.example/posts/1")
+    assert paper_item is not None
+    assert post_item is not None
+    summary = ItemSummary(
+        "Why 100% of it matters.", Difficulty.ADVANCED, ("a.", "b.", "c."), "m", "v1", False
+    )
+    entries = [
+        EditionEntry(1, paper_item, summary, 0.9, "fit"),
+        EditionEntry(2, post_item, summary, 0.5, "fit"),
+    ]
+    monday = T0.date()
+    first = await store.save_edition(monday, "A, B", "Intro.", False, entries, T0)
+    again = await store.save_edition(monday, "C, D", "Intro two.", True, entries[:1], T0)
+
+    assert await store.edition_dates() == [monday]
+    latest = await store.edition()
+    assert latest is not None
+    assert (latest.id, latest.title, latest.offline, len(latest.entries)) == (
+        again.id,
+        "C, D",
+        True,
+        1,
+    )
+    assert first.id == again.id  # a rebuild keeps the edition's id
+    assert latest.entries[0].summary == summary
+    assert await store.featured_item_ids() == {paper_item.id}
+    assert await store.featured_item_ids(except_date=monday) == set()
+
+    featured = await store.featured_entry(PAPER_ID)
+    assert featured is not None
+    assert featured[0] == monday
+    assert [e.item.id for _, e in await store.search_featured(["claw-eval"], 5)] == [paper_item.id]
+    assert await store.search_featured(["100%"], 5) != []
+    assert await store.search_featured(["1_0"], 5) == []  # _ is a letter here, not a wildcard
+
+    await store.save_summary("hash", summary, T0)
+    await store.save_summary("hash", summary, T0)
+    assert await store.cached_summary("hash", "v1", "m") == summary
+    assert await store.cached_summary("hash", "v2", "m") is None
