@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 import httpx
 
@@ -19,9 +19,12 @@ from adapters.sources.feeds import FeedSource
 from adapters.sources.hf_papers import HfPapersSource
 from adapters.sources.manual import ManualResolver
 from adapters.sources.semantic_scholar import SemanticScholarCitations
+from bot.compose import ComposeResult, compose_edition
 from bot.config import Settings
 from bot.ingest import CITATIONS_SOURCE, MANUAL_SOURCE, Ingester, IngestProgress, IngestReport
 from bot.ports import CitationLookup, Clock, LinkResolver, Source
+from bot.profile import load_profile
+from bot.summarize import OfflineSummarizer
 from storage.store import Store
 
 USER_AGENT = "llm-news-digest/0.1 (+https://github.com/llm-news-digest/llm-news-digest)"
@@ -165,4 +168,24 @@ async def ingest(
         links=chosen.links,
         citations=chosen.citations,
         citation_max_age=refresh,
+    )
+
+
+async def compose(
+    app: App, edition_date: date | None = None, *, force: bool = False
+) -> ComposeResult:
+    """Compose (or with ``force`` rebuild) the edition dated ``edition_date``.
+
+    Summaries are written offline from the sources' own sentences; the LLM summarizer
+    (OPENAI_API_KEY) plugs in here once it lands.
+    """
+    profile = load_profile()
+    return await compose_edition(
+        app.store,
+        app.clock,
+        OfflineSummarizer(profile),
+        profile,
+        edition_date=edition_date,
+        size=app.settings.edition.size,
+        force=force,
     )

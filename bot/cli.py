@@ -11,6 +11,7 @@ import logging
 import sys
 import tempfile
 from collections.abc import Coroutine, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -18,13 +19,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from adapters.chat.console_chat import render_reply
 from adapters.sources.sample import SAMPLE_FEEDS, sample_transport
-from bot.app import App, ingest, open_app, source_names
+from bot.app import App, compose, ingest, open_app, source_names
 from bot.clock import SystemClock
+from bot.commands import Command, answer
+from bot.compose import ComposeResult, edition_covering
 from bot.config import ConfigError, FeedSettings, Settings, load_settings
-from bot.domain import Item, RunOutcome, SourceRun
+from bot.domain import Edition, RunOutcome, SourceRun
 from bot.ids import canonical_url
 from bot.ingest import IngestReport
+from bot.render import render_json, render_markdown, render_text, to_digest
 from storage.db import DatabaseError, upgrade
 
 T = TypeVar("T")
@@ -190,12 +195,18 @@ def status_command() -> None:
     """Show each source's last run and the editors' picks still waiting."""
     settings = settings_or_exit()
 
-    async def read() -> tuple[list[SourceRun], int]:
+    async def read() -> tuple[list[SourceRun], int, str]:
         async with open_app(settings, SystemClock()) as app:
             runs = await app.store.last_source_runs()
-            return runs, len(await app.store.pending_submissions())
+            last = await app.store.last_compose()
+            composed = (
+                f"Last compose ({last[3]:%Y-%m-%d %H:%M} UTC): {last[1]}: {last[2]}"
+                if last
+                else "No edition composed yet. Run: digestbot compose"
+            )
+            return runs, len(await app.store.pending_submissions()), composed
 
-    runs, pending = run_async(read())
+    runs, pending, composed = run_async(read())
     if not runs:
         out.print("No source has run yet. Run: digestbot ingest")
     table = Table(title="Sources: last run", title_justify="left")
@@ -213,6 +224,96 @@ def status_command() -> None:
     if runs:
         out.print(table)
     out.print(f"Editors' picks waiting for the next ingest: {pending}")
+    out.print(composed, markup=False)
+
+
+def parse_monday(text: str | None) -> date | None:
+    """Parse ``--date``; it must be a Monday (editions are dated on Mondays)."""
+    if text is None:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        usage_error(f"--date must look like 2026-04-13, not {text!r}")
+    if day.weekday() != 0:
+        usage_error(f"--date {day} is a {day:%A}; editions are dated on Mondays")
+    return day
+
+
+def print_compose(result: ComposeResult) -> None:
+    """Say what composing did in one or two lines."""
+    if result.edition is None:
+        out.print(f"No edition: {result.message}", markup=False)
+        return
+    verb = "Rebuilt" if result.rebuilt else "Composed"
+    if result.summaries_written or result.summaries_reused or result.rebuilt:
+        out.print(f"{verb} the {result.message}.", markup=False)
+    else:
+        out.print(f"Nothing to do: {result.message}.", markup=False)
+    offline = " (offline summaries)" if result.edition.offline else ""
+    out.print(f"“{result.edition.title}”{offline}", markup=False)
+    out.print(
+        f"Summaries: {result.summaries_written} written, "
+        f"{result.summaries_reused} reused from the cache.",
+        markup=False,
+    )
+
+
+@cli.command("compose")
+def compose_command(
+    when: Annotated[
+        str | None,
+        typer.Option("--date", help="The edition's Monday, YYYY-MM-DD (default: the next one)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Rebuild the edition if it exists.")
+    ] = False,
+) -> None:
+    """Build (or rebuild) the edition for the week before a Monday."""
+    monday = parse_monday(when)
+    settings = settings_or_exit()
+
+    async def work() -> ComposeResult:
+        async with open_app(settings, SystemClock()) as app:
+            return await compose(app, monday, force=force)
+
+    print_compose(run_async(work()))
+
+
+def parse_edition(text: str) -> tuple[int | None, date | None]:
+    """Parse ``--edition``: latest, an id, or an edition's date."""
+    if text == "latest":
+        return None, None
+    if text.isdigit():
+        return int(text), None
+    try:
+        return None, date.fromisoformat(text)
+    except ValueError:
+        usage_error(f"--edition must be latest, an id or a date like 2026-04-13, not {text!r}")
+
+
+@cli.command("preview")
+def preview_command(
+    edition: Annotated[
+        str, typer.Option("--edition", help="latest, an edition id, or its date.")
+    ] = "latest",
+    output: Annotated[str, typer.Option("--format", help="text, markdown or json.")] = "text",
+) -> None:
+    """Render an edition without posting it."""
+    renderers = {"text": render_text, "markdown": render_markdown, "json": render_json}
+    if output not in renderers:
+        usage_error(f"--format must be one of text, markdown, json, not {output!r}")
+    edition_id, edition_date = parse_edition(edition)
+    settings = settings_or_exit()
+
+    async def read() -> Edition | None:
+        async with open_app(settings, SystemClock()) as app:
+            return await app.store.edition(edition_id=edition_id, edition_date=edition_date)
+
+    found = run_async(read())
+    if found is None:
+        fail(f"no edition {edition}; run: digestbot compose")
+    sys.stdout.write(renderers[output](to_digest(found)).rstrip("\n") + "\n")
 
 
 @db_cli.command("upgrade")
@@ -235,21 +336,6 @@ def demo_settings(settings: Settings, database_url: str) -> Settings:
     return settings.model_copy(update={"database_url": database_url, "sources": sources})
 
 
-def _print_items(items: Sequence[Item]) -> None:
-    table = Table(title="Stored items (newest first)", title_justify="left")
-    for column in ("kind", "title", "seen by", "id"):
-        table.add_column(column, overflow="fold")
-    for item in items:
-        content = item.content
-        table.add_row(
-            content.kind.value,
-            content.title[:90],
-            ", ".join(item.sources),
-            content.canonical_id[:60],
-        )
-    out.print(table)
-
-
 SAMPLE_PICK = "https://arxiv.org/abs/2104.12255v1"
 
 
@@ -266,14 +352,27 @@ async def _demo(settings: Settings) -> None:
         print_report(report)
         out.print("Ingesting again: unchanged data must change nothing…")
         print_report(await ingest(app, (), None))
-        await _show_store(app)
+        # The sample was just ingested: compose the edition whose week includes now.
+        result = await compose(app, edition_covering(app.clock.now()))
+        print_compose(result)
+        if result.edition is None:
+            fail(result.message)
+        out.rule()
+        sys.stdout.write(render_text(to_digest(result.edition)))
+        sys.stdout.flush()
+        out.rule()
+        await _sample_commands(app, result.edition)
 
 
-async def _show_store(app: App) -> None:
-    total = await app.store.count_items()
-    items = await app.store.recent_items(12)
-    out.print(f"The store holds {total} items; the 12 most recent:")
-    _print_items(items)
+async def _sample_commands(app: App, edition: Edition) -> None:
+    papers = [e.item.content.arxiv_id for e in edition.entries if e.item.content.arxiv_id]
+    samples = [Command("digest", "difficulty:accessible")]
+    if papers:
+        samples.append(Command("paper", papers[0]))
+    for command in samples:
+        out.print(f"> /{command.name} {command.text}", markup=False)
+        out.print(render_reply(await answer(command, app.store)), markup=False)
+        out.print()
 
 
 @cli.command("demo")
@@ -285,7 +384,7 @@ def demo_command(
         ),
     ] = None,
 ) -> None:
-    """Run offline on bundled sample data: ingest, then show what was stored. No keys needed."""
+    """Run offline on bundled sample data: ingest, compose, print the edition, answer commands."""
     settings = settings_or_exit()
     with tempfile.TemporaryDirectory(prefix="digestbot-demo-") as folder:
         url = database or f"sqlite:///{Path(folder) / 'demo.db'}"

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -35,7 +37,13 @@ def test_demo_ingests_the_bundled_sample_data_offline(tmp_path: Path) -> None:
         assert source in output
     assert "FAILED" not in output
     assert "Nothing changed: every item was already stored and up to date." in output
-    assert "The store holds" in output
+    assert "Composed the edition of" in output
+    assert "\nLLM News Digest\n" in output
+    assert output.count("\nTakeaways\n") == 12 + 1  # the edition, then the /paper card
+    assert "> /digest difficulty:accessible" in output
+    assert "Accessible items in the edition of" in output
+    assert "> /paper " in output
+    assert "From the edition of" in output
     assert not list(tmp_path.iterdir()), "the demo must not leave files behind"
 
 
@@ -99,3 +107,33 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "fresh.db").exists()
     assert "latest schema" in result.stdout
+
+
+def test_compose_then_preview_in_every_format(tmp_path: Path) -> None:
+    env = {"DIGEST_DATABASE_URL": f"sqlite:///{tmp_path / 'd.db'}"}
+    empty = digestbot("compose", "--date", "2026-04-13", cwd=tmp_path, env=env)
+    assert empty.returncode == 0, empty.stderr
+    assert "No edition: no edition for 2026-04-13: no new items were first seen" in empty.stdout
+    status = digestbot("status", cwd=tmp_path, env=env)
+    assert "skipped: no edition for 2026-04-13" in status.stdout
+
+    missing = digestbot("preview", cwd=tmp_path, env=env)
+    assert missing.returncode == 1
+    assert "no edition latest; run: digestbot compose" in missing.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["compose", "--date", "2026-04-15"], "is a Wednesday; editions are dated on Mondays"),
+        (["compose", "--date", "next week"], "--date must look like 2026-04-13"),
+        (["preview", "--format", "pdf"], "--format must be one of text, markdown, json"),
+        (["preview", "--edition", "last"], "--edition must be latest, an id or a date"),
+    ],
+)
+def test_bad_compose_and_preview_options_are_usage_errors(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = digestbot(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr

@@ -1,0 +1,171 @@
+"""Commands (DESIGN.md §6), platform-free: parse what a user typed, answer with a neutral Reply.
+
+Slack passes free text (``difficulty:accessible edition:2026-04-13``, any order and case);
+Discord passes typed options, which its adapter turns into the same text. Every error is one
+short line that says what was wrong and what would be right.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+from bot.domain import Difficulty, Edition, EditionEntry, Item
+from bot.ids import arxiv_id_from_url, parse_arxiv_id
+from bot.render import DigestItem, long_date, to_digest_item
+
+DIGEST_KEYS = ("difficulty", "edition")
+MAX_WORD_MATCHES = 5
+_WORD = re.compile(r"[\w-]{2,}")
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A command as any platform delivers it: its name and the text after it."""
+
+    name: str
+    text: str = ""
+    user: str = ""
+    channel: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A neutral answer: a headline and the items it lists; adapters render it."""
+
+    text: str
+    items: tuple[DigestItem, ...] = ()
+    full_cards: bool = False
+    ephemeral: bool = True
+    error: bool = False
+    lines: tuple[str, ...] = field(default_factory=tuple)
+
+
+class CommandStore(Protocol):
+    """What answering commands reads from the store."""
+
+    async def edition(
+        self, *, edition_id: int | None = None, edition_date: date | None = None
+    ) -> Edition | None:
+        """Return an edition by id or date, or the latest."""
+        ...
+
+    async def edition_dates(self) -> list[date]:
+        """Return every edition's date, newest first."""
+        ...
+
+    async def featured_entry(self, canonical_id: str) -> tuple[date, EditionEntry] | None:
+        """Return the latest edition entry of an item."""
+        ...
+
+    async def get_item(self, canonical_id: str) -> Item | None:
+        """Return a stored item."""
+        ...
+
+    async def search_featured(
+        self, words: Sequence[str], limit: int
+    ) -> list[tuple[date, EditionEntry]]:
+        """Return featured entries matching every word."""
+        ...
+
+
+def error(message: str) -> Reply:
+    """Return a one-line ephemeral error."""
+    return Reply(text=message, error=True)
+
+
+def parse_options(text: str, allowed: Sequence[str]) -> dict[str, str] | str:
+    """Parse ``key:value`` options in any order and case; return them or an error line."""
+    options: dict[str, str] = {}
+    for token in text.split():
+        key, sep, value = token.partition(":")
+        key = key.strip().lower()
+        if not sep or not value.strip():
+            return f"“{token[:40]}” is not an option; use {' '.join(f'{k}:…' for k in allowed)}"
+        if key not in allowed:
+            return f"unknown option “{key[:20]}”; valid options: {', '.join(allowed)}"
+        options[key] = value.strip().lower()
+    return options
+
+
+async def answer_digest(command: Command, store: CommandStore) -> Reply:
+    """``/digest [difficulty:…] [edition:latest|YYYY-MM-DD]``: the edition's items at a level."""
+    parsed = parse_options(command.text, DIGEST_KEYS)
+    if isinstance(parsed, str):
+        return error(parsed)
+    level: Difficulty | None = None
+    if "difficulty" in parsed:
+        try:
+            level = Difficulty(parsed["difficulty"])
+        except ValueError:
+            valid = ", ".join(d.value for d in Difficulty)
+            return error(f"unknown difficulty “{parsed['difficulty'][:20]}”; use one of: {valid}")
+    wanted = parsed.get("edition", "latest")
+    edition_date: date | None = None
+    if wanted != "latest":
+        try:
+            edition_date = date.fromisoformat(wanted)
+        except ValueError:
+            return error(f"edition must be latest or a date like 2026-04-13, not “{wanted[:20]}”")
+    edition = await store.edition(edition_date=edition_date)
+    if edition is None:
+        dates = await store.edition_dates()
+        known = ", ".join(d.isoformat() for d in dates[:5]) or "none yet"
+        return error(f"no edition for {wanted}; editions: {known}")
+    items = tuple(
+        to_digest_item(entry)
+        for entry in edition.entries
+        if level is None or entry.summary.difficulty is level
+    )
+    label = f"{level.label} items" if level else "Items"
+    headline = f"{label} in the edition of {long_date(edition.date)}: {len(items)}"
+    if not items:
+        headline += " (try another difficulty)"
+    return Reply(text=headline, items=items)
+
+
+async def answer_paper(command: Command, store: CommandStore) -> Reply:
+    """``/paper <arXiv id | arXiv or HF URL | words>``: a stored item's card, or matches."""
+    query = command.text.strip()
+    if not query:
+        return error("give an arXiv id, an arXiv or HF link, or some words, e.g. /paper 2604.06132")
+    paper = arxiv_id_from_url(query) if "://" in query else parse_arxiv_id(query)
+    if paper is not None:
+        found = await store.featured_entry(paper.canonical)
+        if found is not None:
+            day, entry = found
+            return Reply(
+                text=f"From the edition of {long_date(day)}",
+                items=(to_digest_item(entry),),
+                full_cards=True,
+            )
+        item = await store.get_item(paper.canonical)
+        if item is not None:
+            return Reply(
+                text=f"arXiv:{paper.id} “{item.content.title}” is stored but has not been "
+                f"in an edition yet: {item.content.url}"
+            )
+        return error(
+            f"arXiv:{paper.id} is not in the digest yet; an admin can add it with "
+            f"/digest-admin submit https://arxiv.org/abs/{paper.id}"
+        )
+    words = [w.lower() for w in _WORD.findall(query)][:8]
+    if not words:
+        return error("give an arXiv id, an arXiv or HF link, or some words to search for")
+    matches = await store.search_featured(words, MAX_WORD_MATCHES)
+    if not matches:
+        return error(f"no featured item matches “{' '.join(words)[:60]}”")
+    items = tuple(to_digest_item(entry) for _, entry in matches)
+    return Reply(text=f"Best matches for “{' '.join(words)[:60]}”: {len(items)}", items=items)
+
+
+async def answer(command: Command, store: CommandStore) -> Reply:
+    """Answer any command; unknown commands get a line listing the known ones."""
+    handlers = {"digest": answer_digest, "paper": answer_paper}
+    handler = handlers.get(command.name.lstrip("/").lower())
+    if handler is None:
+        return error(f"unknown command /{command.name[:20]}; try /digest or /paper")
+    return await handler(command, store)

@@ -1,0 +1,186 @@
+"""Compose: from a week of stored candidates to a saved edition with a title and an intro.
+
+An edition is dated on its Monday and covers the items first seen in the week before it. An
+empty week is never silent: it is recorded with its reason and shown by ``digestbot status``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol
+
+from bot.domain import Edition, EditionEntry, Item, ItemKind, ItemSummary
+from bot.ports import Clock
+from bot.profile import EditorialProfile
+from bot.select import Choice, choose, score
+from bot.summarize import CachedSummarizer, Summarizer, SummaryCache
+
+
+class EditionStore(SummaryCache, Protocol):
+    """The part of the store that composing reads and writes."""
+
+    async def items_first_seen_between(self, start: datetime, end: datetime) -> list[Item]:
+        """Return the items first seen in ``[start, end)``."""
+        ...
+
+    async def featured_item_ids(self, except_date: date | None = None) -> set[int]:
+        """Return the ids of items already featured (except in ``except_date``'s edition)."""
+        ...
+
+    async def edition(
+        self, *, edition_id: int | None = None, edition_date: date | None = None
+    ) -> Edition | None:
+        """Return an edition by id or date, or the latest."""
+        ...
+
+    async def save_edition(
+        self,
+        edition_date: date,
+        title: str,
+        intro: str,
+        offline: bool,
+        entries: Sequence[EditionEntry],
+        at: datetime,
+    ) -> Edition:
+        """Save (or replace) the edition of ``edition_date``."""
+        ...
+
+    async def record_compose(
+        self, edition_date: date, outcome: str, reason: str, at: datetime, edition_id: int | None
+    ) -> None:
+        """Record how an attempt to compose ended."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ComposeResult:
+    """What composing did: the edition (or why there is none) and what it cost."""
+
+    edition: Edition | None
+    message: str
+    candidates: int = 0
+    summaries_written: int = 0
+    summaries_reused: int = 0
+    rebuilt: bool = False
+
+
+def edition_monday(day: date) -> date:
+    """Return the Monday an edition composed on ``day`` is dated: that day or the next Monday."""
+    return day + timedelta(days=(7 - day.weekday()) % 7)
+
+
+def edition_covering(moment: datetime) -> date:
+    """Return the Monday of the edition whose week includes ``moment`` (the next Monday)."""
+    day = moment.date()
+    return day + timedelta(days=7 - day.weekday())
+
+
+def week_window(monday: date, days: int = 7) -> tuple[datetime, datetime]:
+    """Return the ``[start, end)`` of first-seen times an edition dated ``monday`` covers."""
+    end = datetime.combine(monday, time(0), UTC)
+    return end - timedelta(days=days), end
+
+
+def _kind_counts(items: Sequence[Item]) -> str:
+    counts = Counter(item.content.kind for item in items)
+    parts = [
+        f"{counts[kind]} {name}{'s' if counts[kind] != 1 else ''}"
+        for kind, name in (
+            (ItemKind.PAPER, "paper"),
+            (ItemKind.POST, "post"),
+            (ItemKind.PAGE, "page"),
+        )
+        if counts[kind]
+    ]
+    return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
+
+
+def offline_title_and_intro(profile: EditorialProfile, chosen: Sequence[Choice]) -> tuple[str, str]:
+    """Write an edition title (two clauses) and a 3-4 sentence intro from the week's topics."""
+    weight: dict[str, float] = {}
+    by_topic: dict[str, list[str]] = {}
+    for choice in chosen:
+        for topic, hits in choice.topics.most_common(2):
+            weight[topic] = weight.get(topic, 0.0) + hits * (1.0 + choice.score)
+            by_topic.setdefault(topic, []).append(choice.item.content.title)
+    top = sorted(weight, key=lambda name: (-weight[name], name))[:3]
+    clauses = [profile.clause(name) for name in top[:2]] or ["The Week in LLM Engineering"]
+    if len(clauses) == 1:
+        clauses.append("Practice Catches Up")
+    title = ", ".join(clauses)
+
+    items = [choice.item for choice in chosen]
+    picks = sum(1 for choice in chosen if choice.is_pick)
+    first = f"This edition gathers {_kind_counts(items)} from the week"
+    first += f", {picks} of them chosen by our editors." if picks else "."
+    sentences = [first]
+    mentioned: set[str] = set()
+    for rank, name in enumerate(top[:3]):
+        titles = [t for t in by_topic[name] if t not in mentioned][:2]
+        if not titles:
+            continue
+        mentioned.update(titles)
+        example = " and ".join(f"“{t}”" for t in titles)
+        lead = ("The main thread is", "A second thread is", "Also in view:")[rank]
+        sentences.append(f"{lead} {name}, with {example}.")
+    if len(sentences) < 3:
+        sentences.append("Each item comes with why it matters and three takeaways.")
+    return title, " ".join(sentences[:4])
+
+
+async def compose_edition(
+    store: EditionStore,
+    clock: Clock,
+    summarizer: Summarizer,
+    profile: EditorialProfile,
+    *,
+    edition_date: date | None = None,
+    size: int = 12,
+    window_days: int = 7,
+    force: bool = False,
+) -> ComposeResult:
+    """Build the edition dated ``edition_date`` (default: the next edition's Monday)."""
+    now = clock.now()
+    monday = edition_date or edition_monday(now.date())
+    existing = await store.edition(edition_date=monday)
+    if existing is not None and not force:
+        return ComposeResult(
+            existing, f"the edition of {monday} already exists; use --force to rebuild it"
+        )
+    start, end = week_window(monday, window_days)
+    candidates = await store.items_first_seen_between(start, end)
+    featured = await store.featured_item_ids(except_date=monday)
+    pool = [item for item in candidates if item.id not in featured]
+    chosen = choose([score(item, profile, end) for item in pool], size)
+    if not chosen:
+        reason = (
+            f"no edition for {monday}: no new items were first seen between "
+            f"{start:%Y-%m-%d} and {end:%Y-%m-%d}"
+            if not pool
+            else f"no edition for {monday}: none of the {len(pool)} new items fits the profile"
+        )
+        await store.record_compose(monday, "skipped", reason, now, None)
+        return ComposeResult(None, reason, candidates=len(pool))
+
+    cached = CachedSummarizer(summarizer, store, clock)
+    summaries: list[ItemSummary] = [await cached.summarize(choice.item) for choice in chosen]
+    title, intro = offline_title_and_intro(profile, chosen)
+    entries = [
+        EditionEntry(position=n, item=c.item, summary=s, score=c.score, reason=c.reason)
+        for n, (c, s) in enumerate(zip(chosen, summaries, strict=True), start=1)
+    ]
+    offline = all(summary.offline for summary in summaries)
+    edition = await store.save_edition(monday, title, intro, offline, entries, now)
+    message = f"edition of {monday}: {len(entries)} items chosen from {len(pool)} candidates"
+    await store.record_compose(monday, "composed", message, now, edition.id)
+    return ComposeResult(
+        edition,
+        message,
+        candidates=len(pool),
+        summaries_written=cached.fresh,
+        summaries_reused=cached.reused,
+        rebuilt=existing is not None,
+    )

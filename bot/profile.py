@@ -1,0 +1,85 @@
+"""The editorial profile: who the digest is for, and the topics it is built around.
+
+The profile is a prompt (prompts/editorial_profile.md) so that the LLM scorer and the offline
+scorer read the same text. Its Topics table gives, per topic, a weight, the clause an offline
+edition title uses, and the terms that signal it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import prompts
+
+_ROW = re.compile(r"^\|\s*([a-z-]+)\s*\|\s*([0-9.]+)\s*\|\s*([^|]+?)\s*\|\s*([^|]+?)\s*\|\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """One editorial thread: its name, weight, title clause and signalling terms."""
+
+    name: str
+    weight: float
+    clause: str
+    terms: tuple[str, ...]
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True, slots=True)
+class EditorialProfile:
+    """The profile's text, its version, and its topics."""
+
+    text: str
+    version: str
+    topics: tuple[Topic, ...]
+
+    def topic_hits(self, text: str) -> Counter[str]:
+        """Count how many times each topic's terms occur in ``text``."""
+        lowered = text.lower()
+        return Counter(
+            {topic.name: n for topic in self.topics if (n := len(topic.pattern.findall(lowered)))}
+        )
+
+    def fit(self, title: str, body: str) -> tuple[float, Counter[str]]:
+        """Return how well an item fits the profile (0 to 1) and its topic hits.
+
+        Title hits count three times: a title names what the item is about, a body mentions
+        many things in passing. Saturating, so that one long text does not win on length.
+        """
+        title_hits = self.topic_hits(title)
+        body_hits = self.topic_hits(body[:4000])
+        hits: Counter[str] = Counter()
+        raw = 0.0
+        weights = {topic.name: topic.weight for topic in self.topics}
+        for name in set(title_hits) | set(body_hits):
+            count = 3 * title_hits[name] + min(body_hits[name], 6)
+            hits[name] = count
+            raw += weights[name] * count
+        return 1.0 - 2.0 ** (-raw / 4.0), hits
+
+    def clause(self, topic_name: str) -> str:
+        """Return the title clause of a topic."""
+        return next(topic.clause for topic in self.topics if topic.name == topic_name)
+
+
+def _pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
+    alternatives = sorted((re.escape(term) for term in terms), key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(?:" + "|".join(alternatives) + r")(?![\w-])")
+
+
+def load_profile() -> EditorialProfile:
+    """Read the profile prompt and its topics table."""
+    prompt = prompts.load("editorial_profile")
+    topics = []
+    for line in prompt.text.splitlines():
+        match = _ROW.match(line)
+        if match is None:
+            continue
+        name, weight, clause, terms_text = match.groups()
+        terms = tuple(term.strip().lower() for term in terms_text.split(",") if term.strip())
+        topics.append(Topic(name, float(weight), clause, terms, _pattern(terms)))
+    if not topics:
+        raise ValueError("the editorial profile has no Topics table")
+    return EditorialProfile(prompt.text, prompt.version, tuple(topics))
