@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 import httpx
 
+from adapters.llm import OpenAiModel
 from adapters.sources.arxiv import ArxivSource
 from adapters.sources.feeds import FeedSource
 from adapters.sources.hf_papers import HfPapersSource
@@ -22,6 +23,7 @@ from adapters.sources.semantic_scholar import SemanticScholarCitations
 from bot.compose import ComposeResult, compose_edition
 from bot.config import Settings
 from bot.ingest import CITATIONS_SOURCE, MANUAL_SOURCE, Ingester, IngestProgress, IngestReport
+from bot.llm_summarize import LlmEditor, LlmSummarizer, TokenBudget
 from bot.ports import CitationLookup, Clock, LinkResolver, Source
 from bot.profile import load_profile
 from bot.summarize import OfflineSummarizer
@@ -176,16 +178,38 @@ async def compose(
 ) -> ComposeResult:
     """Compose (or with ``force`` rebuild) the edition dated ``edition_date``.
 
-    Summaries are written offline from the sources' own sentences; the LLM summarizer
-    (OPENAI_API_KEY) plugs in here once it lands.
+    With OPENAI_API_KEY set, the model writes the summaries, title and intro (validated,
+    within the edition's token budget); without, everything is written offline.
     """
     profile = load_profile()
-    return await compose_edition(
-        app.store,
-        app.clock,
-        OfflineSummarizer(profile),
-        profile,
-        edition_date=edition_date,
-        size=app.settings.edition.size,
-        force=force,
-    )
+    offline = OfflineSummarizer(profile)
+    llm = app.settings.llm
+    if llm.api_key is None:
+        return await compose_edition(
+            app.store,
+            app.clock,
+            offline,
+            profile,
+            edition_date=edition_date,
+            size=app.settings.edition.size,
+            force=force,
+        )
+    budget = TokenBudget(llm.edition_token_budget)
+    async with OpenAiModel(
+        api_key=llm.api_key.get_secret_value(),
+        model=llm.model,
+        base_url=llm.base_url,
+        timeout_s=llm.timeout_s,
+    ) as model:
+        return await compose_edition(
+            app.store,
+            app.clock,
+            LlmSummarizer(model, offline, budget),
+            profile,
+            edition_date=edition_date,
+            size=app.settings.edition.size,
+            force=force,
+            editor=LlmEditor(model, budget),
+            budget=budget,
+            concurrency=llm.concurrency,
+        )

@@ -257,6 +257,12 @@ def print_compose(result: ComposeResult) -> None:
         f"{result.summaries_reused} reused from the cache.",
         markup=False,
     )
+    if result.llm_calls:
+        out.print(
+            f"LLM: {result.llm_calls} calls, {result.llm_tokens} tokens; "
+            f"{result.offline_fallbacks} items summarized offline.",
+            markup=False,
+        )
 
 
 @cli.command("compose")

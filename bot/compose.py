@@ -6,6 +6,7 @@ empty week is never silent: it is recorded with its reason and shown by ``digest
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 
 from bot.domain import Edition, EditionEntry, Item, ItemKind, ItemSummary
+from bot.llm_summarize import LlmEditor, TokenBudget
 from bot.ports import Clock
 from bot.profile import EditorialProfile
 from bot.select import Choice, choose, score
@@ -65,6 +67,9 @@ class ComposeResult:
     summaries_written: int = 0
     summaries_reused: int = 0
     rebuilt: bool = False
+    llm_calls: int = 0
+    llm_tokens: int = 0
+    offline_fallbacks: int = 0
 
 
 def edition_monday(day: date) -> date:
@@ -141,8 +146,15 @@ async def compose_edition(
     size: int = 12,
     window_days: int = 7,
     force: bool = False,
+    editor: LlmEditor | None = None,
+    budget: TokenBudget | None = None,
+    concurrency: int = 8,
 ) -> ComposeResult:
-    """Build the edition dated ``edition_date`` (default: the next edition's Monday)."""
+    """Build the edition dated ``edition_date`` (default: the next edition's Monday).
+
+    With an ``editor`` (and an LLM ``summarizer``) the title, intro and summaries are the
+    model's, validated; without, everything is written offline.
+    """
     now = clock.now()
     monday = edition_date or edition_monday(now.date())
     existing = await store.edition(edition_date=monday)
@@ -166,15 +178,31 @@ async def compose_edition(
         return ComposeResult(None, reason, candidates=len(pool))
 
     cached = CachedSummarizer(summarizer, store, clock)
-    summaries: list[ItemSummary] = [await cached.summarize(choice.item) for choice in chosen]
-    title, intro = offline_title_and_intro(profile, chosen)
+    limit = asyncio.Semaphore(concurrency)
+
+    async def summarize(item: Item) -> ItemSummary:
+        async with limit:
+            return await cached.summarize(item)
+
+    summaries: list[ItemSummary] = list(
+        await asyncio.gather(*(summarize(choice.item) for choice in chosen))
+    )
+    written = None
+    if editor is not None:
+        written = await editor.title_and_intro(
+            [(c.item.content.title, s.why) for c, s in zip(chosen, summaries, strict=True)]
+        )
+    title, intro = written or offline_title_and_intro(profile, chosen)
     entries = [
         EditionEntry(position=n, item=c.item, summary=s, score=c.score, reason=c.reason)
         for n, (c, s) in enumerate(zip(chosen, summaries, strict=True), start=1)
     ]
-    offline = all(summary.offline for summary in summaries)
+    fallbacks = sum(1 for summary in summaries if summary.offline) if editor else 0
+    offline = written is None and all(summary.offline for summary in summaries)
     edition = await store.save_edition(monday, title, intro, offline, entries, now)
     message = f"edition of {monday}: {len(entries)} items chosen from {len(pool)} candidates"
+    if fallbacks:
+        message += f"; {fallbacks} summarized offline (see each item's note)"
     await store.record_compose(monday, "composed", message, now, edition.id)
     return ComposeResult(
         edition,
@@ -183,4 +211,7 @@ async def compose_edition(
         summaries_written=cached.fresh,
         summaries_reused=cached.reused,
         rebuilt=existing is not None,
+        llm_calls=budget.calls if budget else 0,
+        llm_tokens=budget.used if budget else 0,
+        offline_fallbacks=fallbacks,
     )

@@ -175,6 +175,9 @@ class LlmSettings(_Group):
     api_key: SecretStr | None = None
     base_url: HttpUrl | None = None
     model: str = Field(default="gpt-5-mini", min_length=1)
+    edition_token_budget: int = Field(default=60_000, ge=1_000)
+    concurrency: int = Field(default=8, ge=1, le=64)
+    timeout_s: float = Field(default=60.0, gt=0, le=600)
 
 
 ENV_NAMES: Mapping[str, tuple[str, ...]] = {

@@ -7,6 +7,7 @@ that speak the real protocols. The core imports only these protocols, never an a
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -146,4 +147,38 @@ class IngestStore(Protocol):
 
     async def count_items(self) -> int:
         """Return how many items are stored."""
+        ...
+
+
+class LanguageModelError(Exception):
+    """The language model could not answer (after the client's own retries); says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """One answer of a language model, with what it cost in tokens."""
+
+    content: str
+    refusal: str | None
+    input_tokens: int
+    output_tokens: int
+    model: str
+
+
+class LanguageModel(Protocol):
+    """An OpenAI-compatible chat model asked for JSON that follows a schema."""
+
+    @property
+    def model(self) -> str:
+        """The model's name."""
+        ...
+
+    async def complete(
+        self, system: str, user: str, schema_name: str, schema: Mapping[str, object]
+    ) -> Completion:
+        """Ask once; raise `LanguageModelError` when no answer came back."""
         ...
