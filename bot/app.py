@@ -23,6 +23,7 @@ from adapters.sources.semantic_scholar import SemanticScholarCitations
 from bot.compose import ComposeResult, compose_edition
 from bot.config import Settings
 from bot.ingest import CITATIONS_SOURCE, MANUAL_SOURCE, Ingester, IngestProgress, IngestReport
+from bot.llm_rank import LlmRanker
 from bot.llm_summarize import LlmEditor, LlmSummarizer, TokenBudget
 from bot.ports import CitationLookup, Clock, LinkResolver, Source
 from bot.profile import load_profile
@@ -194,7 +195,11 @@ async def compose(
             size=app.settings.edition.size,
             force=force,
         )
-    budget = TokenBudget(llm.edition_token_budget)
+    budget = TokenBudget(
+        llm.edition_token_budget,
+        input_usd_per_mtok=llm.input_usd_per_mtok,
+        output_usd_per_mtok=llm.output_usd_per_mtok,
+    )
     async with OpenAiModel(
         api_key=llm.api_key.get_secret_value(),
         model=llm.model,
@@ -209,7 +214,8 @@ async def compose(
             edition_date=edition_date,
             size=app.settings.edition.size,
             force=force,
-            editor=LlmEditor(model, budget),
+            editor=LlmEditor(model, budget, app.store, app.clock),
+            ranker=LlmRanker(model, budget, app.store, app.clock, concurrency=llm.concurrency),
             budget=budget,
             concurrency=llm.concurrency,
         )

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 
 from bot.domain import Edition, EditionEntry, Item, ItemKind, ItemSummary
+from bot.llm_rank import LlmRanker
 from bot.llm_summarize import LlmEditor, TokenBudget
 from bot.ports import Clock
 from bot.profile import EditorialProfile
@@ -54,6 +55,18 @@ class EditionStore(SummaryCache, Protocol):
         self, edition_date: date, outcome: str, reason: str, at: datetime, edition_id: int | None
     ) -> None:
         """Record how an attempt to compose ended."""
+        ...
+
+    async def record_llm_call(
+        self,
+        purpose: str,
+        model: str,
+        input_tokens: int,
+        output_tokens: int,
+        cost_usd: float,
+        at: datetime,
+    ) -> None:
+        """Record one model call's tokens and cost."""
         ...
 
 
@@ -147,6 +160,7 @@ async def compose_edition(
     window_days: int = 7,
     force: bool = False,
     editor: LlmEditor | None = None,
+    ranker: LlmRanker | None = None,
     budget: TokenBudget | None = None,
     concurrency: int = 8,
 ) -> ComposeResult:
@@ -166,7 +180,8 @@ async def compose_edition(
     candidates = await store.items_first_seen_between(start, end)
     featured = await store.featured_item_ids(except_date=monday)
     pool = [item for item in candidates if item.id not in featured]
-    chosen = choose([score(item, profile, end) for item in pool], size)
+    fits = await ranker.fit(pool) if ranker is not None and pool else {}
+    chosen = choose([score(item, profile, end, fits.get(item.id)) for item in pool], size)
     if not chosen:
         reason = (
             f"no edition for {monday}: no new items were first seen between "
@@ -197,6 +212,16 @@ async def compose_edition(
         EditionEntry(position=n, item=c.item, summary=s, score=c.score, reason=c.reason)
         for n, (c, s) in enumerate(zip(chosen, summaries, strict=True), start=1)
     ]
+    if budget is not None:
+        for purpose, completion in budget.records:
+            await store.record_llm_call(
+                purpose,
+                completion.model,
+                completion.input_tokens,
+                completion.output_tokens,
+                budget.cost(completion),
+                now,
+            )
     fallbacks = sum(1 for summary in summaries if summary.offline) if editor else 0
     offline = written is None and all(summary.offline for summary in summaries)
     edition = await store.save_edition(monday, title, intro, offline, entries, now)

@@ -123,6 +123,8 @@ class SourcesSettings(_Group):
     semantic_scholar: SemanticScholarSettings = SemanticScholarSettings()
     feeds: tuple[FeedSettings, ...] = DEFAULT_FEEDS
     timeout_s: float = Field(default=60.0, gt=0, le=600)
+    input_usd_per_mtok: float = Field(default=0.0, ge=0)
+    output_usd_per_mtok: float = Field(default=0.0, ge=0)
     max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     concurrency: int = Field(default=4, ge=1, le=32)
 
@@ -178,6 +180,8 @@ class LlmSettings(_Group):
     edition_token_budget: int = Field(default=60_000, ge=1_000)
     concurrency: int = Field(default=8, ge=1, le=64)
     timeout_s: float = Field(default=60.0, gt=0, le=600)
+    input_usd_per_mtok: float = Field(default=0.0, ge=0)
+    output_usd_per_mtok: float = Field(default=0.0, ge=0)
 
 
 ENV_NAMES: Mapping[str, tuple[str, ...]] = {

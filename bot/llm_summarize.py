@@ -9,17 +9,19 @@ once spent, hands the rest of the edition to the offline summarizer, and says so
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal, TypeVar
+from datetime import datetime
+from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 import prompts
 from bot.domain import Difficulty, Item, ItemSummary
-from bot.ports import Completion, LanguageModel, LanguageModelError
+from bot.ports import Clock, Completion, LanguageModel, LanguageModelError
 from bot.summarize import OfflineSummarizer
 
 _SENTENCE_END = re.compile(r"[.!?](?:[\"'”’)\]]*)(?:\s+|$)")
@@ -31,7 +33,7 @@ _CAPITALISED = re.compile(r"(?<=[a-z,;:] )[A-Z][a-z]{2,}(?:[- ][A-Z][a-z]+)*")
 _COMMON_NAMES = frozenset(
     {"AI", "LLM", "LLMs", "API", "APIs", "GPU", "GPUs", "CPU", "I", "OK", "JSON", "SQL", "UI"}
 )
-SOURCE_CHARS = 6000
+SOURCE_CHARS = 4000
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -130,26 +132,39 @@ def source_text(item: Item) -> str:
 
 @dataclass
 class TokenBudget:
-    """Tokens one edition may spend; once spent, the rest of the edition is made offline."""
+    """Tokens one edition may spend; once spent, the rest of the edition is made offline.
+
+    It also keeps every call (what for, and its completion) so that compose can record
+    their tokens and cost; prices are in USD per million tokens.
+    """
 
     limit: int
+    input_usd_per_mtok: float = 0.0
+    output_usd_per_mtok: float = 0.0
     used: int = 0
     calls: int = 0
-    records: list[Completion] = field(default_factory=list)
+    records: list[tuple[str, Completion]] = field(default_factory=list)
 
     @property
     def exhausted(self) -> bool:
         """True when no more tokens may be spent."""
         return self.used >= self.limit
 
-    def spend(self, completion: Completion) -> None:
+    def spend(self, purpose: str, completion: Completion) -> None:
         """Account for one call."""
         self.used += completion.input_tokens + completion.output_tokens
         self.calls += 1
-        self.records.append(completion)
+        self.records.append((purpose, completion))
+
+    def cost(self, completion: Completion) -> float:
+        """Return what one call cost in USD."""
+        return (
+            completion.input_tokens * self.input_usd_per_mtok
+            + completion.output_tokens * self.output_usd_per_mtok
+        ) / 1_000_000
 
 
-class _Asker:
+class JsonAsker:
     """Asks the model for JSON that validates, with one repair attempt."""
 
     def __init__(self, model: LanguageModel, budget: TokenBudget) -> None:
@@ -184,7 +199,7 @@ class _Asker:
         self, system: str, user: str, schema_name: str, schema: Mapping[str, object]
     ) -> Completion:
         completion = await self.model.complete(system, user, schema_name, schema)
-        self.budget.spend(completion)
+        self.budget.spend(schema_name, completion)
         return completion
 
 
@@ -200,7 +215,7 @@ class LlmSummarizer:
     def __init__(
         self, model: LanguageModel, fallback: OfflineSummarizer, budget: TokenBudget
     ) -> None:
-        self._asker = _Asker(model, budget)
+        self._asker = JsonAsker(model, budget)
         self._fallback = fallback
         self._budget = budget
         self._prompt = prompts.load("summarize_item")
@@ -261,19 +276,53 @@ class LlmSummarizer:
         )
 
 
-class LlmEditor:
-    """Writes an edition's title and intro from its items' summaries."""
+class IntroCache(Protocol):
+    """Where an edition's title and intro are kept by what they were written from."""
 
-    def __init__(self, model: LanguageModel, budget: TokenBudget) -> None:
-        self._asker = _Asker(model, budget)
+    async def llm_answers(
+        self, keys: Sequence[str], prompt_version: str, model: str
+    ) -> dict[str, dict[str, Any]]:
+        """Return kept answers by key."""
+        ...
+
+    async def save_llm_answers(
+        self,
+        answers: Mapping[str, Mapping[str, Any]],
+        prompt_version: str,
+        model: str,
+        at: datetime,
+    ) -> None:
+        """Keep answers by key."""
+        ...
+
+
+class LlmEditor:
+    """Writes an edition's title and intro from its items' summaries (kept, when cached)."""
+
+    def __init__(
+        self,
+        model: LanguageModel,
+        budget: TokenBudget,
+        cache: IntroCache | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self._asker = JsonAsker(model, budget)
         self._budget = budget
+        self._cache = cache
+        self._clock = clock
         self._prompt = prompts.load("edition_intro")
 
     async def title_and_intro(self, items: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
         """Return (title, intro) for items given as (title, why), or ``None`` to go offline."""
+        listing = json.dumps([{"title": t, "why": w} for t, w in items], ensure_ascii=False)
+        key = "intro:" + hashlib.sha256(listing.encode("utf-8")).hexdigest()[:40]
+        model = self._asker.model.model
+        if self._cache is not None:
+            kept = await self._cache.llm_answers([key], self._prompt.version, model)
+            if key in kept:
+                return str(kept[key]["title"]), str(kept[key]["intro"])
         if self._budget.exhausted:
             return None
-        listing = json.dumps([{"title": t, "why": w} for t, w in items], ensure_ascii=False)
         try:
             answer, _ = await self._asker.ask(
                 self._prompt.text, f"<items>\n{listing}\n</items>", IntroAnswer, "edition_intro"
@@ -283,4 +332,9 @@ class LlmEditor:
         # The title is in title case by design, so only the intro is checked for names.
         if answer is None or unsupported_claims([answer.intro], listing):
             return None
+        if self._cache is not None and self._clock is not None:
+            written = {"title": answer.title, "intro": answer.intro}
+            await self._cache.save_llm_answers(
+                {key: written}, self._prompt.version, model, self._clock.now()
+            )
         return answer.title, answer.intro

@@ -58,16 +58,28 @@ def recency(item: Item, now: datetime) -> float:
     return max(0.0, 1.0 - age_days / 28.0)
 
 
-def score(item: Item, profile: EditorialProfile, now: datetime) -> Choice:
-    """Score one candidate offline against the profile."""
-    fit, topics = profile.fit(item.content.title, item.content.summary)
+def score(
+    item: Item,
+    profile: EditorialProfile,
+    now: datetime,
+    llm_fit: tuple[float, str] | None = None,
+) -> Choice:
+    """Score one candidate: the model's fit when given, else the offline fit to the profile.
+
+    The profile's topic hits are kept either way: they shape an offline title and intro.
+    """
+    offline_fit, topics = profile.fit(item.content.title, item.content.summary)
+    if llm_fit is not None:
+        fit, reason = llm_fit[0], f"LLM fit {llm_fit[0]:.1f}: {llm_fit[1]}"
+    else:
+        top = ", ".join(name for name, _ in topics.most_common(2)) or "no profile topic"
+        fit, reason = offline_fit, f"fit {offline_fit:.2f} ({top})"
     total = (
         FIT_WEIGHT * fit
         + POPULARITY_WEIGHT * popularity(item)
         + RECENCY_WEIGHT * recency(item, now)
     )
-    top = ", ".join(name for name, _ in topics.most_common(2)) or "no profile topic"
-    return Choice(item, round(total, 4), round(fit, 4), topics, f"fit {fit:.2f} ({top})")
+    return Choice(item, round(total, 4), round(fit, 4), topics, reason)
 
 
 @dataclass(frozen=True, slots=True)

@@ -245,3 +245,33 @@ class ComposeRunRow(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(Text)
     edition_id: Mapped[int | None]
+
+
+class LlmCallRow(Base):
+    """One call to the language model: what for, and what it cost."""
+
+    __tablename__ = "llm_calls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(200))
+    input_tokens: Mapped[int]
+    output_tokens: Mapped[int]
+    cost_usd: Mapped[float] = mapped_column(Float)
+
+
+class LlmAnswerRow(Base):
+    """A validated model answer kept by what it was asked from (relevance scores, intros)."""
+
+    __tablename__ = "llm_answers"
+    __table_args__ = (
+        UniqueConstraint("key", "prompt_version", "model", name="uq_llm_answers_key_prompt_model"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(128))
+    prompt_version: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(200))
+    answer: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]

@@ -134,11 +134,13 @@ def clip_text(text: str, max_chars: int) -> str:
     """
     if len(text) <= max_chars:
         return text
-    window = text[: max_chars - 1]
+    # Two characters are kept free for the " …" marker, so the result never exceeds the cap.
+    window = text[: max(max_chars - 2, 0)]
     ends = [match.end() for match in _SENTENCE_END.finditer(window)]
     if ends and ends[-1] >= len(window) * 2 // 3:
         return window[: ends[-1]].rstrip() + " …"
     space = max(window.rfind(" "), window.rfind("\n"))
+    # Text without any space (one long URL, CJK prose) can only be cut where the cap falls.
     cut = window[:space] if space > 0 else window
     return cut.rstrip(" ,;:-(") + "…"
 

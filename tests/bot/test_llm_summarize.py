@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from adapters.llm import OpenAiModel
-from bot.compose import compose_edition
+from bot.compose import ComposeResult, compose_edition
 from bot.domain import ItemSummary
+from bot.llm_rank import LlmRanker
 from bot.llm_summarize import LlmEditor, LlmSummarizer, TokenBudget, unsupported_claims
 from bot.profile import load_profile
 from bot.summarize import OfflineSummarizer
@@ -184,50 +185,101 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
         await opened.aclose()
 
 
-async def test_compose_with_the_model_then_again_for_free(store: Store) -> None:
-    def respond(request: ChatRequest) -> ChatAnswer:
-        assert request.response_format is not None
-        if request.response_format["json_schema"]["name"] == "edition_intro":
-            titles = [
-                entry["title"]
-                for entry in json.loads(request.user.split("\n", 1)[1].rsplit("\n", 1)[0])
-            ]
-            intro = (
-                f"This week covers {len(titles)} items. The main thread is agents. "
-                "Security gets attention too. Each item says why it matters."
-            )
-            return ChatAnswer.json(
-                {"title": "Agents Get Audited, Security Gets Serious", "intro": intro}
-            )
-        return ChatAnswer.json(
-            GOOD
-            if "Claw-Eval" in request.user
-            else {
-                **GOOD,
-                "why": "Coding agents that read untrusted files can be steered by prompt "
-                "injection. The fix that worked was to keep tool permissions narrow.",
-            }
-        )
+def relevance_answer(request: ChatRequest) -> ChatAnswer:
+    """Score every candidate: agents and injection posts high, anything else low."""
+    listing = json.loads(request.user.split("\n", 1)[1].rsplit("\n", 1)[0])
+    scores = [
+        {"id": c["id"], "score": 9 if "agent" in c["title"].lower() else 2, "reason": "agents"}
+        for c in listing
+    ]
+    return ChatAnswer.json(
+        {"scores": scores}, prompt_tokens=50 * len(listing), completion_tokens=10
+    )
 
+
+def edition_answer(request: ChatRequest) -> ChatAnswer:
+    assert request.response_format is not None
+    purpose = request.response_format["json_schema"]["name"]
+    if purpose == "relevance":
+        return relevance_answer(request)
+    if purpose == "edition_intro":
+        intro = (
+            "This week covers agents and their attack surface. The main thread is agent "
+            "evaluation. Prompt injection gets attention too. Each item says why it matters."
+        )
+        return ChatAnswer.json(
+            {"title": "Agents Get Audited, Security Gets Serious", "intro": intro}
+        )
+    return ChatAnswer.json(
+        GOOD
+        if "Claw-Eval" in request.user
+        else {
+            **GOOD,
+            "why": "Coding agents that read untrusted files can be steered by prompt "
+            "injection. The fix that worked was to keep tool permissions narrow.",
+        }
+    )
+
+
+async def compose_with(
+    fake: FakeOpenAI, store: Store, clock: FakeClock
+) -> tuple[ComposeResult, TokenBudget]:
+    tokens = TokenBudget(60_000, input_usd_per_mtok=0.25, output_usd_per_mtok=2.0)
+    async with model_for(fake) as model:
+        result = await compose_edition(
+            store,
+            clock,
+            LlmSummarizer(model, OfflineSummarizer(PROFILE), tokens),
+            PROFILE,
+            edition_date=MONDAY,
+            force=True,
+            editor=LlmEditor(model, tokens, store, clock),
+            ranker=LlmRanker(model, tokens, store, clock, batch_size=2),
+            budget=tokens,
+        )
+    return result, tokens
+
+
+async def test_compose_with_the_model_then_again_for_free(store: Store) -> None:
     await seed_week(store, IN_WEEK)
     clock = FakeClock(datetime(2026, 4, 13, 6, tzinfo=UTC))
-    async with FakeOpenAI(respond) as fake:
-        for _ in range(2):
-            tokens = TokenBudget(60_000)
-            async with model_for(fake) as model:
-                result = await compose_edition(
-                    store,
-                    clock,
-                    LlmSummarizer(model, OfflineSummarizer(PROFILE), tokens),
-                    PROFILE,
-                    edition_date=MONDAY,
-                    force=True,
-                    editor=LlmEditor(model, tokens),
-                    budget=tokens,
-                )
-        assert result.edition is not None
-        assert result.edition.title == "Agents Get Audited, Security Gets Serious"
-        assert not result.edition.offline
-        # First compose: 4 summaries + 1 intro. The rebuild reuses every summary: 1 intro call.
-        assert len(fake.requests) == 5 + 1
-        assert (result.summaries_written, result.summaries_reused) == (0, 4)
+    async with FakeOpenAI(edition_answer) as fake:
+        first, tokens = await compose_with(fake, store, clock)
+        purposes = [
+            r.response_format["json_schema"]["name"] for r in fake.requests if r.response_format
+        ]
+        # 4 candidates in batches of 2: 2 relevance calls; 4 summaries; 1 intro.
+        assert sorted(purposes) == ["edition_intro"] + ["item_summary"] * 4 + ["relevance"] * 2
+        calls, spent, cost = await store.llm_spend_since(IN_WEEK)
+        assert (calls, spent) == (7, tokens.used)
+        assert cost > 0
+
+        rebuilt, again = await compose_with(fake, store, clock)
+        assert len(fake.requests) == 7  # the rebuild asked the model nothing
+        assert again.calls == 0
+
+    edition = rebuilt.edition
+    assert edition is not None
+    assert first.edition is not None
+    assert edition.title == "Agents Get Audited, Security Gets Serious"
+    assert not edition.offline
+    assert edition.entries[0].reason.startswith("LLM fit 0.9")
+    assert first.edition.id == edition.id
+
+
+async def test_ranking_failures_keep_the_offline_fit(store: Store) -> None:
+    await seed_week(store, IN_WEEK)
+    clock = FakeClock(datetime(2026, 4, 13, 6, tzinfo=UTC))
+
+    def broken_ranking(request: ChatRequest) -> ChatAnswer:
+        assert request.response_format is not None
+        if request.response_format["json_schema"]["name"] == "relevance":
+            return ChatAnswer(content="[]")
+        return edition_answer(request)
+
+    async with FakeOpenAI(broken_ranking) as fake:
+        result, _ = await compose_with(fake, store, clock)
+    edition = result.edition
+    assert edition is not None
+    assert len(edition.entries) == 4
+    assert all(e.reason.startswith("fit ") for e in edition.entries)

@@ -243,3 +243,19 @@ async def test_editions_round_trip_replace_and_search(store: Store) -> None:
     await store.save_summary("hash", summary, T0)
     assert await store.cached_summary("hash", "v1", "m") == summary
     assert await store.cached_summary("hash", "v2", "m") is None
+
+
+async def test_llm_calls_and_answers_are_kept(store: Store) -> None:
+    await store.record_llm_call("item_summary", "small", 1000, 200, 0.00065, T0)
+    await store.record_llm_call("relevance", "small", 500, 50, 0.0002, T0 + timedelta(days=1))
+    calls, tokens, cost = await store.llm_spend_since(T0)
+    assert (calls, tokens) == (2, 1750)
+    assert cost == pytest.approx(0.00085)
+    assert await store.llm_spend_since(T0 + timedelta(days=2)) == (0, 0, 0.0)
+
+    await store.save_llm_answers({"h1": {"score": 7, "reason": "agents"}}, "v1", "small", T0)
+    await store.save_llm_answers({"h1": {"score": 1, "reason": "later"}}, "v1", "small", T0)
+    assert await store.llm_answers(["h1", "h2"], "v1", "small") == {
+        "h1": {"score": 7, "reason": "agents"}
+    }
+    assert await store.llm_answers(["h1"], "v2", "small") == {}
