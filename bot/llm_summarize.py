@@ -38,9 +38,16 @@ SOURCE_CHARS = 4000
 T = TypeVar("T", bound=BaseModel)
 
 
+_ABBREVIATION = re.compile(
+    r"\b(?:e\.g|i\.e|etc|vs|cf|al|approx|Dr|Mr|Ms|Prof|Fig|No|U\.S|St)\.", re.IGNORECASE
+)
+_DECIMAL_OR_VERSION = re.compile(r"(?<=\w)\.(?=\w)")
+
+
 def sentence_count(text: str) -> int:
-    """Count sentences by their ends."""
-    return len(_SENTENCE_END.findall(text.strip()))
+    """Count sentences by their ends, not counting abbreviations ("e.g.") or "3.5"."""
+    plain = _DECIMAL_OR_VERSION.sub("", _ABBREVIATION.sub("", text.strip()))
+    return len(_SENTENCE_END.findall(plain))
 
 
 class SummaryAnswer(BaseModel):

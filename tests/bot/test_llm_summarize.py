@@ -18,7 +18,13 @@ from adapters.llm import OpenAiModel
 from bot.compose import ComposeResult, compose_edition
 from bot.domain import ItemSummary
 from bot.llm_rank import LlmRanker
-from bot.llm_summarize import LlmEditor, LlmSummarizer, TokenBudget, unsupported_claims
+from bot.llm_summarize import (
+    LlmEditor,
+    LlmSummarizer,
+    TokenBudget,
+    sentence_count,
+    unsupported_claims,
+)
 from bot.profile import load_profile
 from bot.summarize import OfflineSummarizer
 from storage.store import Store
@@ -283,3 +289,15 @@ async def test_ranking_failures_keep_the_offline_fit(store: Store) -> None:
     assert edition is not None
     assert len(edition.entries) == 4
     assert all(e.reason.startswith("fit ") for e in edition.entries)
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("Use tools, e.g. search, with GPT-3.5 and Llama 3.1 vs. others.", 1),
+        ("One. Two! Three?", 3),
+        ("A sentence about U.S. policy. And another one.", 2),
+    ],
+)
+def test_sentences_are_counted_past_abbreviations_and_versions(text: str, count: int) -> None:
+    assert sentence_count(text) == count
