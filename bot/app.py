@@ -193,6 +193,7 @@ async def compose(
             profile,
             edition_date=edition_date,
             size=app.settings.edition.size,
+            window_days=app.settings.edition.window_days,
             force=force,
         )
     budget = TokenBudget(
@@ -213,6 +214,7 @@ async def compose(
             profile,
             edition_date=edition_date,
             size=app.settings.edition.size,
+            window_days=app.settings.edition.window_days,
             force=force,
             editor=LlmEditor(model, budget, app.store, app.clock),
             ranker=LlmRanker(model, budget, app.store, app.clock, concurrency=llm.concurrency),

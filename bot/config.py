@@ -145,6 +145,7 @@ class EditionSettings(_Group):
     """What an edition holds."""
 
     size: int = Field(default=12, ge=1, le=50)
+    window_days: int = Field(default=7, ge=1, le=31)
 
 
 class SlackSettings(_Group):

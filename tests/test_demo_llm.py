@@ -1,0 +1,69 @@
+"""The main job with OPENAI_API_KEY set: the demo's edition is written by the model.
+
+`digestbot demo` runs as a real subprocess; OPENAI_BASE_URL points the openai client at the
+fake OpenAI-compatible server on 127.0.0.1, which this test's event loop keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from tests.bot.test_llm_summarize import relevance_answer
+from tests.fakes.openai_server import ChatAnswer, ChatRequest, FakeOpenAI
+
+
+def answer(request: ChatRequest) -> ChatAnswer:
+    assert request.response_format is not None
+    purpose = request.response_format["json_schema"]["name"]
+    if purpose == "relevance":
+        return relevance_answer(request)
+    if purpose == "edition_intro":
+        intro = (
+            "This week is about agents and the models behind them. Models get audited. "
+            "Each item says why it matters."
+        )
+        return ChatAnswer.json({"title": "Agents Get Audited, Models Get Faster", "intro": intro})
+    return ChatAnswer.json(
+        {
+            "why": "This is worth reading for teams that build with language models. "
+            "It explains what changes in practice.",
+            "difficulty": "accessible",
+            "takeaways": [
+                "Read the source before adopting the approach.",
+                "Measure the effect on your own workload first.",
+                "Share the findings with the rest of your team.",
+            ],
+        }
+    )
+
+
+async def test_demo_uses_the_model_when_a_key_is_set(tmp_path: Path) -> None:
+    async with FakeOpenAI(answer) as fake:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
+        env |= {"OPENAI_API_KEY": "sk-demo", "OPENAI_BASE_URL": fake.base_url}
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            "from bot.cli import main; main()",
+            "demo",
+            cwd=tmp_path,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
+    output = stdout.decode()
+    assert process.returncode == 0, stderr.decode()
+    assert "Agents Get Audited, Models Get Faster" in output
+    assert "(offline summaries)" not in output
+    assert "LLM: " in output
+    assert output.count("It explains what changes in practice.") >= 12
+    assert "sk-demo" not in output + stderr.decode()
+    purposes = {
+        r.response_format["json_schema"]["name"] for r in fake.requests if r.response_format
+    }
+    assert purposes == {"relevance", "item_summary", "edition_intro"}
