@@ -62,3 +62,43 @@ def test_clip_text(text: str, limit: int, expected: str) -> None:
 def test_strip_tags_gives_one_line() -> None:
     assert strip_tags("  A &amp; <i>B</i>\n  C ") == "A & B C"
     assert strip_tags("Plain title") == "Plain title"
+
+
+def test_embeds_and_non_web_links_are_left_out() -> None:
+    html = (
+        "<p>Caf&eacute; &#8217;n&#x2019; b&nbsp;c</p>"
+        "<noscript>enable JS</noscript><iframe src='https://ads.example/'>ad</iframe>"
+        "<form><input value='q'>Search</form><svg><text>logo</text></svg>"
+        "<p><a href='mailto:me@example.org'>mail me</a> or "
+        "<a href='data:text/html,hi'>this</a> or <a href='//cdn.example/x'>that</a></p>"
+    )
+    result = html_to_text(html, base_url="https://blog.example/")
+    assert (
+        result.text == "Café \u2019n\u2019 b c\n\nmail me or this or that (https://cdn.example/x)"
+    )
+    assert result.links == ("https://cdn.example/x",)
+
+
+def test_repeated_links_are_listed_once_in_order() -> None:
+    html = "<a href='/b'>B</a> <a href='/a'>A</a> <a href='/b'>B again</a>"
+    assert html_to_text(html, base_url="https://x.example/").links == (
+        "https://x.example/b",
+        "https://x.example/a",
+    )
+
+
+@pytest.mark.parametrize("limit", [10, 57, 200, 999])
+def test_clip_never_exceeds_the_limit_nor_cuts_a_word(limit: int) -> None:
+    words = [f"w{n}" for n in range(400)]
+    text = " ".join(f"{word}." if n % 9 == 8 else word for n, word in enumerate(words))
+    clipped = clip_text(text, limit)
+    assert len(clipped) <= limit
+    kept = clipped.removesuffix("…").split()
+    assert kept == text.split()[: len(kept)]  # whole words only, the same ones
+
+
+def test_only_the_first_part_of_huge_html_is_read() -> None:
+    html = "<p>start</p>" + "<p>filler words here</p>" * 10_000 + "<p>THE END</p>"
+    result = html_to_text(html, max_html_chars=1000, max_text_chars=100_000)
+    assert result.text.startswith("start")
+    assert "THE END" not in result.text
