@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping, Sequence
-from datetime import datetime
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 import prompts
 from bot.domain import Item
-from bot.llm_summarize import JsonAsker, TokenBudget
+from bot.llm_summarize import AnswerCache, JsonAsker, TokenBudget
 from bot.ports import Clock, LanguageModel, LanguageModelError
 
 PREVIEW_CHARS = 300
@@ -40,26 +39,6 @@ class RelevanceAnswer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scores: list[ItemScore]
-
-
-class AnswerCache(Protocol):
-    """Where validated answers are kept (the store)."""
-
-    async def llm_answers(
-        self, keys: Sequence[str], prompt_version: str, model: str
-    ) -> dict[str, dict[str, Any]]:
-        """Return kept answers by key."""
-        ...
-
-    async def save_llm_answers(
-        self,
-        answers: Mapping[str, Mapping[str, Any]],
-        prompt_version: str,
-        model: str,
-        at: datetime,
-    ) -> None:
-        """Keep answers by key."""
-        ...
 
 
 class LlmRanker:

@@ -283,8 +283,8 @@ class LlmSummarizer:
         )
 
 
-class IntroCache(Protocol):
-    """Where an edition's title and intro are kept by what they were written from."""
+class AnswerCache(Protocol):
+    """Where validated answers are kept by what they were asked from (the store)."""
 
     async def llm_answers(
         self, keys: Sequence[str], prompt_version: str, model: str
@@ -310,7 +310,7 @@ class LlmEditor:
         self,
         model: LanguageModel,
         budget: TokenBudget,
-        cache: IntroCache | None = None,
+        cache: AnswerCache | None = None,
         clock: Clock | None = None,
     ) -> None:
         self._asker = JsonAsker(model, budget)
