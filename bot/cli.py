@@ -11,7 +11,7 @@ import logging
 import sys
 import tempfile
 from collections.abc import Coroutine, Sequence
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -204,6 +204,11 @@ def status_command() -> None:
                 if last
                 else "No edition composed yet. Run: digestbot compose"
             )
+            week_start = app.clock.now() - timedelta(days=app.clock.now().weekday())
+            calls, tokens, cost = await app.store.llm_spend_since(
+                week_start.replace(hour=0, minute=0, second=0, microsecond=0)
+            )
+            composed += f"\nLLM this week: {calls} calls, {tokens} tokens, ${cost:.2f}"
             return runs, len(await app.store.pending_submissions()), composed
 
     runs, pending, composed = run_async(read())

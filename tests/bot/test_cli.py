@@ -116,6 +116,7 @@ def test_compose_then_preview_in_every_format(tmp_path: Path) -> None:
     assert "No edition: no edition for 2026-04-13: no new items were first seen" in empty.stdout
     status = digestbot("status", cwd=tmp_path, env=env)
     assert "skipped: no edition for 2026-04-13" in status.stdout
+    assert "LLM this week: 0 calls, 0 tokens, $0.00" in status.stdout
 
     missing = digestbot("preview", cwd=tmp_path, env=env)
     assert missing.returncode == 1
