@@ -275,3 +275,24 @@ class LlmAnswerRow(Base):
     model: Mapped[str] = mapped_column(String(200))
     answer: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
+
+
+class DeliveryRow(Base):
+    """One part of an edition sent to one destination (DESIGN.md §7): part 0 is the parent."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint(
+            "destination", "edition_id", "part", name="uq_deliveries_destination_edition_part"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    destination: Mapped[str] = mapped_column(String(200))
+    edition_id: Mapped[int] = mapped_column(
+        ForeignKey("editions.id", ondelete="CASCADE"), index=True
+    )
+    part: Mapped[int]
+    message_id: Mapped[str] = mapped_column(String(100))
+    thread_id: Mapped[str] = mapped_column(String(100))
+    sent_at: Mapped[datetime]

@@ -34,6 +34,7 @@ from bot.merge import merge_sightings, sighting_fingerprint
 from storage.db import create_engine_for, upgrade
 from storage.models import (
     ComposeRunRow,
+    DeliveryRow,
     EditionEntryRow,
     EditionRow,
     ItemRow,
@@ -769,6 +770,41 @@ class Store:
                     )
 
         await self._run(write)
+
+    # -- deliveries ------------------------------------------------------------------------
+
+    async def sent_parts(self, destination: str, edition_id: int) -> dict[int, tuple[str, str]]:
+        """Return the parts already sent to ``destination``: part -> (message id, thread id)."""
+
+        def read(session: Session) -> dict[int, tuple[str, str]]:
+            rows = session.scalars(
+                select(DeliveryRow).where(
+                    DeliveryRow.destination == destination, DeliveryRow.edition_id == edition_id
+                )
+            )
+            return {row.part: (row.message_id, row.thread_id) for row in rows}
+
+        return await self._run(read)
+
+    async def record_sent(
+        self,
+        destination: str,
+        edition_id: int,
+        part: int,
+        message_id: str,
+        thread_id: str,
+        at: datetime,
+    ) -> None:
+        """Record that one part was sent (before the next one is, DESIGN.md §7)."""
+        row = DeliveryRow(
+            destination=destination,
+            edition_id=edition_id,
+            part=part,
+            message_id=message_id,
+            thread_id=thread_id,
+            sent_at=at,
+        )
+        await self._run(lambda session: session.add(row))
 
 
 def _like_literal(text: str) -> str:

@@ -1,9 +1,11 @@
-"""The console: command replies rendered as plain text for the terminal (demo, CLI)."""
+"""The console: editions and command replies as plain text for the terminal (demo, CLI)."""
 
 from __future__ import annotations
 
+from typing import TextIO
+
 from bot.commands import Reply
-from bot.render import DigestItem, render_item_text
+from bot.render import DIGEST_NAME, Digest, DigestItem, render_item_text
 
 
 def _line(item: DigestItem) -> str:
@@ -20,3 +22,34 @@ def render_reply(reply: Reply) -> str:
     else:
         body = "\n".join(_line(item) for item in reply.items)
     return f"{reply.text}\n{body}".rstrip()
+
+
+class ConsoleChat:
+    """A chat adapter that writes editions to a text stream (implements `ChatAdapter`).
+
+    It keeps the keys it has written, so a resumed delivery finds what is already out.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._sent: dict[str, str] = {}
+
+    def _write(self, key: str, text: str) -> str:
+        message_id = f"console-{len(self._sent) + 1}"
+        self._stream.write(text.rstrip("\n") + "\n\n")
+        self._stream.flush()
+        self._sent[key] = message_id
+        return message_id
+
+    async def send_parent(self, channel: str, digest: Digest, key: str) -> str:
+        """Write the edition's header and intro."""
+        header = f"{DIGEST_NAME}\n\n{digest.title}\n\n{digest.date_label} · {digest.count_label}"
+        return self._write(key, f"{header}\n\n{digest.intro}")
+
+    async def send_item(self, channel: str, thread: str, item: DigestItem, key: str) -> str:
+        """Write one item in the seeds' text shape."""
+        return self._write(key, render_item_text(item))
+
+    async def find_sent(self, channel: str, thread: str | None, key: str) -> str | None:
+        """Return the id of what was already written with ``key``."""
+        return self._sent.get(key)

@@ -259,3 +259,28 @@ async def test_llm_calls_and_answers_are_kept(store: Store) -> None:
         "h1": {"score": 7, "reason": "agents"}
     }
     assert await store.llm_answers(["h1"], "v2", "small") == {}
+
+
+async def test_deliveries_are_recorded_once_per_part(store: Store) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from bot.domain import Difficulty, EditionEntry, ItemSummary
+
+    await store.upsert_sightings([paper(SourceLabel.HF)], T0)
+    item = await store.get_item(PAPER_ID)
+    assert item is not None
+    summary = ItemSummary(
+        "Why. It matters.", Difficulty.ACCESSIBLE, ("a.", "b.", "c."), "m", "v", True
+    )
+    edition = await store.save_edition(
+        T0.date(), "A, B", "I.", True, [EditionEntry(1, item, summary)], T0
+    )
+    await store.record_sent("slack:C1", edition.id, 0, "1.0001", "1.0001", T0)
+    await store.record_sent("slack:C1", edition.id, 1, "1.0002", "1.0001", T0)
+    await store.record_sent("discord:9", edition.id, 0, "900", "900", T0)
+    assert await store.sent_parts("slack:C1", edition.id) == {
+        0: ("1.0001", "1.0001"),
+        1: ("1.0002", "1.0001"),
+    }
+    with pytest.raises(IntegrityError):
+        await store.record_sent("slack:C1", edition.id, 1, "1.0003", "1.0001", T0)

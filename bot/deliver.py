@@ -1,0 +1,146 @@
+"""Deliver: one edition to one destination, as a parent message and a threaded reply per item.
+
+Every send is recorded (destination, edition, part, message id) before the next one, so a
+re-run resumes the same thread and sends nothing twice (DESIGN.md §7). A send whose record was
+lost (a crash between the two) is found again through the adapter: each part carries a stable
+key the platform keeps (Slack message metadata, Discord nonce) and `ChatAdapter.find_sent`
+looks for it before sending.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from bot.domain import Edition
+from bot.ports import Clock
+from bot.render import Digest, DigestItem, to_digest
+
+PLATFORMS = ("slack", "discord", "console")
+_CHANNEL = re.compile(r"[A-Za-z0-9_-]{1,80}")
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where an edition goes: a platform and a channel id (``slack:C0123456``)."""
+
+    platform: str
+    channel: str
+
+    @classmethod
+    def parse(cls, text: str) -> Destination:
+        """Parse ``platform:CHANNEL_ID``; raise `ValueError` saying what would be right."""
+        platform, _, channel = text.strip().partition(":")
+        platform = platform.lower()
+        if platform not in PLATFORMS or not _CHANNEL.fullmatch(channel):
+            raise ValueError(
+                f"{text[:60]!r} is not a destination; use slack:CHANNEL_ID or discord:CHANNEL_ID"
+            )
+        return cls(platform, channel)
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.channel}"
+
+
+class DeliveryError(Exception):
+    """A send failed; ``permanent`` when retrying cannot help (channel gone, no permission)."""
+
+    def __init__(self, reason: str, *, permanent: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+
+class ChatAdapter(Protocol):
+    """A chat platform as delivery needs it; adapters pace and size messages themselves."""
+
+    async def send_parent(self, channel: str, digest: Digest, key: str) -> str:
+        """Post the edition's parent message; return its id (the thread's root)."""
+        ...
+
+    async def send_item(self, channel: str, thread: str, item: DigestItem, key: str) -> str:
+        """Post one item as a reply in ``thread``; return the message id."""
+        ...
+
+    async def find_sent(self, channel: str, thread: str | None, key: str) -> str | None:
+        """Return the id of a message already sent with ``key``, if the platform has one."""
+        ...
+
+
+class DeliveryLog(Protocol):
+    """Where sends are recorded (the store)."""
+
+    async def sent_parts(self, destination: str, edition_id: int) -> dict[int, tuple[str, str]]:
+        """Return the parts already sent: part -> (message id, thread id)."""
+        ...
+
+    async def record_sent(
+        self,
+        destination: str,
+        edition_id: int,
+        part: int,
+        message_id: str,
+        thread_id: str,
+        at: datetime,
+    ) -> None:
+        """Record one send."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """What one delivery did: parts sent now, parts already there, and a failure if any."""
+
+    destination: Destination
+    sent: int
+    already: int
+    recovered: int
+    error: DeliveryError | None = None
+
+    @property
+    def complete(self) -> bool:
+        """True when every part of the edition is in the channel."""
+        return self.error is None
+
+
+def part_key(edition_id: int, part: int) -> str:
+    """Return the stable key of one part of one edition (for the platform to keep)."""
+    return f"llm-news-digest:{edition_id}:{part}"
+
+
+async def deliver(
+    edition: Edition,
+    destination: Destination,
+    adapter: ChatAdapter,
+    log: DeliveryLog,
+    clock: Clock,
+) -> DeliveryReport:
+    """Send what ``destination`` does not have yet of ``edition``, recording every send."""
+    digest = to_digest(edition)
+    where = str(destination)
+    done = await log.sent_parts(where, edition.id)
+    sent = recovered = 0
+    already = len(done)
+    thread = done[0][0] if 0 in done else None
+    try:
+        if thread is None:
+            key = part_key(edition.id, 0)
+            found = await adapter.find_sent(destination.channel, None, key)
+            thread = found or await adapter.send_parent(destination.channel, digest, key)
+            recovered += found is not None
+            sent += found is None
+            await log.record_sent(where, edition.id, 0, thread, thread, clock.now())
+        for item in digest.items:
+            if item.position in done:
+                continue
+            key = part_key(edition.id, item.position)
+            found = await adapter.find_sent(destination.channel, thread, key)
+            message = found or await adapter.send_item(destination.channel, thread, item, key)
+            recovered += found is not None
+            sent += found is None
+            await log.record_sent(where, edition.id, item.position, message, thread, clock.now())
+    except DeliveryError as exc:
+        return DeliveryReport(destination, sent, already, recovered, exc)
+    return DeliveryReport(destination, sent, already, recovered)

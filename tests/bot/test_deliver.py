@@ -1,0 +1,158 @@
+"""Delivery: a parent and a reply per item, every send recorded, resumed without duplicates.
+
+The adapter is the console one writing to memory; failures are injected by wrapping our own
+ports (a send that fails, a crash between a send and its record).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from adapters.chat.console_chat import ConsoleChat
+from bot.compose import compose_edition
+from bot.deliver import DeliveryError, Destination, deliver, part_key
+from bot.domain import Edition
+from bot.profile import load_profile
+from bot.render import Digest, DigestItem
+from bot.summarize import OfflineSummarizer
+from storage.store import Store
+from tests.bot.test_editions import IN_WEEK, MONDAY, seed_week
+from tests.fakes.clock import FakeClock
+
+CLOCK = FakeClock(datetime(2026, 4, 13, 6, tzinfo=UTC))
+TO = Destination.parse("slack:C0DIGEST")
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    opened = await Store.open(f"sqlite:///{tmp_path / 'deliver.db'}")
+    try:
+        yield opened
+    finally:
+        await opened.aclose()
+
+
+async def an_edition(store: Store) -> Edition:
+    await seed_week(store, IN_WEEK)
+    profile = load_profile()
+    result = await compose_edition(
+        store, CLOCK, OfflineSummarizer(profile), profile, edition_date=MONDAY
+    )
+    assert result.edition is not None
+    return result.edition
+
+
+class FailingAfter(ConsoleChat):
+    """Sends ``limit`` messages, then fails every send."""
+
+    def __init__(self, stream: io.StringIO, limit: int, *, permanent: bool = False) -> None:
+        super().__init__(stream)
+        self.limit = limit
+        self.permanent = permanent
+        self.sends = 0
+
+    def _count(self) -> None:
+        if self.sends >= self.limit:
+            raise DeliveryError("channel_not_found", permanent=self.permanent)
+        self.sends += 1
+
+    async def send_parent(self, channel: str, digest: Digest, key: str) -> str:
+        self._count()
+        return await super().send_parent(channel, digest, key)
+
+    async def send_item(self, channel: str, thread: str, item: DigestItem, key: str) -> str:
+        self._count()
+        return await super().send_item(channel, thread, item, key)
+
+
+class CrashBeforeRecording:
+    """A delivery log that loses the record of part ``part``, as a crash after the send would."""
+
+    def __init__(self, store: Store, part: int) -> None:
+        self.store = store
+        self.part = part
+
+    async def sent_parts(self, destination: str, edition_id: int) -> dict[int, tuple[str, str]]:
+        return await self.store.sent_parts(destination, edition_id)
+
+    async def record_sent(
+        self,
+        destination: str,
+        edition_id: int,
+        part: int,
+        message_id: str,
+        thread_id: str,
+        at: datetime,
+    ) -> None:
+        if part == self.part:
+            raise DeliveryError("process killed", permanent=False)
+        await self.store.record_sent(destination, edition_id, part, message_id, thread_id, at)
+
+
+def test_destinations_are_parsed_with_a_clear_error() -> None:
+    assert str(Destination.parse("SLACK:C0123")) == "slack:C0123"
+    assert Destination.parse("discord:123456789012345678").platform == "discord"
+    for bad in ("teams:C1", "slack:", "slack:C1 <!channel>", "C0123"):
+        with pytest.raises(ValueError, match="use slack:CHANNEL_ID or discord:CHANNEL_ID"):
+            Destination.parse(bad)
+
+
+async def test_an_edition_is_a_parent_and_one_reply_per_item_in_order(store: Store) -> None:
+    edition = await an_edition(store)
+    out = io.StringIO()
+    report = await deliver(edition, TO, ConsoleChat(out), store, CLOCK)
+    assert (report.sent, report.already, report.complete) == (5, 0, True)
+    text = out.getvalue()
+    assert text.startswith("LLM News Digest\n\n")
+    positions = [text.index(entry.item.content.title + "\n") for entry in edition.entries]
+    assert positions == sorted(positions)
+    parts = await store.sent_parts(str(TO), edition.id)
+    assert sorted(parts) == [0, 1, 2, 3, 4]
+    assert {thread for _, thread in parts.values()} == {parts[0][0]}
+
+
+async def test_a_rerun_sends_nothing_twice(store: Store) -> None:
+    edition = await an_edition(store)
+    out = io.StringIO()
+    chat = ConsoleChat(out)
+    await deliver(edition, TO, chat, store, CLOCK)
+    before = out.getvalue()
+    again = await deliver(edition, TO, chat, store, CLOCK)
+    assert (again.sent, again.already) == (0, 5)
+    assert out.getvalue() == before
+
+
+async def test_a_failed_send_stops_and_the_next_run_resumes_the_same_thread(store: Store) -> None:
+    edition = await an_edition(store)
+    out = io.StringIO()
+    first = await deliver(edition, TO, FailingAfter(out, limit=2), store, CLOCK)
+    assert not first.complete
+    assert first.error is not None
+    assert first.error.reason == "channel_not_found"
+    assert first.sent == 2
+    thread = (await store.sent_parts(str(TO), edition.id))[0][0]
+
+    second = await deliver(edition, TO, ConsoleChat(out), store, CLOCK)
+    assert (second.sent, second.already, second.complete) == (3, 2, True)
+    parts = await store.sent_parts(str(TO), edition.id)
+    assert {t for _, t in parts.values()} == {thread}
+    assert out.getvalue().count("\nTakeaways\n") == 4
+
+
+async def test_a_send_whose_record_was_lost_is_found_not_repeated(store: Store) -> None:
+    edition = await an_edition(store)
+    out = io.StringIO()
+    chat = ConsoleChat(out)
+    crashed = await deliver(edition, TO, chat, CrashBeforeRecording(store, part=2), CLOCK)
+    assert not crashed.complete
+    assert await chat.find_sent(TO.channel, None, part_key(edition.id, 2)) is not None
+
+    resumed = await deliver(edition, TO, chat, store, CLOCK)
+    assert resumed.complete
+    assert (resumed.recovered, resumed.sent) == (1, 2)
+    assert out.getvalue().count("\nTakeaways\n") == 4  # part 2 appears once
