@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 import httpx
 
+from adapters.chat.slack_chat import SlackChat, web_client
 from adapters.llm import OpenAiModel
 from adapters.sources.arxiv import ArxivSource
 from adapters.sources.feeds import FeedSource
@@ -22,6 +23,8 @@ from adapters.sources.manual import ManualResolver
 from adapters.sources.semantic_scholar import SemanticScholarCitations
 from bot.compose import ComposeResult, compose_edition
 from bot.config import Settings
+from bot.deliver import ChatAdapter, DeliveryReport, Destination, deliver
+from bot.domain import Edition
 from bot.ingest import CITATIONS_SOURCE, MANUAL_SOURCE, Ingester, IngestProgress, IngestReport
 from bot.llm_rank import LlmRanker
 from bot.llm_summarize import LlmEditor, LlmSummarizer, TokenBudget
@@ -221,3 +224,32 @@ async def compose(
             budget=budget,
             concurrency=llm.concurrency,
         )
+
+
+class DestinationUnavailableError(ValueError):
+    """A destination whose platform is not configured (or not supported yet)."""
+
+
+def chat_for(app: App, destination: Destination) -> ChatAdapter:
+    """Return the adapter that posts to ``destination``'s platform."""
+    if destination.platform == "slack":
+        token = app.settings.slack.bot_token
+        if token is None:
+            raise DestinationUnavailableError(f"{destination} needs SLACK_BOT_TOKEN")
+        return SlackChat(
+            web_client(token.get_secret_value(), app.settings.slack.api_url), app.clock
+        )
+    raise DestinationUnavailableError(
+        f"{destination}: posting to {destination.platform} is not available in this version"
+    )
+
+
+async def publish(
+    app: App, edition: Edition, destinations: Sequence[Destination]
+) -> list[DeliveryReport]:
+    """Deliver ``edition`` to each destination now (resuming, never duplicating)."""
+    adapters = [chat_for(app, destination) for destination in destinations]
+    return [
+        await deliver(edition, destination, adapter, app.store, app.clock)
+        for destination, adapter in zip(destinations, adapters, strict=True)
+    ]

@@ -21,11 +21,20 @@ from rich.table import Table
 
 from adapters.chat.console_chat import render_reply
 from adapters.sources.sample import SAMPLE_FEEDS, sample_transport
-from bot.app import App, compose, ingest, open_app, source_names
+from bot.app import (
+    App,
+    DestinationUnavailableError,
+    compose,
+    ingest,
+    open_app,
+    publish,
+    source_names,
+)
 from bot.clock import SystemClock
 from bot.commands import Command, answer
 from bot.compose import ComposeResult, edition_covering
 from bot.config import ConfigError, FeedSettings, Settings, load_settings
+from bot.deliver import DeliveryReport, Destination
 from bot.domain import Edition, RunOutcome, SourceRun
 from bot.ids import canonical_url
 from bot.ingest import IngestReport
@@ -325,6 +334,52 @@ def preview_command(
     if found is None:
         fail(f"no edition {edition}; run: digestbot compose")
     sys.stdout.write(renderers[output](to_digest(found)).rstrip("\n") + "\n")
+
+
+@cli.command("publish")
+def publish_command(
+    to: Annotated[
+        list[str] | None,
+        typer.Option("--to", help="slack:CHANNEL_ID (repeatable)."),
+    ] = None,
+    edition: Annotated[
+        str, typer.Option("--edition", help="latest, an edition id, or its date.")
+    ] = "latest",
+) -> None:
+    """Post an edition now: a parent message, then one threaded reply per item."""
+    if not to:
+        usage_error("give --to slack:CHANNEL_ID (scheduled subscriptions are not in this version)")
+    try:
+        destinations = [Destination.parse(text) for text in to]
+    except ValueError as exc:
+        usage_error(str(exc))
+    edition_id, edition_date = parse_edition(edition)
+    settings = settings_or_exit()
+
+    async def work() -> list[DeliveryReport]:
+        async with open_app(settings, SystemClock()) as app:
+            found = await app.store.edition(edition_id=edition_id, edition_date=edition_date)
+            if found is None:
+                fail(f"no edition {edition}; run: digestbot compose")
+            return await publish(app, found, destinations)
+
+    try:
+        reports = run_async(work())
+    except DestinationUnavailableError as exc:
+        fail(str(exc))
+    for report in reports:
+        state = (
+            "complete"
+            if report.complete
+            else f"stopped: {report.error.reason if report.error else ''}"
+        )
+        out.print(
+            f"{report.destination}: {report.sent} sent, {report.already} already there, "
+            f"{report.recovered} recovered; {state}",
+            markup=False,
+        )
+    if any(not report.complete for report in reports):
+        fail("some destinations did not get the whole edition; run publish again to resume")
 
 
 @db_cli.command("upgrade")

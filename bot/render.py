@@ -9,12 +9,14 @@ by the item's link. Chat adapters render the same Digest in their own markup.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 
 from bot.domain import Difficulty, Edition, EditionEntry, Item, ItemKind, SourceLabel
 
 DIGEST_NAME = "LLM News Digest"
+_SENTENCE_BREAK = re.compile(r"[.!?…][\"')\]]?\s")
 _DISPLAY_ORDER = (SourceLabel.MANUAL, SourceLabel.HF, SourceLabel.ARXIV)
 
 
@@ -182,3 +184,27 @@ def digest_json(digest: Digest) -> dict[str, object]:
 def render_json(digest: Digest) -> str:
     """Return the digest as one JSON object."""
     return json.dumps(digest_json(digest), ensure_ascii=False, indent=2)
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split ``text`` into pieces of at most ``limit`` characters, never mid-word.
+
+    Pieces end at paragraph breaks first, then sentence ends, then spaces; a single word
+    longer than ``limit`` (a very long link) is the only thing ever cut, since nothing else
+    could fit.
+    """
+    pieces: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        window = rest[: limit + 1]
+        cut = window.rfind("\n\n")
+        if cut < limit // 3:
+            ends = [m.end() for m in _SENTENCE_BREAK.finditer(window)]
+            cut = ends[-1] if ends and ends[-1] >= limit // 3 else window.rfind(" ")
+        if cut <= 0:
+            cut = limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces

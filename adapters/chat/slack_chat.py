@@ -1,0 +1,170 @@
+"""Slack: editions posted as a parent message and a threaded reply per item (Block Kit).
+
+All text from feeds, papers and the LLM is escaped (``&``, ``<``, ``>``), ``link_names`` is
+never set and text objects are ``verbatim``, so nothing we post can ping anyone. Sends are
+paced to about one per second per channel; a 429 is waited out by slack_sdk's retry handler
+(the message was not posted, so the retry cannot duplicate it). Every part carries its key in
+message metadata, which `find_sent` reads back after a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deliver import DeliveryError
+from bot.ports import Clock
+from bot.render import DIGEST_NAME, Digest, DigestItem, split_text
+
+SECTION_LIMIT = 3000
+HEADER_LIMIT = 150
+METADATA_EVENT = "llm_news_digest_part"
+PERMANENT_ERRORS = frozenset(
+    {"channel_not_found", "is_archived", "not_in_channel", "account_inactive", "invalid_auth",
+     "not_authed", "missing_scope", "restricted_action", "token_revoked", "team_access_not_granted"}
+)  # fmt: skip
+_BADGES = {"accessible": "🟢", "intermediate": "🟡", "advanced": "🔴"}
+
+
+def escape(text: str) -> str:
+    """Escape Slack's three control characters; ``<!channel>`` becomes harmless text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def safe_url(url: str) -> str | None:
+    """Return an http(s) link usable inside ``<url|text>``, or ``None``."""
+    try:
+        scheme = urlsplit(url).scheme
+    except ValueError:
+        return None
+    if scheme not in ("http", "https"):
+        return None
+    return quote(url, safe=":/?#[]@!$&'()*+,;=%~-._")
+
+
+def _text(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _sections(text: str) -> list[dict[str, Any]]:
+    return [{"type": "section", "text": _text(piece)} for piece in split_text(text, SECTION_LIMIT)]
+
+
+def parent_blocks(digest: Digest) -> list[dict[str, Any]]:
+    """Return the parent message: header, date and count, intro."""
+    title = f"{DIGEST_NAME}: {digest.title}"
+    header = title if len(title) <= HEADER_LIMIT else title[: HEADER_LIMIT - 1] + "…"
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": header}},
+        {"type": "context", "elements": [_text(f"{digest.date_label} · {digest.count_label}")]},
+    ]
+    return blocks + _sections(escape(digest.intro))
+
+
+def item_blocks(item: DigestItem) -> list[dict[str, Any]]:
+    """Return one item: linked title and level, authors, summary, takeaways, source line."""
+    url = safe_url(item.url)
+    title = escape(item.title)
+    linked = f"*<{url}|{title}>*" if url else f"*{title}*"
+    badge = _BADGES[item.difficulty.value]
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": _text(f"{linked}\n{badge} {item.difficulty.label}")}
+    ]
+    if item.authors:
+        blocks.append({"type": "context", "elements": [_text(escape(", ".join(item.authors)))]})
+    blocks += _sections(escape(item.summary))
+    if item.note:
+        blocks += _sections(f"_{escape(item.note)}_")
+    takeaways = "\n".join(f"• {escape(t)}" for t in item.takeaways)
+    blocks += _sections(f"*Takeaways*\n{takeaways}")
+    blocks.append({"type": "context", "elements": [_text(escape(item.source_line))]})
+    return blocks[:50]
+
+
+def fallback_text(blocks: Sequence[dict[str, Any]]) -> str:
+    """Return the notification text of a message: its blocks' text, joined."""
+    parts = []
+    for block in blocks:
+        if "text" in block:
+            parts.append(str(block["text"]["text"]))
+        for element in block.get("elements", ()):
+            parts.append(str(element.get("text", "")))
+    return "\n".join(parts)[:3000]
+
+
+def web_client(token: str, api_url: str) -> AsyncWebClient:
+    """Return a Web API client on ``api_url`` (SLACK_API_URL) that waits out 429s."""
+    client = AsyncWebClient(token=token, base_url=api_url)
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
+    return client
+
+
+class SlackChat:
+    """Posts editions to Slack channels (implements `ChatAdapter`)."""
+
+    def __init__(
+        self, client: AsyncWebClient, clock: Clock, *, min_interval_s: float = 1.0
+    ) -> None:
+        self._client = client
+        self._clock = clock
+        self._min_interval_s = min_interval_s
+        self._last_send: dict[str, datetime] = {}
+
+    async def _pace(self, channel: str) -> None:
+        last = self._last_send.get(channel)
+        if last is not None:
+            wait = self._min_interval_s - (self._clock.now() - last).total_seconds()
+            if wait > 0:
+                await self._clock.sleep(wait)
+        self._last_send[channel] = self._clock.now()
+
+    async def _post(
+        self, channel: str, blocks: list[dict[str, Any]], key: str, thread: str | None
+    ) -> str:
+        await self._pace(channel)
+        try:
+            response = await self._client.chat_postMessage(
+                channel=channel,
+                text=fallback_text(blocks),
+                blocks=blocks,
+                thread_ts=thread,
+                unfurl_links=False,
+                unfurl_media=False,
+                metadata={"event_type": METADATA_EVENT, "event_payload": {"key": key}},
+            )
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "unknown_error"))
+            raise DeliveryError(f"Slack: {error}", permanent=error in PERMANENT_ERRORS) from None
+        return str(response["ts"])
+
+    async def send_parent(self, channel: str, digest: Digest, key: str) -> str:
+        """Post the edition's parent message; return its ts."""
+        return await self._post(channel, parent_blocks(digest), key, None)
+
+    async def send_item(self, channel: str, thread: str, item: DigestItem, key: str) -> str:
+        """Post one item in the edition's thread; return its ts."""
+        return await self._post(channel, item_blocks(item), key, thread)
+
+    async def find_sent(self, channel: str, thread: str | None, key: str) -> str | None:
+        """Look for a reply carrying ``key`` in the thread (parents are not searched)."""
+        if thread is None:
+            return None
+        try:
+            response = await self._client.conversations_replies(
+                channel=channel, ts=thread, include_all_metadata=True, limit=200
+            )
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "unknown_error"))
+            raise DeliveryError(f"Slack: {error}", permanent=error in PERMANENT_ERRORS) from None
+        messages: list[dict[str, Any]] = response.get("messages") or []
+        for message in messages:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("key") == key:
+                return str(message["ts"])
+        return None

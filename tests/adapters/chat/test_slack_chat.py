@@ -1,0 +1,155 @@
+"""Slack editions through the real slack_sdk client against a fake Slack Web API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from adapters.chat.slack_chat import SlackChat, item_blocks, web_client
+from bot.deliver import Destination, deliver, part_key
+from bot.domain import Difficulty, Edition
+from bot.render import DigestItem, split_text
+from storage.store import Store
+from tests.bot.test_deliver import CrashBeforeRecording, an_edition
+from tests.fakes.clock import FakeClock
+from tests.fakes.slack_server import BOT_TOKEN, FakeSlack
+
+TO = Destination.parse("slack:C0DIGEST")
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    opened = await Store.open(f"sqlite:///{tmp_path / 'slack.db'}")
+    try:
+        yield opened
+    finally:
+        await opened.aclose()
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    async with FakeSlack() as fake:
+        yield fake
+
+
+def chat_for(slack: FakeSlack, clock: FakeClock) -> SlackChat:
+    return SlackChat(web_client(BOT_TOKEN, slack.api_url), clock)
+
+
+def every_text(slack: FakeSlack) -> str:
+    return json.dumps(slack.messages, ensure_ascii=False)
+
+
+async def test_an_edition_is_one_parent_and_a_threaded_reply_per_item(
+    store: Store, slack: FakeSlack
+) -> None:
+    edition = await an_edition(store)
+    clock = FakeClock(datetime(2026, 4, 13, 7, tzinfo=UTC))
+    report = await deliver(edition, TO, chat_for(slack, clock), store, clock)
+
+    assert report.complete
+    messages = slack.messages["C0DIGEST"]
+    parent, replies = messages[0], messages[1:]
+    assert "thread_ts" not in parent
+    assert parent["blocks"][0]["text"]["text"] == f"LLM News Digest: {edition.title}"
+    assert parent["blocks"][1]["elements"][0]["text"] == "April 13, 2026 · 4 papers"
+    assert [r["thread_ts"] for r in replies] == [parent["ts"]] * 4
+    assert [r["metadata"]["event_payload"]["key"] for r in messages] == [
+        part_key(edition.id, n) for n in range(5)
+    ]
+    assert all(m["unfurl_links"] is False and m["link_names"] is None for m in messages)
+    first = replies[0]["blocks"][0]["text"]["text"]
+    assert first.startswith(f"*<{edition.entries[0].item.content.url}|")
+    assert clock.sleeps == [1.0] * 4  # one message per second in the channel
+
+
+async def test_nothing_we_post_can_ping_anyone(store: Store, slack: FakeSlack) -> None:
+    edition = await an_edition(store)
+    entry = edition.entries[0]
+    hostile = replace(
+        entry.item,
+        content=replace(
+            entry.item.content, title="<!channel> Urgent <@U0BOSS> & <https://evil.example|click>"
+        ),
+    )
+    summary = replace(entry.summary, why="Ping <!here> and <!everyone> now. Also <@U123|boss>.")
+    edition = replace(edition, entries=(replace(entry, item=hostile, summary=summary),))
+    clock = FakeClock()
+    await deliver(edition, TO, chat_for(slack, clock), store, clock)
+
+    text = every_text(slack)
+    for trigger in ("<!channel>", "<!here>", "<!everyone>", "<@U0BOSS>", "<@U123", "<https://evil"):
+        assert trigger not in text
+    assert "&lt;!channel&gt; Urgent &lt;@U0BOSS&gt; &amp;" in text
+
+
+async def test_rate_limits_are_waited_out_without_duplicates(
+    store: Store, slack: FakeSlack
+) -> None:
+    edition = await an_edition(store)
+    slack.rate_limit_next = 3
+    clock = FakeClock()
+    report = await deliver(edition, TO, chat_for(slack, clock), store, clock)
+    assert report.complete
+    keys = [m["metadata"]["event_payload"]["key"] for m in slack.messages["C0DIGEST"]]
+    assert len(keys) == len(set(keys)) == 5
+
+
+async def test_a_missing_channel_is_a_permanent_failure(store: Store, slack: FakeSlack) -> None:
+    edition = await an_edition(store)
+    clock = FakeClock()
+    report = await deliver(
+        edition, Destination.parse("slack:C0GONE"), chat_for(slack, clock), store, clock
+    )
+    assert report.error is not None
+    assert (report.error.reason, report.error.permanent) == ("Slack: channel_not_found", True)
+    assert await store.sent_parts("slack:C0GONE", edition.id) == {}
+
+
+async def test_a_lost_record_is_recovered_from_the_thread_metadata(
+    store: Store, slack: FakeSlack
+) -> None:
+    edition: Edition = await an_edition(store)
+    clock = FakeClock()
+    chat = chat_for(slack, clock)
+    crashed = await deliver(edition, TO, chat, CrashBeforeRecording(store, part=3), clock)
+    assert not crashed.complete
+    resumed = await deliver(edition, TO, chat_for(slack, clock), store, clock)
+    assert resumed.complete
+    assert resumed.recovered == 1
+    assert len(slack.messages["C0DIGEST"]) == 5
+
+
+def test_long_text_is_split_at_sentences_within_slack_limits() -> None:
+    sentence = "Agents need evaluation that looks at every step they take in production. "
+    item = DigestItem(
+        position=1,
+        title="T",
+        url="https://example.org/a",
+        difficulty=Difficulty.ADVANCED,
+        authors=(),
+        summary=sentence * 120,
+        takeaways=("a.", "b.", "c."),
+        source="manual",
+        arxiv_id=None,
+        citations=None,
+    )
+    blocks = item_blocks(item)
+    sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert len(blocks) <= 50
+    assert all(len(text) <= 3000 for text in sections)
+    summary_parts = [t for t in sections if t.startswith("Agents")]
+    assert len(summary_parts) >= 3
+    assert all(part.endswith("production.") for part in summary_parts)
+    assert split_text("word " * 10, 12) == [
+        "word word",
+        "word word",
+        "word word",
+        "word word",
+        "word word",
+    ]
