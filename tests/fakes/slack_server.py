@@ -9,14 +9,18 @@ and metadata; ``conversations.replies`` reads a thread back. Tests can make any 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
+import uuid
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 BOT_TOKEN = "xoxb-fake-token"
+APP_TOKEN = "xapp-fake-token"
 
 
 @dataclass
@@ -30,6 +34,9 @@ class FakeSlack:
     port: int = 0
     _clock: int = 0
     _runner: web.AppRunner | None = None
+    _sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    _acks: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
+    connected: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def api_url(self) -> str:
@@ -39,6 +46,7 @@ class FakeSlack:
     async def __aenter__(self) -> Self:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_get("/link/", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -54,8 +62,64 @@ class FakeSlack:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        for socket in list(self._sockets):
+            await socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, then collect the client's acks by envelope id."""
+        socket = web.WebSocketResponse(autoping=True)
+        await socket.prepare(request)
+        self._sockets.append(socket)
+        await socket.send_json(
+            {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0FAKE"}}
+        )
+        self.connected.set()
+        async for message in socket:
+            if message.type != WSMsgType.TEXT:
+                continue
+            ack = json.loads(message.data)
+            waiter = self._acks.pop(str(ack.get("envelope_id")), None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(ack)
+        if socket in self._sockets:
+            self._sockets.remove(socket)
+        return socket
+
+    async def slash_command(
+        self, command: str, text: str, *, user: str = "U0ALICE", channel: str = "C0DIGEST"
+    ) -> tuple[dict[str, Any], float]:
+        """Send a slash command over Socket Mode; return the ack and how long it took."""
+        await asyncio.wait_for(self.connected.wait(), timeout=5)
+        envelope_id = str(uuid.uuid4())
+        waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._acks[envelope_id] = waiter
+        payload = {
+            "token": "legacy",
+            "team_id": "T0FAKE",
+            "team_domain": "fake",
+            "channel_id": channel,
+            "channel_name": "digest",
+            "user_id": user,
+            "user_name": "alice",
+            "command": command,
+            "text": text,
+            "api_app_id": "A0FAKE",
+            "is_enterprise_install": "false",
+            "response_url": f"http://127.0.0.1:{self.port}/response_url/{envelope_id}",
+            "trigger_id": "trigger",
+        }
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": "slash_commands",
+            "accepts_response_payload": True,
+            "payload": payload,
+        }
+        started = time.perf_counter()
+        await self._sockets[-1].send_json(envelope)
+        ack = await asyncio.wait_for(waiter, timeout=3.0)  # Slack's deadline
+        return ack, time.perf_counter() - started
 
     def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
         """Return a thread's messages, parent first."""
@@ -75,13 +139,17 @@ class FakeSlack:
         method = request.match_info["method"]
         args = await self._args(request)
         self.calls.append((method, args))
-        if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
+        token = BOT_TOKEN if method != "apps.connections.open" else APP_TOKEN
+        if request.headers.get("Authorization") != f"Bearer {token}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if self.rate_limit_next > 0:
             self.rate_limit_next -= 1
             return web.json_response(
                 {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "0"}
             )
+        if method == "apps.connections.open":
+            url = f"ws://127.0.0.1:{self.port}/link/?ticket={uuid.uuid4()}&app_id=A0FAKE"
+            return web.json_response({"ok": True, "url": url})
         if method == "auth.test":
             return web.json_response(
                 {"ok": True, "team_id": "T0FAKE", "user_id": "U0BOT", "bot_id": "B0BOT"}

@@ -1,0 +1,100 @@
+"""Slack commands: a Bolt AsyncApp built from settings, answering /digest and /paper.
+
+The app is made by a factory (Bolt calls ``auth.test`` when it first needs to, so nothing is
+reached at import time). Each command is parsed and answered by the platform-free
+bot.commands and acknowledged with the answer: answers come from the store in milliseconds,
+well inside Slack's 3-second deadline. Socket Mode runs on the aiohttp handler, started
+without blocking and closed cleanly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.chat.slack_chat import escape, item_blocks, safe_url
+from bot.commands import Command, CommandStore, Reply, answer
+from bot.render import DigestItem
+
+MAX_LISTED = 20
+
+
+def _line(item: DigestItem) -> str:
+    url = safe_url(item.url)
+    title = escape(item.title)
+    linked = f"<{url}|{title}>" if url else title
+    why = escape(item.summary.split(". ")[0].rstrip(".") + ".")
+    return f"• *{linked}* · {item.difficulty.label}\n{why}"
+
+
+def reply_message(reply: Reply) -> dict[str, Any]:
+    """Return a reply as an ephemeral Slack message (text fallback plus blocks)."""
+    headline = escape(reply.text)
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": headline, "verbatim": True}}
+    ]
+    if reply.full_cards:
+        for item in reply.items[:3]:
+            blocks += item_blocks(item)
+    else:
+        for item in reply.items[:MAX_LISTED]:
+            text = _line(item)[:3000]
+            blocks.append(
+                {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}
+            )
+    return {"text": headline, "blocks": blocks[:50], "response_type": "ephemeral"}
+
+
+def build_slack_app(
+    client: AsyncWebClient, store: CommandStore, *, signing_secret: str | None = None
+) -> AsyncApp:
+    """Return the Bolt app answering the commands of DESIGN.md §6 from ``store``.
+
+    With a signing secret (HTTP mode) every request's signature is verified; Socket Mode
+    needs none.
+    """
+    app = AsyncApp(
+        client=client,
+        signing_secret=signing_secret,
+        request_verification_enabled=signing_secret is not None,
+    )
+
+    async def respond(name: str, ack: AsyncAck, command: dict[str, Any]) -> None:
+        reply = await answer(
+            Command(
+                name,
+                str(command.get("text") or ""),
+                str(command.get("user_id") or ""),
+                str(command.get("channel_id") or ""),
+            ),
+            store,
+        )
+        await ack(**reply_message(reply))
+
+    @app.command("/digest")
+    async def digest(ack: AsyncAck, command: dict[str, Any]) -> None:
+        await respond("digest", ack, command)
+
+    @app.command("/paper")
+    async def paper(ack: AsyncAck, command: dict[str, Any]) -> None:
+        await respond("paper", ack, command)
+
+    return app
+
+
+class SlackSocketBot:
+    """The Bolt app on Socket Mode: ``await start()`` returns once connected; ``aclose()``."""
+
+    def __init__(self, app: AsyncApp, app_token: str) -> None:
+        self._handler = AsyncSocketModeHandler(app, app_token)
+
+    async def start(self) -> None:
+        """Connect without blocking the event loop."""
+        await self._handler.connect_async()  # type: ignore[no-untyped-call]
+
+    async def aclose(self) -> None:
+        """Disconnect and close the socket."""
+        await self._handler.close_async()  # type: ignore[no-untyped-call]

@@ -1,0 +1,70 @@
+"""Slack commands over Socket Mode: the real Bolt app against the fake Slack's websocket."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from adapters.chat.slack_bot import SlackSocketBot, build_slack_app
+from adapters.chat.slack_chat import web_client
+from storage.store import Store
+from tests.bot.test_deliver import an_edition
+from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
+
+
+@pytest.fixture
+async def connected(tmp_path: Path) -> AsyncIterator[FakeSlack]:
+    store = await Store.open(f"sqlite:///{tmp_path / 'bot.db'}")
+    await an_edition(store)
+    async with FakeSlack() as slack:
+        bot = SlackSocketBot(
+            build_slack_app(web_client(BOT_TOKEN, slack.api_url), store), APP_TOKEN
+        )
+        await bot.start()
+        try:
+            yield slack
+        finally:
+            await bot.aclose()
+            await store.aclose()
+
+
+def texts(ack: dict[str, object]) -> str:
+    return json.dumps(ack.get("payload"), ensure_ascii=False)
+
+
+async def test_digest_is_acknowledged_with_the_items_at_that_level(connected: FakeSlack) -> None:
+    ack, seconds = await connected.slash_command("/digest", "difficulty:Accessible")
+    payload = ack["payload"]
+    assert isinstance(payload, dict)
+    assert payload["response_type"] == "ephemeral"
+    assert payload["text"].startswith("Accessible items in the edition of April 13, 2026")
+    assert "Prompt injection in coding agents" in texts(ack)
+    assert "Claw-Eval" not in texts(ack)  # intermediate, filtered out
+    assert seconds < 3.0
+
+
+async def test_paper_by_id_answers_with_the_full_card(connected: FakeSlack) -> None:
+    ack, _ = await connected.slash_command("/paper", "https://arxiv.org/abs/2604.06132v2")
+    body = texts(ack)
+    assert "From the edition of April 13, 2026" in body
+    assert "Takeaways" in body
+    assert "via api-hf · arXiv:2604.06132" in body
+
+
+async def test_bad_input_gets_one_line_saying_what_would_be_right(connected: FakeSlack) -> None:
+    ack, _ = await connected.slash_command("/digest", "difficulty:expert")
+    payload = ack["payload"]
+    assert isinstance(payload, dict)
+    assert payload["text"] == (
+        "unknown difficulty “expert”; use one of: accessible, intermediate, advanced"
+    )
+
+
+async def test_hostile_arguments_are_escaped_in_the_answer(connected: FakeSlack) -> None:
+    ack, _ = await connected.slash_command("/paper", "<!channel> <@U0BOSS> hello")
+    body = texts(ack)
+    assert "<!channel>" not in body
+    assert "<@U0BOSS>" not in body
