@@ -7,6 +7,8 @@ client and disposes the database engine on the way out.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -14,6 +16,7 @@ from datetime import date, timedelta
 
 import httpx
 
+from adapters.chat.slack_bot import SlackSocketBot, build_slack_app
 from adapters.chat.slack_chat import SlackChat, web_client
 from adapters.llm import OpenAiModel
 from adapters.sources.arxiv import ArxivSource
@@ -33,6 +36,7 @@ from bot.profile import load_profile
 from bot.summarize import OfflineSummarizer
 from storage.store import Store
 
+logger = logging.getLogger(__name__)
 USER_AGENT = "llm-news-digest/0.1 (+https://github.com/llm-news-digest/llm-news-digest)"
 
 
@@ -253,3 +257,42 @@ async def publish(
         await deliver(edition, destination, adapter, app.store, app.clock)
         for destination, adapter in zip(destinations, adapters, strict=True)
     ]
+
+
+class NothingToRunError(ValueError):
+    """``digestbot run`` found no platform configured."""
+
+
+async def run_until(app: App, stop: asyncio.Event) -> list[str]:
+    """Connect every configured platform, wait for ``stop``, then close them all.
+
+    Returns the names of the platforms that ran. Slack runs in Socket Mode when both
+    SLACK_BOT_TOKEN and SLACK_APP_TOKEN are set.
+    """
+    slack = app.settings.slack
+    bots: list[tuple[str, SlackSocketBot]] = []
+    if slack.bot_token is not None and slack.app_token is not None:
+        client = web_client(slack.bot_token.get_secret_value(), slack.api_url)
+        bots.append(
+            (
+                "slack",
+                SlackSocketBot(
+                    build_slack_app(client, app.store), slack.app_token.get_secret_value()
+                ),
+            )
+        )
+    if not bots:
+        raise NothingToRunError(
+            "nothing to run: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode)"
+        )
+    started: list[tuple[str, SlackSocketBot]] = []
+    try:
+        for name, bot in bots:
+            await bot.start()
+            started.append((name, bot))
+            logger.warning("%s connected", name)
+        await stop.wait()
+    finally:
+        for _, bot in reversed(started):
+            await bot.aclose()
+    return [name for name, _ in started]

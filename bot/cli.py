@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 import tempfile
 from collections.abc import Coroutine, Sequence
@@ -24,10 +25,12 @@ from adapters.sources.sample import SAMPLE_FEEDS, sample_transport
 from bot.app import (
     App,
     DestinationUnavailableError,
+    NothingToRunError,
     compose,
     ingest,
     open_app,
     publish,
+    run_until,
     source_names,
 )
 from bot.clock import SystemClock
@@ -380,6 +383,26 @@ def publish_command(
         )
     if any(not report.complete for report in reports):
         fail("some destinations did not get the whole edition; run publish again to resume")
+
+
+@cli.command("run")
+def run_command() -> None:
+    """Run the bot: answer commands on the configured platforms until SIGTERM or SIGINT."""
+    settings = settings_or_exit()
+
+    async def work() -> list[str]:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        async with open_app(settings, SystemClock()) as app:
+            return await run_until(app, stop)
+
+    try:
+        ran = run_async(work())
+    except NothingToRunError as exc:
+        fail(str(exc))
+    out.print(f"Stopped cleanly ({', '.join(ran)}).", markup=False)
 
 
 @db_cli.command("upgrade")

@@ -1,0 +1,81 @@
+"""``digestbot run`` as a real process: Socket Mode commands answered, SIGTERM stops it cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from storage.store import Store
+from tests.bot.test_deliver import an_edition
+from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
+
+
+async def test_run_answers_commands_and_stops_on_sigterm(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'digest.db'}"
+    store = await Store.open(url)
+    try:
+        await an_edition(store)
+    finally:
+        await store.aclose()
+    async with FakeSlack() as slack:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("DIGEST_", "OPENAI_", "SLACK_"))
+        }
+        env |= {
+            "DIGEST_DATABASE_URL": url,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_APP_TOKEN": APP_TOKEN,
+            "SLACK_API_URL": slack.api_url,
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            "from bot.cli import main; main()",
+            "run",
+            cwd=tmp_path,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            await asyncio.wait_for(slack.connected.wait(), timeout=30)
+            ack, _ = await slack.slash_command("/digest", "")
+            payload = ack["payload"]
+            assert isinstance(payload, dict)
+            assert payload["text"].startswith("Items in the edition of April 13, 2026: 4")
+        finally:
+            process.send_signal(signal.SIGTERM)
+            started = time.perf_counter()
+            stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=10)
+        assert process.returncode == 0, stderr.decode()
+        assert time.perf_counter() - started < 10
+        assert "Stopped cleanly (slack)." in stdout.decode()
+        assert BOT_TOKEN not in stdout.decode() + stderr.decode()
+
+
+async def test_run_with_nothing_configured_says_what_to_set(tmp_path: Path) -> None:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_", "SLACK_"))
+    }
+    env["DIGEST_DATABASE_URL"] = f"sqlite:///{tmp_path / 'd.db'}"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "from bot.cli import main; main()",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 1
+    assert "nothing to run: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN" in stderr.decode()
