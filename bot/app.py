@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -24,6 +24,7 @@ from adapters.sources.feeds import FeedSource
 from adapters.sources.hf_papers import HfPapersSource
 from adapters.sources.manual import ManualResolver
 from adapters.sources.semantic_scholar import SemanticScholarCitations
+from bot.commands import Reply, fetch_paper
 from bot.compose import ComposeResult, compose_edition
 from bot.config import Settings
 from bot.deliver import ChatAdapter, DeliveryReport, Destination, deliver
@@ -33,7 +34,7 @@ from bot.llm_rank import LlmRanker
 from bot.llm_summarize import LlmEditor, LlmSummarizer, TokenBudget
 from bot.ports import CitationLookup, Clock, LinkResolver, Source
 from bot.profile import load_profile
-from bot.summarize import OfflineSummarizer
+from bot.summarize import CachedSummarizer, OfflineSummarizer
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
@@ -257,6 +258,24 @@ async def publish(
         await deliver(edition, destination, adapter, app.store, app.clock)
         for destination, adapter in zip(destinations, adapters, strict=True)
     ]
+
+
+def paper_fetcher(app: App) -> Callable[[str], Awaitable[Reply]]:
+    """Return the on-demand /paper fetch: arXiv lookup, store, cached offline summary."""
+    settings = app.settings.sources
+    papers = ArxivSource(
+        app.http,
+        app.clock,
+        url=settings.arxiv.url,
+        min_interval_s=settings.arxiv.min_interval_s,
+        deadline_s=settings.timeout_s,
+    )
+    summarizer = CachedSummarizer(OfflineSummarizer(load_profile()), app.store, app.clock)
+
+    async def fetch(arxiv_id: str) -> Reply:
+        return await fetch_paper(arxiv_id, papers, app.store, summarizer, app.clock)
+
+    return fetch
 
 
 class NothingToRunError(ValueError):

@@ -9,13 +9,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Protocol
 
-from bot.domain import Difficulty, Edition, EditionEntry, Item
+from bot.domain import (
+    Difficulty,
+    Edition,
+    EditionEntry,
+    IdentifiedSighting,
+    Item,
+    UpsertCounts,
+)
 from bot.ids import arxiv_id_from_url, parse_arxiv_id
+from bot.ingest import identify
+from bot.ports import Clock, PaperLookup, SourceError
 from bot.render import DigestItem, long_date, to_digest_item
+from bot.summarize import Summarizer
 
 DIGEST_KEYS = ("difficulty", "edition")
 MAX_WORD_MATCHES = 5
@@ -41,7 +51,7 @@ class Reply:
     full_cards: bool = False
     ephemeral: bool = True
     error: bool = False
-    lines: tuple[str, ...] = field(default_factory=tuple)
+    fetch_arxiv_id: str | None = None
 
 
 class CommandStore(Protocol):
@@ -148,10 +158,8 @@ async def answer_paper(command: Command, store: CommandStore) -> Reply:
                 text=f"arXiv:{paper.id} “{item.content.title}” is stored but has not been "
                 f"in an edition yet: {item.content.url}"
             )
-        return error(
-            f"arXiv:{paper.id} is not in the digest yet; an admin can add it with "
-            f"/digest-admin submit https://arxiv.org/abs/{paper.id}"
-        )
+        # Not stored: the adapter acknowledges with this line and fetches it on demand.
+        return Reply(text=f"Fetching arXiv:{paper.id} and summarizing it…", fetch_arxiv_id=paper.id)
     words = [w.lower() for w in _WORD.findall(query)][:8]
     if not words:
         return error("give an arXiv id, an arXiv or HF link, or some words to search for")
@@ -169,3 +177,41 @@ async def answer(command: Command, store: CommandStore) -> Reply:
     if handler is None:
         return error(f"unknown command /{command.name[:20]}; try /digest or /paper")
     return await handler(command, store)
+
+
+class PaperFetchStore(Protocol):
+    """What fetching a paper on demand writes to and reads from."""
+
+    async def upsert_sightings(
+        self, sightings: Sequence[IdentifiedSighting], seen_at: datetime
+    ) -> UpsertCounts:
+        """Store the fetched paper."""
+        ...
+
+    async def get_item(self, canonical_id: str) -> Item | None:
+        """Read it back."""
+        ...
+
+
+async def fetch_paper(
+    arxiv_id: str,
+    papers: PaperLookup,
+    store: PaperFetchStore,
+    summarizer: Summarizer,
+    clock: Clock,
+) -> Reply:
+    """Fetch an unknown paper from arXiv, store it, summarize it and answer with its card."""
+    try:
+        found = await papers.lookup([arxiv_id])
+    except SourceError as exc:
+        return error(f"could not fetch arXiv:{arxiv_id}: {exc.reason}")
+    if not found:
+        return error(f"arXiv has no paper {arxiv_id}; check the id")
+    identified = identify(found[0])
+    await store.upsert_sightings([identified], clock.now())
+    item = await store.get_item(identified.canonical_id)
+    if item is None:
+        return error(f"arXiv:{arxiv_id} could not be stored; try again")
+    summary = await summarizer.summarize(item)
+    card = to_digest_item(EditionEntry(position=0, item=item, summary=summary))
+    return Reply(text=f"arXiv:{arxiv_id}, fetched just now", items=(card,), full_cards=True)

@@ -255,6 +255,16 @@ class CachedSummarizer:
         self.fresh = 0
         self.reused = 0
 
+    @property
+    def model(self) -> str:
+        """The inner summarizer's model."""
+        return self._inner.model
+
+    @property
+    def prompt_version(self) -> str:
+        """The inner summarizer's prompt version."""
+        return self._inner.prompt_version
+
     async def summarize(self, item: Item) -> ItemSummary:
         """Return the kept summary of ``item``, or write and keep a new one."""
         key = item.content.content_hash

@@ -9,14 +9,15 @@ without blocking and closed cleanly.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.chat.slack_chat import escape, item_blocks, safe_url
-from bot.commands import Command, CommandStore, Reply, answer
+from bot.commands import Command, CommandStore, Reply, answer, error
 from bot.render import DigestItem
 
 MAX_LISTED = 20
@@ -48,13 +49,22 @@ def reply_message(reply: Reply) -> dict[str, Any]:
     return {"text": headline, "blocks": blocks[:50], "response_type": "ephemeral"}
 
 
+PaperFetcher = Callable[[str], Awaitable[Reply]]
+"""Fetches and summarizes an unknown arXiv paper, answering with its card."""
+
+
 def build_slack_app(
-    client: AsyncWebClient, store: CommandStore, *, signing_secret: str | None = None
+    client: AsyncWebClient,
+    store: CommandStore,
+    *,
+    fetch_paper: PaperFetcher | None = None,
+    signing_secret: str | None = None,
 ) -> AsyncApp:
     """Return the Bolt app answering the commands of DESIGN.md §6 from ``store``.
 
-    With a signing secret (HTTP mode) every request's signature is verified; Socket Mode
-    needs none.
+    An unknown arXiv id is acknowledged at once ("Fetching…") and answered through the
+    command's response_url once fetched and summarized. With a signing secret (HTTP mode)
+    every request's signature is verified; Socket Mode needs none.
     """
     app = AsyncApp(
         client=client,
@@ -62,7 +72,9 @@ def build_slack_app(
         request_verification_enabled=signing_secret is not None,
     )
 
-    async def respond(name: str, ack: AsyncAck, command: dict[str, Any]) -> None:
+    async def handle(
+        name: str, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond
+    ) -> None:
         reply = await answer(
             Command(
                 name,
@@ -72,15 +84,27 @@ def build_slack_app(
             ),
             store,
         )
+        if reply.fetch_arxiv_id is None:
+            await ack(**reply_message(reply))
+            return
+        if fetch_paper is None:
+            await ack(
+                **reply_message(error(f"arXiv:{reply.fetch_arxiv_id} is not in the digest yet"))
+            )
+            return
+        # Acknowledge within Slack's 3 s, then answer through the response_url.
         await ack(**reply_message(reply))
+        await respond(
+            **reply_message(await fetch_paper(reply.fetch_arxiv_id)), replace_original=False
+        )
 
     @app.command("/digest")
-    async def digest(ack: AsyncAck, command: dict[str, Any]) -> None:
-        await respond("digest", ack, command)
+    async def digest(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        await handle("digest", ack, command, respond)
 
     @app.command("/paper")
-    async def paper(ack: AsyncAck, command: dict[str, Any]) -> None:
-        await respond("paper", ack, command)
+    async def paper(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        await handle("paper", ack, command, respond)
 
     return app
 

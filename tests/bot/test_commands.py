@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.commands import Command, answer
+from bot.commands import Command, answer, fetch_paper
 from bot.compose import compose_edition
+from bot.domain import Sighting
 from bot.profile import load_profile
 from bot.summarize import OfflineSummarizer
 from storage.store import Store
-from tests.bot.test_editions import IN_WEEK, MONDAY, seed_week
+from tests.bot.test_editions import CLAW_EVAL, IN_WEEK, MONDAY, seed_week
 from tests.fakes.clock import FakeClock
 
 
@@ -92,8 +94,9 @@ async def test_paper_by_words_searches_every_edition(store: Store) -> None:
 
 async def test_unknown_papers_and_commands_are_explained(store: Store) -> None:
     unknown = await answer(Command("paper", "2604.99999"), store)
-    assert unknown.error
-    assert "/digest-admin submit https://arxiv.org/abs/2604.99999" in unknown.text
+    assert not unknown.error
+    assert unknown.fetch_arxiv_id == "2604.99999"
+    assert unknown.text == "Fetching arXiv:2604.99999 and summarizing it…"
     assert (await answer(Command("paper", "   "), store)).error
     assert "try /digest or /paper" in (await answer(Command("weather", ""), store)).text
 
@@ -106,3 +109,36 @@ async def test_no_edition_yet_is_a_clear_answer(tmp_path: Path) -> None:
         await empty.aclose()
     assert reply.error
     assert reply.text == "no edition for latest; editions: none yet"
+
+
+class TablePapers:
+    """Our PaperLookup port answered from a table."""
+
+    def __init__(self, papers: dict[str, Sighting]) -> None:
+        self.papers = papers
+
+    async def lookup(self, arxiv_ids: Sequence[str]) -> list[Sighting]:
+        return [self.papers[i] for i in arxiv_ids if i in self.papers]
+
+
+async def test_an_unknown_paper_is_fetched_stored_and_summarized(store: Store) -> None:
+    paper = replace(
+        CLAW_EVAL,
+        source="api-arxiv",
+        arxiv_id="2604.55555",
+        url="https://arxiv.org/abs/2604.55555",
+        title="A freshly fetched paper on agents",
+    )
+    clock = FakeClock()
+    summarizer = OfflineSummarizer(load_profile())
+    reply = await fetch_paper(
+        "2604.55555", TablePapers({"2604.55555": paper}), store, summarizer, clock
+    )
+    assert reply.full_cards
+    (card,) = reply.items
+    assert card.title == "A freshly fetched paper on agents"
+    assert len(card.takeaways) == 3
+    assert await store.get_item("arxiv:2604.55555") is not None
+    missing = await fetch_paper("2604.66666", TablePapers({}), store, summarizer, clock)
+    assert missing.error
+    assert missing.text == "arXiv has no paper 2604.66666; check the id"

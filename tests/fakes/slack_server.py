@@ -37,6 +37,8 @@ class FakeSlack:
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
     _acks: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
     connected: asyncio.Event = field(default_factory=asyncio.Event)
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    responded: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def api_url(self) -> str:
@@ -47,6 +49,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_get("/link/", self._socket)
+        app.router.add_post("/response_url/{envelope}", self._response_url)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -86,6 +89,12 @@ class FakeSlack:
         if socket in self._sockets:
             self._sockets.remove(socket)
         return socket
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        """What Bolt's respond() posts: the delayed answer to a command."""
+        self.responses.append(await request.json())
+        self.responded.set()
+        return web.Response(text="ok")
 
     async def slash_command(
         self, command: str, text: str, *, user: str = "U0ALICE", channel: str = "C0DIGEST"

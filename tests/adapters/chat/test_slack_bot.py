@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from adapters.chat.slack_bot import SlackSocketBot, build_slack_app
 from adapters.chat.slack_chat import web_client
+from adapters.sources.arxiv import ArxivSource
+from bot.commands import Reply as BotReply
+from bot.commands import fetch_paper
+from bot.profile import load_profile
+from bot.summarize import OfflineSummarizer
 from storage.store import Store
 from tests.bot.test_deliver import an_edition
+from tests.conftest import data_file
+from tests.fakes.clock import FakeClock
+from tests.fakes.http_server import FakeHttpServer, Reply
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
 
 
@@ -68,3 +78,37 @@ async def test_hostile_arguments_are_escaped_in_the_answer(connected: FakeSlack)
     body = texts(ack)
     assert "<!channel>" not in body
     assert "<@U0BOSS>" not in body
+
+
+async def test_an_unknown_paper_is_acknowledged_then_answered_through_the_response_url(
+    tmp_path: Path, http_server: FakeHttpServer
+) -> None:
+    arxiv = http_server.route(
+        "/api/query", Reply(body=data_file("arxiv_idlist_2104.12255v1.atom").read_bytes())
+    )
+    store = await Store.open(f"sqlite:///{tmp_path / 'fetch.db'}")
+    clock = FakeClock()
+    async with FakeSlack() as slack, httpx.AsyncClient() as http:
+        papers = ArxivSource(http, clock, url=arxiv)
+        summarizer = OfflineSummarizer(load_profile())
+
+        async def fetch(arxiv_id: str) -> BotReply:
+            return await fetch_paper(arxiv_id, papers, store, summarizer, clock)
+
+        app = build_slack_app(web_client(BOT_TOKEN, slack.api_url), store, fetch_paper=fetch)
+        bot = SlackSocketBot(app, APP_TOKEN)
+        await bot.start()
+        try:
+            ack, seconds = await slack.slash_command("/paper", "2104.12255")
+            await asyncio.wait_for(slack.responded.wait(), timeout=10)
+        finally:
+            await bot.aclose()
+            await store.aclose()
+    payload = ack["payload"]
+    assert isinstance(payload, dict)
+    assert payload["text"] == "Fetching arXiv:2104.12255 and summarizing it…"
+    assert seconds < 3.0
+    answer = json.dumps(slack.responses[0], ensure_ascii=False)
+    assert "arXiv:2104.12255, fetched just now" in answer
+    assert "Quan Thoi Minh Nguyen" in answer
+    assert slack.responses[0]["response_type"] == "ephemeral"
