@@ -278,6 +278,21 @@ def paper_fetcher(app: App) -> Callable[[str], Awaitable[Reply]]:
     return fetch
 
 
+def channel_publisher(app: App) -> Callable[[str], Awaitable[Reply]]:
+    """Return the admin's "post the latest edition in this Slack channel now"."""
+
+    async def publish_here(channel: str) -> Reply:
+        edition = await app.store.edition()
+        if edition is None:
+            return Reply(text="There is no edition yet.", error=True)
+        (report,) = await publish(app, edition, [Destination("slack", channel)])
+        if report.error is not None:
+            return Reply(text=f"Posting stopped: {report.error.reason}", error=True)
+        return Reply(text=f"Posted the edition of {edition.date}: {report.sent} messages sent.")
+
+    return publish_here
+
+
 class NothingToRunError(ValueError):
     """``digestbot run`` found no platform configured."""
 
@@ -292,14 +307,16 @@ async def run_until(app: App, stop: asyncio.Event) -> list[str]:
     bots: list[tuple[str, SlackSocketBot]] = []
     if slack.bot_token is not None and slack.app_token is not None:
         client = web_client(slack.bot_token.get_secret_value(), slack.api_url)
-        bots.append(
-            (
-                "slack",
-                SlackSocketBot(
-                    build_slack_app(client, app.store), slack.app_token.get_secret_value()
-                ),
-            )
+        slack_app = build_slack_app(
+            client,
+            app.store,
+            app.clock,
+            fetch_paper=paper_fetcher(app),
+            publish_to=channel_publisher(app),
+            admin_user_ids=slack.admin_user_ids,
+            default_tz=app.settings.timezone,
         )
+        bots.append(("slack", SlackSocketBot(slack_app, slack.app_token.get_secret_value())))
     if not bots:
         raise NothingToRunError(
             "nothing to run: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode)"

@@ -8,7 +8,7 @@ short line that says what was wrong and what would be right.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
@@ -52,6 +52,7 @@ class Reply:
     ephemeral: bool = True
     error: bool = False
     fetch_arxiv_id: str | None = None
+    deferred: Callable[[], Awaitable[Reply]] | None = None
 
 
 class CommandStore(Protocol):

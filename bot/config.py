@@ -155,6 +155,17 @@ class SlackSettings(_Group):
     app_token: SecretStr | None = None
     signing_secret: SecretStr | None = None
     api_url: HttpUrl = "https://slack.com/api/"
+    admin_user_ids: tuple[str, ...] = ()
+
+    @field_validator("admin_user_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        # From the environment the list arrives as "U01,U02".
+        return (
+            tuple(v.strip() for v in value.split(",") if v.strip())
+            if isinstance(value, str)
+            else value
+        )
 
 
 class DiscordSettings(_Group):

@@ -211,3 +211,18 @@ class Edition:
     offline: bool
     entries: tuple[EditionEntry, ...]
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A channel that gets each edition on its own day, time and timezone."""
+
+    platform: str
+    workspace: str
+    channel: str
+    weekday: int
+    at_time: str
+    timezone: str
+    difficulty: Difficulty | None
+    active: bool = True
+    paused_reason: str = ""

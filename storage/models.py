@@ -296,3 +296,25 @@ class DeliveryRow(Base):
     message_id: Mapped[str] = mapped_column(String(100))
     thread_id: Mapped[str] = mapped_column(String(100))
     sent_at: Mapped[datetime]
+
+
+class SubscriptionRow(Base):
+    """A channel that gets each edition, on its own day, time and timezone."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        UniqueConstraint("platform", "workspace", "channel", name="uq_subscriptions_destination"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(100))
+    weekday: Mapped[int]
+    at_time: Mapped[str] = mapped_column(String(5))
+    timezone: Mapped[str] = mapped_column(String(64))
+    difficulty: Mapped[str | None] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean)
+    paused_reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime]

@@ -28,6 +28,7 @@ from bot.domain import (
     Sighting,
     SourceRun,
     Submission,
+    Subscription,
     UpsertCounts,
 )
 from bot.merge import merge_sightings, sighting_fingerprint
@@ -44,6 +45,7 @@ from storage.models import (
     SourceRunRow,
     SourceStateRow,
     SubmissionRow,
+    SubscriptionRow,
     SummaryRow,
 )
 
@@ -805,6 +807,79 @@ class Store:
             sent_at=at,
         )
         await self._run(lambda session: session.add(row))
+
+    # -- subscriptions ---------------------------------------------------------------------
+
+    async def subscribe(self, subscription: Subscription, by: str, at: datetime) -> bool:
+        """Create or update a channel's subscription (active again); True when it is new."""
+
+        def write(session: Session) -> bool:
+            row = session.scalars(
+                select(SubscriptionRow).where(
+                    SubscriptionRow.platform == subscription.platform,
+                    SubscriptionRow.workspace == subscription.workspace,
+                    SubscriptionRow.channel == subscription.channel,
+                )
+            ).first()
+            new = row is None
+            if row is None:
+                row = SubscriptionRow(
+                    platform=subscription.platform,
+                    workspace=subscription.workspace,
+                    channel=subscription.channel,
+                    created_by=by,
+                )
+                session.add(row)
+            row.weekday = subscription.weekday
+            row.at_time = subscription.at_time
+            row.timezone = subscription.timezone
+            row.difficulty = subscription.difficulty.value if subscription.difficulty else None
+            row.active, row.paused_reason, row.updated_at = True, "", at
+            return new
+
+        return await self._run(write)
+
+    async def unsubscribe(self, platform: str, workspace: str, channel: str) -> bool:
+        """Remove a channel's subscription; True when there was one."""
+
+        def write(session: Session) -> bool:
+            row = session.scalars(
+                select(SubscriptionRow).where(
+                    SubscriptionRow.platform == platform,
+                    SubscriptionRow.workspace == workspace,
+                    SubscriptionRow.channel == channel,
+                )
+            ).first()
+            if row is None:
+                return False
+            session.delete(row)
+            return True
+
+        return await self._run(write)
+
+    async def subscriptions(self, platform: str | None = None) -> list[Subscription]:
+        """Return the subscriptions (of one platform), by channel."""
+
+        def read(session: Session) -> list[Subscription]:
+            query = select(SubscriptionRow).order_by(SubscriptionRow.channel)
+            if platform is not None:
+                query = query.where(SubscriptionRow.platform == platform)
+            return [
+                Subscription(
+                    platform=row.platform,
+                    workspace=row.workspace,
+                    channel=row.channel,
+                    weekday=row.weekday,
+                    at_time=row.at_time,
+                    timezone=row.timezone,
+                    difficulty=Difficulty(row.difficulty) if row.difficulty else None,
+                    active=row.active,
+                    paused_reason=row.paused_reason,
+                )
+                for row in session.scalars(query)
+            ]
+
+        return await self._run(read)
 
 
 def _like_literal(text: str) -> str:

@@ -11,10 +11,17 @@ from pathlib import Path
 
 from storage.store import Store
 from tests.bot.test_deliver import an_edition
+from tests.conftest import data_file
+from tests.fakes.http_server import FakeHttpServer, Reply
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
 
 
-async def test_run_answers_commands_and_stops_on_sigterm(tmp_path: Path) -> None:
+async def test_run_answers_commands_and_stops_on_sigterm(
+    tmp_path: Path, http_server: FakeHttpServer
+) -> None:
+    arxiv = http_server.route(
+        "/api/query", Reply(body=data_file("arxiv_idlist_2104.12255v1.atom").read_bytes())
+    )
     url = f"sqlite:///{tmp_path / 'digest.db'}"
     store = await Store.open(url)
     try:
@@ -32,6 +39,7 @@ async def test_run_answers_commands_and_stops_on_sigterm(tmp_path: Path) -> None
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_APP_TOKEN": APP_TOKEN,
             "SLACK_API_URL": slack.api_url,
+            "DIGEST_SOURCES__ARXIV__URL": arxiv,
         }
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -50,6 +58,10 @@ async def test_run_answers_commands_and_stops_on_sigterm(tmp_path: Path) -> None
             payload = ack["payload"]
             assert isinstance(payload, dict)
             assert payload["text"].startswith("Items in the edition of April 13, 2026: 4")
+            fetching, _ = await slack.slash_command("/paper", "2104.12255")
+            assert "Fetching arXiv:2104.12255" in str(fetching["payload"])
+            await asyncio.wait_for(slack.responded.wait(), timeout=20)
+            assert "Quan Thoi Minh Nguyen" in str(slack.responses[0])
         finally:
             process.send_signal(signal.SIGTERM)
             started = time.perf_counter()

@@ -10,14 +10,17 @@ without blocking and closed cleanly.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.chat.slack_chat import escape, item_blocks, safe_url
+from bot.admin import AdminContext, AdminStore, answer_admin
 from bot.commands import Command, CommandStore, Reply, answer, error
+from bot.ports import Clock
 from bot.render import DigestItem
 
 MAX_LISTED = 20
@@ -51,13 +54,23 @@ def reply_message(reply: Reply) -> dict[str, Any]:
 
 PaperFetcher = Callable[[str], Awaitable[Reply]]
 """Fetches and summarizes an unknown arXiv paper, answering with its card."""
+ChannelPublisher = Callable[[str], Awaitable[Reply]]
+"""Posts the latest edition to a channel now and says how it went."""
+
+
+class SlackStore(CommandStore, AdminStore, Protocol):
+    """What the Slack app reads and writes."""
 
 
 def build_slack_app(
     client: AsyncWebClient,
-    store: CommandStore,
+    store: SlackStore,
+    clock: Clock,
     *,
     fetch_paper: PaperFetcher | None = None,
+    publish_to: ChannelPublisher | None = None,
+    admin_user_ids: tuple[str, ...] = (),
+    default_tz: str = "UTC",
     signing_secret: str | None = None,
 ) -> AsyncApp:
     """Return the Bolt app answering the commands of DESIGN.md §6 from ``store``.
@@ -105,6 +118,40 @@ def build_slack_app(
     @app.command("/paper")
     async def paper(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         await handle("paper", ack, command, respond)
+
+    async def is_admin(user_id: str) -> bool:
+        if user_id in admin_user_ids:
+            return True
+        try:
+            found = await client.users_info(user=user_id)
+        except SlackApiError:
+            return False  # when unsure, refuse: admin commands change what is posted
+        user = found.get("user") or {}
+        return bool(user.get("is_admin") or user.get("is_owner"))
+
+    @app.command("/digest-admin")
+    async def digest_admin(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        channel = str(command.get("channel_id") or "")
+        user = str(command.get("user_id") or "")
+        context = AdminContext(
+            "slack", str(command.get("team_id") or ""), channel, user, await is_admin(user)
+        )
+
+        async def publish_here() -> Reply:
+            assert publish_to is not None
+            return await publish_to(channel)
+
+        reply = await answer_admin(
+            str(command.get("text") or ""),
+            context,
+            store,
+            clock,
+            default_tz=default_tz,
+            publish_here=publish_here if publish_to is not None else None,
+        )
+        await ack(**reply_message(reply))
+        if reply.deferred is not None:
+            await respond(**reply_message(await reply.deferred()), replace_original=False)
 
     return app
 

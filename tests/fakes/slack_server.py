@@ -28,6 +28,7 @@ class FakeSlack:
     """Channels, their messages, and every call; use with ``async with``."""
 
     channels: set[str] = field(default_factory=lambda: {"C0DIGEST"})
+    admins: set[str] = field(default_factory=lambda: {"U0ADMIN"})
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     rate_limit_next: int = 0
@@ -159,6 +160,15 @@ class FakeSlack:
         if method == "apps.connections.open":
             url = f"ws://127.0.0.1:{self.port}/link/?ticket={uuid.uuid4()}&app_id=A0FAKE"
             return web.json_response({"ok": True, "url": url})
+        if method == "users.info":
+            user = str(args.get("user"))
+            info = {
+                "id": user,
+                "team_id": "T0FAKE",
+                "is_admin": user in self.admins,
+                "is_owner": False,
+            }
+            return web.json_response({"ok": True, "user": info})
         if method == "auth.test":
             return web.json_response(
                 {"ok": True, "team_id": "T0FAKE", "user_id": "U0BOT", "bot_id": "B0BOT"}

@@ -11,10 +11,11 @@ import httpx
 import pytest
 
 from adapters.chat.slack_bot import SlackSocketBot, build_slack_app
-from adapters.chat.slack_chat import web_client
+from adapters.chat.slack_chat import SlackChat, web_client
 from adapters.sources.arxiv import ArxivSource
 from bot.commands import Reply as BotReply
 from bot.commands import fetch_paper
+from bot.deliver import Destination, deliver
 from bot.profile import load_profile
 from bot.summarize import OfflineSummarizer
 from storage.store import Store
@@ -31,7 +32,7 @@ async def connected(tmp_path: Path) -> AsyncIterator[FakeSlack]:
     await an_edition(store)
     async with FakeSlack() as slack:
         bot = SlackSocketBot(
-            build_slack_app(web_client(BOT_TOKEN, slack.api_url), store), APP_TOKEN
+            build_slack_app(web_client(BOT_TOKEN, slack.api_url), store, FakeClock()), APP_TOKEN
         )
         await bot.start()
         try:
@@ -95,7 +96,7 @@ async def test_an_unknown_paper_is_acknowledged_then_answered_through_the_respon
         async def fetch(arxiv_id: str) -> BotReply:
             return await fetch_paper(arxiv_id, papers, store, summarizer, clock)
 
-        app = build_slack_app(web_client(BOT_TOKEN, slack.api_url), store, fetch_paper=fetch)
+        app = build_slack_app(web_client(BOT_TOKEN, slack.api_url), store, clock, fetch_paper=fetch)
         bot = SlackSocketBot(app, APP_TOKEN)
         await bot.start()
         try:
@@ -112,3 +113,92 @@ async def test_an_unknown_paper_is_acknowledged_then_answered_through_the_respon
     assert "arXiv:2104.12255, fetched just now" in answer
     assert "Quan Thoi Minh Nguyen" in answer
     assert slack.responses[0]["response_type"] == "ephemeral"
+
+
+@pytest.fixture
+async def admin_bot(tmp_path: Path) -> AsyncIterator[tuple[FakeSlack, Store]]:
+    store = await Store.open(f"sqlite:///{tmp_path / 'admin.db'}")
+    await an_edition(store)
+    async with FakeSlack() as slack:
+        client = web_client(BOT_TOKEN, slack.api_url)
+        clock = FakeClock()
+
+        async def publish_to(channel: str) -> BotReply:
+            edition = await store.edition()
+            assert edition is not None
+            report = await deliver(
+                edition, Destination("slack", channel), SlackChat(client, clock), store, clock
+            )
+            return BotReply(text=f"Posted: {report.sent} messages sent.")
+
+        app = build_slack_app(
+            client,
+            store,
+            clock,
+            publish_to=publish_to,
+            admin_user_ids=("U0EDITOR",),
+            default_tz="Europe/Paris",
+        )
+        bot = SlackSocketBot(app, APP_TOKEN)
+        await bot.start()
+        try:
+            yield slack, store
+        finally:
+            await bot.aclose()
+            await store.aclose()
+
+
+async def test_admins_subscribe_and_everyone_else_is_refused(
+    admin_bot: tuple[FakeSlack, Store],
+) -> None:
+    slack, store = admin_bot
+    refused, _ = await slack.slash_command("/digest-admin", "subscribe", user="U0ALICE")
+    assert texts(refused).count("Sorry, /digest-admin is for workspace admins and owners") == 2
+    assert await store.subscriptions() == []
+
+    done, _ = await slack.slash_command(
+        "/digest-admin", "subscribe day:fri time:16:30 difficulty:accessible", user="U0ADMIN"
+    )
+    assert (
+        "Subscribed this channel gets every Friday 16:30 Europe/Paris, Accessible items"
+        in texts(done)
+    )
+    (subscription,) = await store.subscriptions("slack")
+    assert (subscription.channel, subscription.weekday, subscription.at_time) == (
+        "C0DIGEST",
+        4,
+        "16:30",
+    )
+
+    status, _ = await slack.slash_command("/digest-admin", "status", user="U0EDITOR")
+    assert "This channel: every Friday 16:30 Europe/Paris" in texts(status)
+    bad, _ = await slack.slash_command("/digest-admin", "subscribe tz:Mars/Base", user="U0ADMIN")
+    assert "tz must be an IANA name such as Europe/Paris" in texts(bad)
+    gone, _ = await slack.slash_command("/digest-admin", "unsubscribe", user="U0ADMIN")
+    assert "Unsubscribed." in texts(gone)
+    assert await store.subscriptions() == []
+
+
+async def test_admins_submit_picks_and_publish_here(admin_bot: tuple[FakeSlack, Store]) -> None:
+    slack, store = admin_bot
+    picked, _ = await slack.slash_command(
+        "/digest-admin", "submit https://example.org/post Read this", user="U0ADMIN"
+    )
+    assert "Queued pick #1" in texts(picked)
+    (pending,) = await store.pending_submissions()
+    assert (pending.url, pending.note, pending.submitted_by) == (
+        "https://example.org/post",
+        "Read this",
+        "U0ADMIN",
+    )
+    bad, _ = await slack.slash_command(
+        "/digest-admin", "submit javascript:alert(1)", user="U0ADMIN"
+    )
+    assert "submit needs a link" in texts(bad)
+
+    ack, seconds = await slack.slash_command("/digest-admin", "publish", user="U0ADMIN")
+    assert "Posting the latest edition in this channel" in texts(ack)
+    assert seconds < 3.0
+    await asyncio.wait_for(slack.responded.wait(), timeout=20)
+    assert "Posted: 5 messages sent." in json.dumps(slack.responses[-1])
+    assert len(slack.messages["C0DIGEST"]) == 5
