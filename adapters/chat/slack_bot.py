@@ -9,6 +9,7 @@ without blocking and closed cleanly.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -24,6 +25,7 @@ from bot.ports import Clock
 from bot.render import DigestItem
 
 MAX_LISTED = 20
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 
 def _line(item: DigestItem) -> str:
@@ -118,6 +120,32 @@ def build_slack_app(
     @app.command("/paper")
     async def paper(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         await handle("paper", ack, command, respond)
+
+    @app.event("app_mention")
+    async def mention(event: dict[str, Any]) -> None:
+        # Slack runs no slash command inside a thread: "@bot paper 2604.06132" does instead,
+        # answered in the same thread (visible to the thread, never pinging anyone).
+        words = _MENTION.sub("", str(event.get("text") or "")).split(maxsplit=1)
+        name = words[0].lower().lstrip("/") if words else ""
+        if name not in ("paper", "digest"):
+            reply = error("ask me “paper <arXiv id, link or words>” or “digest [difficulty:…]”")
+        else:
+            channel = str(event.get("channel") or "")
+            command = Command(
+                name, words[1] if len(words) > 1 else "", str(event.get("user") or ""), channel
+            )
+            reply = await answer(command, store)
+            if reply.fetch_arxiv_id is not None and fetch_paper is not None:
+                reply = await fetch_paper(reply.fetch_arxiv_id)
+        message = reply_message(reply)
+        await client.chat_postMessage(
+            channel=str(event.get("channel") or ""),
+            thread_ts=str(event.get("thread_ts") or event.get("ts") or ""),
+            text=message["text"],
+            blocks=message["blocks"],
+            unfurl_links=False,
+            unfurl_media=False,
+        )
 
     async def is_admin(user_id: str) -> bool:
         if user_id in admin_user_ids:

@@ -131,6 +131,43 @@ class FakeSlack:
         ack = await asyncio.wait_for(waiter, timeout=3.0)  # Slack's deadline
         return ack, time.perf_counter() - started
 
+    async def mention(
+        self, text: str, *, thread_ts: str, user: str = "U0ALICE", channel: str = "C0DIGEST"
+    ) -> None:
+        """Deliver an app_mention event over Socket Mode (and wait for its ack)."""
+        await asyncio.wait_for(self.connected.wait(), timeout=5)
+        envelope_id = str(uuid.uuid4())
+        waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._acks[envelope_id] = waiter
+        self._clock += 1
+        event = {
+            "type": "app_mention",
+            "user": user,
+            "text": text,
+            "ts": f"1776000000.{self._clock:06d}",
+            "thread_ts": thread_ts,
+            "channel": channel,
+            "event_ts": f"1776000000.{self._clock:06d}",
+        }
+        payload = {
+            "token": "legacy",
+            "team_id": "T0FAKE",
+            "api_app_id": "A0FAKE",
+            "event": event,
+            "type": "event_callback",
+            "event_id": f"Ev{self._clock}",
+            "event_time": 1776000000,
+            "authorizations": [{"team_id": "T0FAKE", "user_id": "U0BOT", "is_bot": True}],
+        }
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": "events_api",
+            "accepts_response_payload": False,
+            "payload": payload,
+        }
+        await self._sockets[-1].send_json(envelope)
+        await asyncio.wait_for(waiter, timeout=3.0)
+
     def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
         """Return a thread's messages, parent first."""
         return [

@@ -202,3 +202,28 @@ async def test_admins_submit_picks_and_publish_here(admin_bot: tuple[FakeSlack, 
     await asyncio.wait_for(slack.responded.wait(), timeout=20)
     assert "Posted: 5 messages sent." in json.dumps(slack.responses[-1])
     assert len(slack.messages["C0DIGEST"]) == 5
+
+
+async def test_a_mention_in_a_thread_is_answered_in_that_thread(
+    admin_bot: tuple[FakeSlack, Store],
+) -> None:
+    slack, _ = admin_bot
+    await slack.slash_command("/digest-admin", "publish", user="U0ADMIN")
+    await asyncio.wait_for(slack.responded.wait(), timeout=20)
+    parent = slack.messages["C0DIGEST"][0]["ts"]
+
+    await slack.mention("<@U0BOT> paper 2604.06132", thread_ts=parent)
+    await slack.mention("<@U0BOT> digest difficulty:advanced <!channel>", thread_ts=parent)
+    await slack.mention("<@U0BOT> weather", thread_ts=parent)
+    for _ in range(100):
+        if len(slack.messages["C0DIGEST"]) >= 8:
+            break
+        await asyncio.sleep(0.05)
+    answers = slack.messages["C0DIGEST"][5:]
+    assert len(answers) == 3
+    assert all(a["thread_ts"] == parent for a in answers)
+    replies = sorted(a["text"] for a in answers)  # handlers run concurrently
+    assert replies[0].startswith("From the edition of April 13, 2026")
+    assert replies[1].startswith("ask me “paper")
+    assert replies[2] == "“&lt;!channel&gt;” is not an option; use difficulty:… edition:…"
+    assert "<!channel>" not in json.dumps(answers)
