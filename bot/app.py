@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 import httpx
 
-from adapters.chat.slack_bot import SlackSocketBot, build_slack_app
+from adapters.chat.slack_bot import SlackHttpBot, SlackSocketBot, build_slack_app
 from adapters.chat.slack_chat import SlackChat, web_client
 from adapters.llm import OpenAiModel
 from adapters.sources.arxiv import ArxivSource
@@ -300,13 +300,15 @@ class NothingToRunError(ValueError):
 async def run_until(app: App, stop: asyncio.Event) -> list[str]:
     """Connect every configured platform, wait for ``stop``, then close them all.
 
-    Returns the names of the platforms that ran. Slack runs in Socket Mode when both
-    SLACK_BOT_TOKEN and SLACK_APP_TOKEN are set.
+    Returns the names of the platforms that ran. Slack runs in Socket Mode when
+    SLACK_APP_TOKEN is set, else in HTTP mode when SLACK_SIGNING_SECRET is.
     """
     slack = app.settings.slack
-    bots: list[tuple[str, SlackSocketBot]] = []
-    if slack.bot_token is not None and slack.app_token is not None:
+    bots: list[tuple[str, SlackSocketBot | SlackHttpBot]] = []
+    transport = slack.app_token or slack.signing_secret
+    if slack.bot_token is not None and transport is not None:
         client = web_client(slack.bot_token.get_secret_value(), slack.api_url)
+        secret = slack.signing_secret.get_secret_value() if slack.signing_secret else None
         slack_app = build_slack_app(
             client,
             app.store,
@@ -315,13 +317,20 @@ async def run_until(app: App, stop: asyncio.Event) -> list[str]:
             publish_to=channel_publisher(app),
             admin_user_ids=slack.admin_user_ids,
             default_tz=app.settings.timezone,
+            signing_secret=None if slack.app_token else secret,
         )
-        bots.append(("slack", SlackSocketBot(slack_app, slack.app_token.get_secret_value())))
+        bot: SlackSocketBot | SlackHttpBot = (
+            SlackSocketBot(slack_app, slack.app_token.get_secret_value())
+            if slack.app_token
+            else SlackHttpBot(slack_app, app.settings.http.host, app.settings.http.port)
+        )
+        bots.append(("slack", bot))
     if not bots:
         raise NothingToRunError(
-            "nothing to run: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode)"
+            "nothing to run: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) "
+            "or SLACK_SIGNING_SECRET (HTTP mode)"
         )
-    started: list[tuple[str, SlackSocketBot]] = []
+    started: list[tuple[str, SlackSocketBot | SlackHttpBot]] = []
     try:
         for name, bot in bots:
             await bot.start()

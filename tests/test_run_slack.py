@@ -90,4 +90,4 @@ async def test_run_with_nothing_configured_says_what_to_set(tmp_path: Path) -> N
     )
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 1
-    assert "nothing to run: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN" in stderr.decode()
+    assert "nothing to run: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN" in stderr.decode()

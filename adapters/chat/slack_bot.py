@@ -9,10 +9,12 @@ without blocking and closed cleanly.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
@@ -24,6 +26,7 @@ from bot.commands import Command, CommandStore, Reply, answer, error
 from bot.ports import Clock
 from bot.render import DigestItem
 
+logger = logging.getLogger(__name__)
 MAX_LISTED = 20
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
@@ -197,3 +200,39 @@ class SlackSocketBot:
     async def aclose(self) -> None:
         """Disconnect and close the socket."""
         await self._handler.close_async()  # type: ignore[no-untyped-call]
+
+
+class SlackHttpBot:
+    """The Bolt app in HTTP mode: signed requests to ``POST /slack/events`` on host:port.
+
+    Port 0 takes any free port; `port` tells which one after `start`.
+    """
+
+    PATH = "/slack/events"
+
+    def __init__(self, app: AsyncApp, host: str, port: int) -> None:
+        self._app = app
+        self._host = host
+        self._port = port
+        self._runner: web.AppRunner | None = None
+        self.port = port
+
+    async def start(self) -> None:
+        """Listen without blocking the event loop."""
+        self._runner = web.AppRunner(self._app.web_app(path=self.PATH), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._host, self._port)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        if sockets:
+            self.port = int(sockets[0].getsockname()[1])
+        logger.warning(
+            "Slack HTTP mode listening on http://%s:%d%s", self._host, self.port, self.PATH
+        )
+
+    async def aclose(self) -> None:
+        """Stop listening."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None

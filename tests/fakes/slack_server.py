@@ -168,6 +168,13 @@ class FakeSlack:
         await self._sockets[-1].send_json(envelope)
         await asyncio.wait_for(waiter, timeout=3.0)
 
+    async def refresh(self) -> None:
+        """Ask the client to reconnect, as Slack does every few hours ("refresh_requested")."""
+        self.connected.clear()
+        old = self._sockets[-1]
+        await old.send_json({"type": "disconnect", "reason": "refresh_requested"})
+        await asyncio.wait_for(self.connected.wait(), timeout=10)
+
     def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
         """Return a thread's messages, parent first."""
         return [

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 
-from adapters.chat.slack_bot import SlackSocketBot, build_slack_app
+from adapters.chat.slack_bot import SlackHttpBot, SlackSocketBot, build_slack_app
 from adapters.chat.slack_chat import SlackChat, web_client
 from adapters.sources.arxiv import ArxivSource
 from bot.commands import Reply as BotReply
@@ -227,3 +231,62 @@ async def test_a_mention_in_a_thread_is_answered_in_that_thread(
     assert replies[1].startswith("ask me “paper")
     assert replies[2] == "“&lt;!channel&gt;” is not an option; use difficulty:… edition:…"
     assert "<!channel>" not in json.dumps(answers)
+
+
+async def test_commands_keep_working_after_slack_refreshes_the_connection(
+    connected: FakeSlack,
+) -> None:
+    await connected.refresh()
+    ack, seconds = await connected.slash_command("/digest", "difficulty:accessible")
+    assert "Accessible items" in texts(ack)
+    assert seconds < 3.0
+    assert sum(1 for method, _ in connected.calls if method == "apps.connections.open") == 2
+
+
+def signed(secret: str, body: bytes, timestamp: int) -> dict[str, str]:
+    """Sign a request body the way Slack does (v0, HMAC-SHA256)."""
+    base = b"v0:" + str(timestamp).encode() + b":" + body
+    digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": str(timestamp),
+        "X-Slack-Signature": f"v0={digest}",
+    }
+
+
+async def test_http_mode_answers_signed_requests_and_refuses_others(tmp_path: Path) -> None:
+    store = await Store.open(f"sqlite:///{tmp_path / 'http.db'}")
+    await an_edition(store)
+    async with FakeSlack() as slack:
+        app = build_slack_app(
+            web_client(BOT_TOKEN, slack.api_url), store, FakeClock(), signing_secret="s3cret"
+        )
+        bot = SlackHttpBot(app, "127.0.0.1", 0)
+        await bot.start()
+        try:
+            url = f"http://127.0.0.1:{bot.port}/slack/events"
+            body = urlencode(
+                {
+                    "command": "/digest",
+                    "text": "difficulty:accessible",
+                    "user_id": "U0ALICE",
+                    "channel_id": "C0DIGEST",
+                    "team_id": "T0FAKE",
+                    "response_url": slack.api_url + "x",
+                    "trigger_id": "t",
+                }
+            ).encode()
+            now = int(time.time())
+            async with httpx.AsyncClient() as http:
+                good = await http.post(url, content=body, headers=signed("s3cret", body, now))
+                forged = await http.post(url, content=body, headers=signed("wrong", body, now))
+                stale = await http.post(
+                    url, content=body, headers=signed("s3cret", body, now - 600)
+                )
+        finally:
+            await bot.aclose()
+            await store.aclose()
+    assert good.status_code == 200
+    assert good.json()["text"].startswith("Accessible items in the edition of April 13, 2026")
+    assert forged.status_code == 401
+    assert stale.status_code == 401
