@@ -454,7 +454,12 @@ async def _demo(settings: Settings) -> None:
 
 
 async def _sample_commands(app: App, edition: Edition) -> None:
-    papers = [e.item.content.arxiv_id for e in edition.entries if e.item.content.arxiv_id]
+    # Prefer a paper the sources found over an editor's pick: it shows the richer card.
+    papers = [
+        e.item.content.arxiv_id
+        for e in sorted(edition.entries, key=lambda e: "manual" in e.item.sources)
+        if e.item.content.arxiv_id
+    ]
     samples = [Command("digest", "difficulty:accessible")]
     if papers:
         samples.append(Command("paper", papers[0]))
