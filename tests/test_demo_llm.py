@@ -6,12 +6,10 @@ fake OpenAI-compatible server on 127.0.0.1, which this test's event loop keeps s
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from pathlib import Path
 
 from tests.bot.test_llm_summarize import relevance_answer
+from tests.cli_process import clean_env, run_digestbot
 from tests.fakes.openai_server import ChatAnswer, ChatRequest, FakeOpenAI
 
 
@@ -42,27 +40,14 @@ def answer(request: ChatRequest) -> ChatAnswer:
 
 async def test_demo_uses_the_model_when_a_key_is_set(tmp_path: Path) -> None:
     async with FakeOpenAI(answer) as fake:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
-        env |= {"OPENAI_API_KEY": "sk-demo", "OPENAI_BASE_URL": fake.base_url}
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-c",
-            "from bot.cli import main; main()",
-            "demo",
-            cwd=tmp_path,
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
-    output = stdout.decode()
-    assert process.returncode == 0, stderr.decode()
+        env = clean_env(OPENAI_API_KEY="sk-demo", OPENAI_BASE_URL=fake.base_url)
+        code, output, stderr = await run_digestbot("demo", env=env, cwd=tmp_path)
+    assert code == 0, stderr
     assert "Agents Get Audited, Models Get Faster" in output
     assert "(offline summaries)" not in output
     assert "LLM: " in output
     assert output.count("It explains what changes in practice.") >= 12
-    assert "sk-demo" not in output + stderr.decode()
+    assert "sk-demo" not in output + stderr
     purposes = {
         r.response_format["json_schema"]["name"] for r in fake.requests if r.response_format
     }

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 import time
 from pathlib import Path
 
 from storage.store import Store
 from tests.bot.test_deliver import an_edition
+from tests.cli_process import clean_env, run_digestbot, start_digestbot
 from tests.conftest import data_file
 from tests.fakes.http_server import FakeHttpServer, Reply
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
@@ -29,29 +28,14 @@ async def test_run_answers_commands_and_stops_on_sigterm(
     finally:
         await store.aclose()
     async with FakeSlack() as slack:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("DIGEST_", "OPENAI_", "SLACK_"))
-        }
-        env |= {
-            "DIGEST_DATABASE_URL": url,
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_APP_TOKEN": APP_TOKEN,
-            "SLACK_API_URL": slack.api_url,
-            "DIGEST_SOURCES__ARXIV__URL": arxiv,
-        }
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-c",
-            "from bot.cli import main; main()",
-            "run",
-            cwd=tmp_path,
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+        env = clean_env(
+            DIGEST_DATABASE_URL=url,
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_APP_TOKEN=APP_TOKEN,
+            SLACK_API_URL=slack.api_url,
+            DIGEST_SOURCES__ARXIV__URL=arxiv,
         )
+        process = await start_digestbot("run", env=env, cwd=tmp_path)
         try:
             await asyncio.wait_for(slack.connected.wait(), timeout=30)
             ack, _ = await slack.slash_command("/digest", "")
@@ -73,21 +57,7 @@ async def test_run_answers_commands_and_stops_on_sigterm(
 
 
 async def test_run_with_nothing_configured_says_what_to_set(tmp_path: Path) -> None:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_", "SLACK_"))
-    }
-    env["DIGEST_DATABASE_URL"] = f"sqlite:///{tmp_path / 'd.db'}"
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        "from bot.cli import main; main()",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode == 1
-    assert "nothing to run: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN" in stderr.decode()
+    env = clean_env(DIGEST_DATABASE_URL=f"sqlite:///{tmp_path / 'd.db'}")
+    code, _, stderr = await run_digestbot("run", env=env, cwd=tmp_path, limit_s=60)
+    assert code == 1
+    assert "nothing to run: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN" in stderr

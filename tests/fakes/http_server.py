@@ -15,6 +15,8 @@ from typing import Self
 
 from aiohttp import web
 
+from tests.fakes.local_site import serve_locally
+
 
 @dataclass(frozen=True)
 class RecordedRequest:
@@ -71,15 +73,7 @@ class FakeHttpServer:
     async def __aenter__(self) -> Self:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        sockets = getattr(server, "sockets", None)
-        assert sockets
-        self.port = int(sockets[0].getsockname()[1])
+        self._runner, self.port = await serve_locally(app)
         return self
 
     async def __aexit__(

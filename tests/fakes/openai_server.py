@@ -19,6 +19,8 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from tests.fakes.local_site import serve_locally
+
 
 @dataclass(frozen=True)
 class ChatRequest:
@@ -78,13 +80,7 @@ class FakeOpenAI:
     async def __aenter__(self) -> Self:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = int(getattr(server, "sockets", [])[0].getsockname()[1])
+        self._runner, self.port = await serve_locally(app)
         return self
 
     async def __aexit__(

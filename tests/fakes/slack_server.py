@@ -19,6 +19,8 @@ from typing import Any, Self
 
 from aiohttp import WSMsgType, web
 
+from tests.fakes.local_site import serve_locally
+
 BOT_TOKEN = "xoxb-fake-token"
 APP_TOKEN = "xapp-fake-token"
 
@@ -51,13 +53,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_get("/link/", self._socket)
         app.router.add_post("/response_url/{envelope}", self._response_url)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = int(getattr(server, "sockets", [])[0].getsockname()[1])
+        self._runner, self.port = await serve_locally(app)
         return self
 
     async def __aexit__(

@@ -1,0 +1,43 @@
+"""Run ``digestbot`` as a real process with a clean environment (no stdin, our variables only)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+ENTRY = "from bot.cli import main; main()"
+
+
+def clean_env(**settings: str) -> dict[str, str]:
+    """Return this environment minus every digest, Slack or OpenAI variable, plus ``settings``."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_", "SLACK_"))
+    }
+    return env | settings
+
+
+async def start_digestbot(*args: str, env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
+    """Start ``digestbot <args>`` without waiting for it."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        ENTRY,
+        *args,
+        cwd=cwd,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def run_digestbot(
+    *args: str, env: dict[str, str], cwd: Path, limit_s: float = 120
+) -> tuple[int, str, str]:
+    """Run ``digestbot <args>`` to its end; return its exit code, stdout and stderr."""
+    process = await start_digestbot(*args, env=env, cwd=cwd)
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=limit_s)
+    assert process.returncode is not None
+    return process.returncode, stdout.decode(), stderr.decode()
