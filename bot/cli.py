@@ -221,6 +221,11 @@ def status_command() -> None:
                 week_start.replace(hour=0, minute=0, second=0, microsecond=0)
             )
             composed += f"\nLLM this week: {calls} calls, {tokens} tokens, ${cost:.2f}"
+            for destination, day, parts, at in await app.store.last_deliveries():
+                composed += (
+                    f"\nDelivered to {destination}: edition of {day}, {parts} messages, "
+                    f"last at {at:%Y-%m-%d %H:%M} UTC"
+                )
             return runs, len(await app.store.pending_submissions()), composed
 
     runs, pending, composed = run_async(read())

@@ -881,6 +881,28 @@ class Store:
 
         return await self._run(read)
 
+    async def last_deliveries(self) -> list[tuple[str, date, int, datetime]]:
+        """Return per destination its latest edition's date, parts sent and last send time."""
+
+        def read(session: Session) -> list[tuple[str, date, int, datetime]]:
+            rows = session.execute(
+                select(
+                    DeliveryRow.destination,
+                    EditionRow.edition_date,
+                    func.count(DeliveryRow.id),
+                    func.max(DeliveryRow.sent_at),
+                )
+                .join(EditionRow, DeliveryRow.edition_id == EditionRow.id)
+                .group_by(DeliveryRow.destination, EditionRow.edition_date)
+                .order_by(DeliveryRow.destination, EditionRow.edition_date.desc())
+            )
+            latest: dict[str, tuple[str, date, int, datetime]] = {}
+            for destination, day, parts, at in rows:
+                latest.setdefault(destination, (destination, day, int(parts), at))
+            return list(latest.values())
+
+        return await self._run(read)
+
 
 def _like_literal(text: str) -> str:
     """Escape LIKE's wildcards: a user's % and _ are text (``!`` is the escape character)."""

@@ -35,6 +35,9 @@ async def test_publish_posts_the_latest_edition_once(tmp_path: Path) -> None:
         assert code == 0, err
         assert "0 sent, 5 already there" in out
         assert len(slack.messages["C0DIGEST"]) == 5
+        code, out, err = await run_digestbot("status", env=env, cwd=tmp_path)
+        assert code == 0, err
+        assert "Delivered to slack:C0DIGEST: edition of 2026-04-13, 5 messages" in out
 
         code, out, err = await run_digestbot(
             "publish", "--to", "slack:C0GONE", env=env, cwd=tmp_path

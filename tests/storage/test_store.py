@@ -282,5 +282,9 @@ async def test_deliveries_are_recorded_once_per_part(store: Store) -> None:
         0: ("1.0001", "1.0001"),
         1: ("1.0002", "1.0001"),
     }
+    assert await store.last_deliveries() == [
+        ("discord:9", T0.date(), 1, T0),
+        ("slack:C1", T0.date(), 2, T0),
+    ]
     with pytest.raises(IntegrityError):
         await store.record_sent("slack:C1", edition.id, 1, "1.0003", "1.0001", T0)
