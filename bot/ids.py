@@ -24,18 +24,28 @@ OLD_STYLE_ARCHIVES = frozenset(
     }
 )  # fmt: skip
 
-_NEW_STYLE = re.compile(r"(?P<yymm>\d{4})\.(?P<number>\d{4,5})(?:v(?P<version>\d+))?")
+# Digits are spelled [0-9]: ``\d`` would also take other scripts' digits, which int() accepts.
+_NEW_STYLE = re.compile(r"(?P<yymm>[0-9]{4})\.(?P<number>[0-9]{4,5})(?:v(?P<version>[0-9]+))?")
 _OLD_STYLE = re.compile(
     r"(?P<archive>[A-Za-z][A-Za-z-]*)(?:\.(?P<subject>[A-Za-z]+))?/"
-    r"(?P<yymm>\d{4})(?P<number>\d{3})(?:v(?P<version>\d+))?"
+    r"(?P<yymm>[0-9]{4})(?P<number>[0-9]{3})(?:v(?P<version>[0-9]+))?"
 )
+_SUBJECT_CLASS = re.compile(r"[A-Z]{2}")
 # In free text: a new-style id not glued to other digits, dots or letters (so astronomical
 # numbers such as "2448446.4710(5)" or "Pspin=1008.3408s" are not taken for ids) ...
-_NEW_IN_TEXT = re.compile(r"(?<![\w.])(\d{4}\.\d{4,5}(?:v\d+)?)(?!\w)(?!\.\d)")
+_NEW_IN_TEXT = re.compile(r"(?<![\w.])([0-9]{4}\.[0-9]{4,5}(?:v[0-9]+)?)(?!\w)(?!\.[0-9])")
 # ... and an old-style one, whose 7 digits may be followed by more text ("cond-mat/97063007").
-_OLD_IN_TEXT = re.compile(r"(?<![\w-])([a-z][a-z-]*(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?)")
+_OLD_IN_TEXT = re.compile(r"(?<![\w-])([a-z][a-z-]*(?:\.[A-Z]{2})?/[0-9]{7}(?:v[0-9]+)?)")
 _ARXIV_PREFIX = re.compile(r"^arxiv:", re.IGNORECASE)
 _DATACITE_DOI = re.compile(r"^(?:doi:)?10\.48550/arxiv\.", re.IGNORECASE)
+_REPEATED_SLASHES = re.compile(r"/{2,}")
+# A paper link written without its scheme ("arxiv.org/abs/2604.06132").
+_SCHEMELESS_LINK = re.compile(
+    r"^(?:www\.|export\.)?(?:arxiv\.org|alphaxiv\.org|huggingface\.co|hf\.co|doi\.org)/",
+    re.IGNORECASE,
+)
+# Longer version strings are garbage, and would trip Python's int() digit limit (4300).
+_MAX_VERSION_DIGITS = 9
 
 _ARXIV_HOSTS = frozenset({"arxiv.org", "www.arxiv.org", "export.arxiv.org"})
 _ARXIV_PATHS = ("/abs/", "/pdf/", "/html/", "/format/")
@@ -43,13 +53,16 @@ _HF_HOSTS = frozenset({"huggingface.co", "www.huggingface.co", "hf.co"})
 _DOI_HOSTS = frozenset({"doi.org", "dx.doi.org", "www.doi.org"})
 _ALPHAXIV_HOSTS = frozenset({"alphaxiv.org", "www.alphaxiv.org"})
 
+# Query parameters that only say how a reader arrived, never which page they are on.
 _TRACKING_PARAMETERS = frozenset(
     {
         "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid", "mc_eid",
-        "igshid", "yclid", "_hsenc", "_hsmi", "ref_src", "ref_url", "mkt_tok", "oly_enc_id",
-        "oly_anon_id", "vero_id", "spm", "cmpid",
+        "igshid", "yclid", "_hsenc", "_hsmi", "ref", "ref_src", "ref_url", "mkt_tok",
+        "oly_enc_id", "oly_anon_id", "vero_id", "spm", "cmpid",
     }
 )  # fmt: skip
+# ``source`` is a real parameter on some sites; only the values feed readers append are noise.
+_TRACKING_SOURCE_VALUES = frozenset({"rss", "feed"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -73,6 +86,8 @@ def _version(text: str | None) -> int | bool | None:
     """Return the version number, ``None`` when absent, ``False`` when invalid (v0)."""
     if text is None:
         return None
+    if len(text) > _MAX_VERSION_DIGITS:
+        return False
     number = int(text)
     return number if number >= 1 else False
 
@@ -80,12 +95,12 @@ def _version(text: str | None) -> int | bool | None:
 def _new_style(match: re.Match[str], *, strict: bool = True) -> ArxivId | None:
     yymm, number = match["yymm"], match["number"]
     month = int(yymm[2:])
-    if not 1 <= month <= 12 or int(number) == 0:
+    if not 1 <= month <= 12 or int(number) == 0 or yymm < "0704":
         return None
-    # Free text is read leniently (as arXiv's own link finder does): the digit count of the
-    # number is not checked against the month.
-    if strict and len(number) == 4 and not "0704" <= yymm <= "1412":
+    if len(number) == 4 and yymm > "1412":
         return None
+    # Free text is read as leniently as arXiv's own link finder, which takes "1201.12345": a
+    # five-digit number is not checked against the month there.
     if strict and len(number) == 5 and yymm < "1501":
         return None
     version = _version(match["version"])
@@ -100,7 +115,7 @@ def _old_style(match: re.Match[str]) -> ArxivId | None:
     # exactly two upper-case letters and is not part of the canonical id.
     if archive.lower() not in OLD_STYLE_ARCHIVES:
         return None
-    if subject is not None and not re.fullmatch(r"[A-Z]{2}", subject):
+    if subject is not None and not _SUBJECT_CLASS.fullmatch(subject):
         return None
     yymm, number = match["yymm"], match["number"]
     year, month = int(yymm[:2]), int(yymm[2:])
@@ -135,16 +150,18 @@ def parse_arxiv_id(text: str) -> ArxivId | None:
 
     Accepts bare ids (``2604.06132v2``, ``hep-th/9901001``, ``math.CA/9310001``), the
     ``arXiv:`` prefix, leading or doubled slashes, a trailing path, the DataCite DOI
-    ``10.48550/arXiv.<id>`` and links to a paper (see `arxiv_id_from_url`). Returns ``None``
-    for anything else.
+    ``10.48550/arXiv.<id>`` and links to a paper, with or without ``https://`` (see
+    `arxiv_id_from_url`). Returns ``None`` for anything else; never raises.
     """
     text = text.strip()
     if not text:
         return None
     if "://" in text:
         return arxiv_id_from_url(text)
+    if _SCHEMELESS_LINK.match(text):
+        return arxiv_id_from_url(f"https://{text}")
     text = _DATACITE_DOI.sub("", _ARXIV_PREFIX.sub("", text))
-    text = re.sub(r"/{2,}", "/", text).lstrip("/")
+    text = _REPEATED_SLASHES.sub("/", text).lstrip("/")
     return _parse_bare(text)
 
 
@@ -169,7 +186,7 @@ def arxiv_id_from_url(url: str) -> ArxivId | None:
         return None
     if parts.scheme.lower() not in ("http", "https"):
         return None
-    path = re.sub(r"/{2,}", "/", parts.path)
+    path = _REPEATED_SLASHES.sub("/", parts.path)
     if host in _ARXIV_HOSTS:
         prefix = next((p for p in _ARXIV_PATHS if path.startswith(p)), None)
         return _id_after(path, prefix) if prefix else None
@@ -206,7 +223,10 @@ def find_arxiv_ids(text: str) -> list[ArxivId]:
 
 
 def _is_tracking(parameter: str) -> bool:
-    key = unquote(parameter.split("=", 1)[0]).lower()
+    key, _, value = parameter.partition("=")
+    key = unquote(key).lower()
+    if key == "source":
+        return unquote(value).lower() in _TRACKING_SOURCE_VALUES
     return key.startswith("utm_") or key in _TRACKING_PARAMETERS
 
 
@@ -214,7 +234,8 @@ def canonical_url(url: str) -> str:
     """Normalise a web link for use as an item's identity.
 
     Lower-cased scheme and host, no default port, no credentials, no fragment, no tracking
-    parameters (``utm_*``, ``fbclid``, ...); the rest is kept as given.
+    parameters (``utm_*``, ``fbclid``, ``ref``, ``source=rss`` ...); the path's case, the
+    percent-encoding and the order of the remaining parameters are kept as given.
 
     Raises `ValueError` for a link that is not http(s) or has no host.
     """
@@ -240,6 +261,13 @@ def canonical_url(url: str) -> str:
 
 
 def canonical_id(url: str, arxiv_id: str | None = None) -> str:
-    """Return an item's canonical id: ``arxiv:<id>`` for a paper, else the canonical URL."""
-    paper = parse_arxiv_id(arxiv_id) if arxiv_id else arxiv_id_from_url(url)
+    """Return an item's canonical id: ``arxiv:<id>`` for a paper, else the canonical URL.
+
+    A given ``arxiv_id`` wins; when it is missing or unreadable, the link itself is asked.
+    Raises `ValueError` (from `canonical_url`) when neither names a paper and the link is
+    unusable.
+    """
+    paper = parse_arxiv_id(arxiv_id) if arxiv_id else None
+    if paper is None:
+        paper = arxiv_id_from_url(url)
     return paper.canonical if paper else canonical_url(url)

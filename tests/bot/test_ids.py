@@ -49,9 +49,57 @@ def test_recorded_identifier_cases(text: str, expected: str, version: str) -> No
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("arXiv:2604.06132v2", ArxivId("2604.06132", 2)),
+        ("ARXIV:2604.06132", ArxivId("2604.06132")),
+        ("  2604.06132v3\n", ArxivId("2604.06132", 3)),
+        ("https://arxiv.org/pdf/2604.06132v1.pdf", ArxivId("2604.06132", 1)),
+        ("http://export.arxiv.org/abs/2604.06132", ArxivId("2604.06132")),
+        ("https://www.arxiv.org/abs/math.CA/9310001v2", ArxivId("math/9310001", 2)),
+        ("https://arxiv.org/html/2604.06132v2", ArxivId("2604.06132", 2)),
+        ("https://huggingface.co/papers/2604.06132", ArxivId("2604.06132")),
+        ("https://hf.co/papers/2604.06132", ArxivId("2604.06132")),
+        ("https://doi.org/10.48550/arXiv.2604.06132", ArxivId("2604.06132")),
+        ("doi:10.48550/ARXIV.2604.06132", ArxivId("2604.06132")),
+        ("alphaxiv.org/abs/2604.06132", ArxivId("2604.06132")),
+        ("arxiv.org/abs/hep-th/9901001v2", ArxivId("hep-th/9901001", 2)),
+        ("arxiv.org/list/cs.CL/recent", None),
+        ("2604.06132 2604.06133", None),
+        ("see 2604.06132", None),
+        ("2010.1234", None),  # four digits after 2014: never issued
+    ],
+)
+def test_one_identifier_in_the_forms_people_paste(text: str, expected: ArxivId | None) -> None:
+    assert parse_arxiv_id(text) == expected
+
+
+def test_digits_of_other_scripts_are_not_an_id() -> None:
+    # int() reads Arabic-Indic digits; an id made of them would never match arXiv's.
+    assert parse_arxiv_id("\u0662\u0666\u0660\u0664.06132") is None
+    assert find_arxiv_ids("see \u0662\u0666\u0660\u0664.\u0660\u0666\u0661\u0663\u0662") == []
+
+
+def test_an_absurd_version_is_refused_rather_than_crashing() -> None:
+    huge = "2604.06132v" + "1" * 5000
+    assert parse_arxiv_id(huge) is None
+    assert arxiv_id_from_url(f"https://arxiv.org/abs/{huge}") is None
+    assert find_arxiv_ids(f"read {huge} now") == []
+
+
+def test_arxiv_ids_print_with_their_version() -> None:
+    assert str(ArxivId("2604.06132", 2)) == "2604.06132v2"
+    assert ArxivId("hep-th/9901001").canonical == "arxiv:hep-th/9901001"
+
+
+@pytest.mark.parametrize(
     ("url", "expected"),
     [
         ("https://arxiv.org/abs/2604.06132", ArxivId("2604.06132")),
+        ("https://arxiv.org/format/2604.06132v2", ArxivId("2604.06132", 2)),
+        ("https://huggingface.co/papers/2410.17243/community?x=1", ArxivId("2410.17243")),
+        ("https://huggingface.co/papers/date/2026-04-13", None),
+        ("https://arxiv.org/", None),
         ("https://arxiv.org/pdf/2604.06132v2.pdf", ArxivId("2604.06132", 2)),
         ("http://export.arxiv.org/abs/hep-th/9901001v3", ArxivId("hep-th/9901001", 3)),
         ("https://www.arxiv.org/html/2604.06132v1", ArxivId("2604.06132", 1)),
@@ -78,6 +126,31 @@ def test_ids_in_free_text() -> None:
     assert find_arxiv_ids("version of arXiv.math.GR/0512484 (2011).") == [ArxivId("math/0512484")]
     text = "Read https://arxiv.org/abs/2604.06132v2 and arXiv:2604.06132, then 2410.17243."
     assert find_arxiv_ids(text) == [ArxivId("2604.06132", 2), ArxivId("2410.17243")]
+
+
+def test_links_inside_text_are_found_in_order() -> None:
+    text = (
+        'Older: <a href="http://arxiv.org/abs/hep-th/9901001v2">x</a>; newer: '
+        "https://arxiv.org/pdf/2604.06132v1.pdf and https://huggingface.co/papers/2410.17243."
+    )
+    assert find_arxiv_ids(text) == [
+        ArxivId("hep-th/9901001", 2),
+        ArxivId("2604.06132", 1),
+        ArxivId("2410.17243"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "in 2012.1234 units",  # a four-digit number after 2014 was never issued
+        "Pricing 0612.1234",  # new style began in 2007-04
+        "ratio 1213.12345",  # month 13
+        "foo/9901001 and hep-th/9107001",  # unknown archive; before 1991-08
+    ],
+)
+def test_lookalikes_in_text_are_not_ids(text: str) -> None:
+    assert find_arxiv_ids(text) == []
 
 
 @pytest.mark.parametrize(
@@ -109,6 +182,15 @@ def test_numbers_that_are_not_ids(text: str) -> None:
         ("https://example.org/p?", "https://example.org/p"),
         ("https://user:pw@example.org/p", "https://example.org/p"),
         ("https://example.org/a%20b?q=%C3%A9", "https://example.org/a%20b?q=%C3%A9"),
+        ("https://ex.org/p?ref=hn&z=1&a=2&ref_src=twsrc", "https://ex.org/p?z=1&a=2"),
+        ("https://ex.org/p?source=rss&s=42", "https://ex.org/p?s=42"),
+        ("https://ex.org/p?source=FEED", "https://ex.org/p"),
+        ("https://ex.org/p?source=github", "https://ex.org/p?source=github"),
+        ("https://ex.org/p?UTM_Source=x&gclid=1&msclkid=2&igshid=3", "https://ex.org/p"),
+        ("http://ex.org:80/p", "http://ex.org/p"),
+        ("https://ex.org:80/p", "https://ex.org:80/p"),
+        ("https://www.Ex.org/CaseKept/", "https://www.ex.org/CaseKept/"),
+        ("https://[2001:DB8::1]:8443/p", "https://[2001:db8::1]:8443/p"),
     ],
 )
 def test_canonical_urls(url: str, expected: str) -> None:
@@ -116,7 +198,16 @@ def test_canonical_urls(url: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["javascript:alert(1)", "file:///etc/passwd", "https://", "not a url"]
+    "url",
+    [
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "ftp://example.org/x",
+        "https://",
+        "not a url",
+        "https://example.org:99999/x",
+        "http://[::1",
+    ],
 )
 def test_unusable_links_are_refused_with_a_reason(url: str) -> None:
     with pytest.raises(ValueError, match="link"):
@@ -127,3 +218,15 @@ def test_canonical_ids() -> None:
     assert canonical_id("https://arxiv.org/pdf/2604.06132v3") == "arxiv:2604.06132"
     assert canonical_id("https://blog.example/x", "2604.06132v1") == "arxiv:2604.06132"
     assert canonical_id("https://Blog.example/x?utm_campaign=y") == "https://blog.example/x"
+    assert canonical_id("https://huggingface.co/papers/2410.17243") == "arxiv:2410.17243"
+    assert canonical_id("https://ex.org/p", "hep-th/9901001v2") == "arxiv:hep-th/9901001"
+
+
+def test_an_unreadable_arxiv_id_falls_back_to_the_link() -> None:
+    assert canonical_id("https://arxiv.org/abs/2604.06132", "garbage") == "arxiv:2604.06132"
+    assert canonical_id("https://ex.org/p#top", "garbage") == "https://ex.org/p"
+
+
+def test_canonical_id_refuses_an_unusable_link_that_is_not_a_paper() -> None:
+    with pytest.raises(ValueError, match="http and https"):
+        canonical_id("mailto:someone@example.org")
