@@ -110,6 +110,14 @@ def part_key(edition_id: int, part: int) -> str:
     return f"llm-news-digest:{edition_id}:{part}"
 
 
+def parse_part_key(key: str) -> tuple[int, int]:
+    """Return the (edition id, part) a `part_key` names; raise `ValueError` for anything else."""
+    prefix, edition_id, part = key.split(":")
+    if prefix != "llm-news-digest":
+        raise ValueError(f"not a part key: {key!r}")
+    return int(edition_id), int(part)
+
+
 async def deliver(
     edition: Edition,
     destination: Destination,

@@ -1,0 +1,305 @@
+"""Discord editions through the real discord.py client against a fake Discord on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import discord
+import pytest
+
+from adapters.chat.discord_chat import (
+    DiscordChat,
+    authors_line,
+    configure_endpoints,
+    item_embeds,
+    nonce_for,
+    pack,
+    rest_client,
+)
+from bot.deliver import Destination, deliver, part_key
+from bot.domain import Difficulty
+from bot.render import DigestItem, to_digest
+from storage.store import Store
+from tests.bot.test_deliver import CrashBeforeRecording, an_edition
+from tests.fakes.clock import FakeClock
+from tests.fakes.discord_server import (
+    BOT_ID,
+    BOT_TOKEN,
+    CREATE_PUBLIC_THREADS,
+    FORUM_CHANNEL,
+    TEXT_CHANNEL,
+    FakeDiscord,
+)
+
+CLOCK = FakeClock(datetime(2026, 4, 13, 7, tzinfo=UTC))
+TO = Destination("discord", TEXT_CHANNEL)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    opened = await Store.open(f"sqlite:///{tmp_path / 'discord.db'}")
+    try:
+        yield opened
+    finally:
+        await opened.aclose()
+
+
+@pytest.fixture
+async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord() as server:
+        # configure_endpoints sets two process-wide class attributes: restore them after.
+        monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
+        monkeypatch.setattr(
+            discord.gateway.DiscordWebSocket,
+            "DEFAULT_GATEWAY",
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
+        )
+        configure_endpoints(server.api_url, server.gateway_url)
+        yield server
+
+
+@pytest.fixture
+async def chat(fake: FakeDiscord) -> AsyncIterator[DiscordChat]:
+    async with rest_client(BOT_TOKEN) as client:
+        yield DiscordChat(client, CLOCK)
+
+
+async def test_an_edition_is_a_parent_and_a_thread_with_one_embed_per_item(
+    store: Store, fake: FakeDiscord, chat: DiscordChat
+) -> None:
+    edition = await an_edition(store)
+    report = await deliver(edition, TO, chat, store, CLOCK)
+
+    assert report.complete
+    assert report.sent == len(edition.entries) + 1
+    (parent,) = fake.posts(TEXT_CHANNEL)
+    assert parent["content"] == f"**LLM News Digest: {edition.title}**"
+    assert parent["embeds"][0]["description"].startswith("*April 13, 2026 · 4 papers*")
+    (thread,) = fake.threads_of(TEXT_CHANNEL)
+    assert thread["id"] == parent["id"]
+    assert thread["name"].startswith("LLM News Digest · April 13, 2026")
+    replies = fake.posts(thread["id"])
+    assert len(replies) == len(edition.entries)
+    for reply, entry in zip(replies, edition.entries, strict=True):
+        (embed,) = reply["embeds"]
+        assert embed["title"] == discord.utils.escape_markdown(entry.item.content.title)
+        assert embed["url"] == entry.item.content.url
+        assert embed["description"].startswith(f"**{entry.summary.difficulty.label}**")
+        takeaways = embed["fields"][0]
+        assert takeaways["name"] == "Takeaways"
+        assert takeaways["value"].count("• ") == 3
+        assert (
+            embed["footer"]["text"]
+            == f"LLM News Digest · edition {edition.id} · item {entry.position}"
+        )
+        assert reply["allowed_mentions"] == {"parse": []}
+        assert len(reply["nonce"]) <= 25
+    nonces = [r["nonce"] for r in replies]
+    assert len(set(nonces)) == len(nonces)
+
+
+async def test_a_forum_gets_one_post_per_edition(
+    store: Store, fake: FakeDiscord, chat: DiscordChat
+) -> None:
+    edition = await an_edition(store)
+    report = await deliver(edition, Destination("discord", FORUM_CHANNEL), chat, store, CLOCK)
+
+    assert report.complete
+    (post,) = fake.threads_of(FORUM_CHANNEL)
+    messages = fake.posts(post["id"])
+    assert messages[0]["content"] == f"**LLM News Digest: {edition.title}**"
+    assert len(messages) == 1 + len(edition.entries)
+    again = await deliver(edition, Destination("discord", FORUM_CHANNEL), chat, store, CLOCK)
+    assert again.sent == 0
+    assert len(fake.threads_of(FORUM_CHANNEL)) == 1
+
+
+async def test_nothing_we_post_can_ping_anyone(
+    store: Store, fake: FakeDiscord, chat: DiscordChat
+) -> None:
+    edition = await an_edition(store)
+    entry = edition.entries[0]
+    hostile = replace(
+        entry.summary,
+        why="@everyone look! <@123456789012345678> and <@&987654321098765432> **bold** [x](y) .",
+    )
+    content = replace(entry.item.content, title="@here **Attention** ||spoiler||")
+    edition = replace(
+        edition,
+        title="@everyone wins",
+        entries=(replace(entry, summary=hostile, item=replace(entry.item, content=content)),),
+    )
+    await deliver(edition, TO, chat, store, CLOCK)
+
+    every_body = [body for method, _, body in fake.sends() if method == "POST"]
+    text = json.dumps(every_body, ensure_ascii=False)
+    assert not re.search(r"@(everyone|here)|<@[!&]?[0-9]", text)
+    assert all(body["allowed_mentions"] == {"parse": []} for body in every_body)
+    (thread,) = fake.threads_of(TEXT_CHANNEL)
+    (embed,) = fake.posts(thread["id"])[0]["embeds"]
+    assert "\\*\\*bold\\*\\*" in embed["description"]
+
+
+async def test_rate_limits_are_waited_out_without_duplicates(
+    store: Store, fake: FakeDiscord, chat: DiscordChat
+) -> None:
+    edition = await an_edition(store)
+    fake.rate_limit_share = 0.3
+    report = await deliver(edition, TO, chat, store, CLOCK)
+
+    assert report.complete
+    (thread,) = fake.threads_of(TEXT_CHANNEL)
+    assert len(fake.posts(thread["id"])) == len(edition.entries)
+    assert len(fake.posts(TEXT_CHANNEL)) == 1
+
+
+async def test_a_missing_permission_is_named_and_nothing_is_sent(
+    store: Store, fake: FakeDiscord, chat: DiscordChat
+) -> None:
+    fake.add_channel("1400000000000000077", "locked", deny_bot=CREATE_PUBLIC_THREADS)
+    edition = await an_edition(store)
+    report = await deliver(
+        edition, Destination("discord", "1400000000000000077"), chat, store, CLOCK
+    )
+
+    assert report.error is not None
+    assert report.error.permanent
+    assert "lacks the Create Public Threads permission in #locked" in report.error.reason
+    assert fake.sends() == []
+
+
+async def test_a_deleted_channel_fails_once_and_is_not_asked_again(
+    store: Store, fake: FakeDiscord, chat: DiscordChat
+) -> None:
+    edition = await an_edition(store)
+    first = await deliver(edition, TO, chat, store, CLOCK)
+    assert first.complete
+    fake.delete_channel(TEXT_CHANNEL)
+    calls = len(fake.calls)
+    later = replace(edition, id=edition.id)  # the same edition, resumed: nothing left to send
+    assert (await deliver(later, TO, chat, store, CLOCK)).complete
+
+    gone = Destination("discord", "1400000000000000099")
+    report = await deliver(edition, gone, chat, store, CLOCK)
+    assert report.error is not None
+    assert report.error.permanent
+    assert "was not found" in report.error.reason
+    invalid = fake.invalid_requests
+    again = await deliver(edition, gone, chat, store, CLOCK)
+    assert again.error is not None
+    assert fake.invalid_requests == invalid
+    assert len(fake.calls) == calls + 1
+
+
+async def test_a_lost_record_is_recovered_from_the_thread(
+    store: Store, fake: FakeDiscord, chat: DiscordChat
+) -> None:
+    edition = await an_edition(store)
+    crashed = await deliver(edition, TO, chat, CrashBeforeRecording(store, part=3), CLOCK)
+    assert crashed.error is not None
+
+    resumed = await deliver(edition, TO, chat, store, CLOCK)
+    assert resumed.complete
+    assert resumed.recovered == 1
+    (thread,) = fake.threads_of(TEXT_CHANNEL)
+    footers = [m["embeds"][-1]["footer"]["text"] for m in fake.posts(thread["id"])]
+    assert len(footers) == len(set(footers)) == len(edition.entries)
+
+
+async def test_a_lost_parent_record_reuses_the_parent_and_its_thread(
+    store: Store, fake: FakeDiscord, chat: DiscordChat
+) -> None:
+    edition = await an_edition(store)
+    crashed = await deliver(edition, TO, chat, CrashBeforeRecording(store, part=0), CLOCK)
+    assert crashed.error is not None
+
+    resumed = await deliver(edition, TO, chat, store, CLOCK)
+    assert resumed.complete
+    assert resumed.recovered == 1
+    assert len(fake.posts(TEXT_CHANNEL)) == 1
+    (thread,) = fake.threads_of(TEXT_CHANNEL)
+    assert len(fake.posts(thread["id"])) == len(edition.entries)
+
+
+async def test_a_retried_send_lands_once_thanks_to_its_nonce(
+    fake: FakeDiscord, chat: DiscordChat, store: Store
+) -> None:
+    edition = await an_edition(store)
+    item = DigestItem(
+        1,
+        "T",
+        "https://example.org/",
+        Difficulty.ACCESSIBLE,
+        (),
+        "S.",
+        ("a", "b", "c"),
+        "x",
+        None,
+        None,
+    )
+    parent = await chat.send_parent(TEXT_CHANNEL, to_digest(edition), part_key(edition.id, 0))
+    key = part_key(edition.id, 1)
+    first = await chat.send_item(TEXT_CHANNEL, parent, item, key)
+    second = await chat.send_item(TEXT_CHANNEL, parent, item, key)  # as after a lost response
+    assert first == second
+    assert len(fake.posts(parent)) == 1
+    assert fake.posts(parent)[0]["nonce"] == nonce_for(TEXT_CHANNEL, key)
+
+
+def a_long_item(**changes: object) -> DigestItem:
+    item = DigestItem(
+        position=2,
+        title="A " * 200 + "very long title",
+        url="https://example.org/" + "p" * 100,
+        difficulty=Difficulty.ADVANCED,
+        authors=tuple(f"Author Number{n}" for n in range(400)),
+        summary=" ".join(f"Sentence number {n} says something long enough." for n in range(300)),
+        takeaways=("First " * 100, "Second " * 100, "Third " * 100),
+        source="arXiv",
+        arxiv_id="2604.06132",
+        citations=3,
+    )
+    return replace(item, **changes)  # type: ignore[arg-type]
+
+
+def test_long_items_are_split_within_discord_limits_never_mid_word() -> None:
+    item = a_long_item()
+    embeds = item_embeds(item, "LLM News Digest · edition 1 · item 2")
+    messages = pack(embeds)
+    assert len(messages) >= 2
+    for message in messages:
+        assert len(message) <= 10
+        assert sum(len(e) for e in message) <= 6000
+    for embed in embeds:
+        assert len(embed.title or "") <= 256
+        assert len(embed.description or "") <= 4096
+        for field in embed.fields:
+            assert len(field.value or "") <= 1024
+    text = " ".join(e.description or "" for e in embeds)
+    assert "Sentence number 299 says something long enough." in text
+    assert all(
+        piece.endswith(".") or piece.endswith("*")
+        for piece in (e.description or "." for e in embeds)
+    )
+    assert embeds[0].title is not None
+    assert embeds[0].title.endswith("A…")
+    assert embeds[-1].footer.text == "LLM News Digest · edition 1 · item 2"
+
+
+def test_many_authors_are_shortened() -> None:
+    line = authors_line([f"Author {n}" for n in range(500)])
+    assert len(line) <= 300
+    assert line.endswith("others")
+    assert authors_line(["A", "B"]) == "A, B"
+
+
+async def test_a_wrong_token_is_refused_at_login(fake: FakeDiscord) -> None:
+    with pytest.raises(discord.LoginFailure):
+        async with rest_client("wrong"):
+            pass
+    assert BOT_ID  # the fake's bot exists; only the token was wrong
