@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Protocol
 
 import httpx
 
+from adapters.chat.discord_bot import DiscordBot
+from adapters.chat.discord_chat import DiscordChat, configure_endpoints, rest_client
 from adapters.chat.slack_bot import SlackHttpBot, SlackSocketBot, build_slack_app
 from adapters.chat.slack_chat import SlackChat, web_client
 from adapters.llm import OpenAiModel
@@ -27,7 +30,7 @@ from adapters.sources.semantic_scholar import SemanticScholarCitations
 from bot.commands import Reply, fetch_paper
 from bot.compose import ComposeResult, compose_edition
 from bot.config import Settings
-from bot.deliver import ChatAdapter, DeliveryReport, Destination, deliver
+from bot.deliver import ChatAdapter, DeliveryError, DeliveryReport, Destination, deliver
 from bot.domain import Edition
 from bot.ingest import CITATIONS_SOURCE, MANUAL_SOURCE, Ingester, IngestProgress, IngestReport
 from bot.llm_rank import LlmRanker
@@ -62,6 +65,8 @@ class App:
     clock: Clock
     store: Store
     http: httpx.AsyncClient
+    # The posters of the platforms `run_until` connected (they share the bots' connections).
+    live_chats: dict[str, ChatAdapter] = field(default_factory=dict)
 
 
 def source_names(settings: Settings) -> list[str]:
@@ -235,29 +240,61 @@ class DestinationUnavailableError(ValueError):
     """A destination whose platform is not configured (or not supported yet)."""
 
 
-def chat_for(app: App, destination: Destination) -> ChatAdapter:
-    """Return the adapter that posts to ``destination``'s platform."""
-    if destination.platform == "slack":
-        token = app.settings.slack.bot_token
-        if token is None:
-            raise DestinationUnavailableError(f"{destination} needs SLACK_BOT_TOKEN")
-        return SlackChat(
-            web_client(token.get_secret_value(), app.settings.slack.api_url), app.clock
-        )
-    raise DestinationUnavailableError(
-        f"{destination}: posting to {destination.platform} is not available in this version"
-    )
+@asynccontextmanager
+async def chat_adapters(
+    app: App, platforms: Sequence[str]
+) -> AsyncIterator[dict[str, ChatAdapter]]:
+    """Yield a poster per platform: the running bot's if connected, else one opened now.
+
+    Raises `DestinationUnavailableError` for a platform without its token, or whose token
+    the platform refused.
+    """
+    async with AsyncExitStack() as stack:
+        adapters: dict[str, ChatAdapter] = {}
+        for platform in sorted(set(platforms)):
+            if platform in app.live_chats:
+                adapters[platform] = app.live_chats[platform]
+            elif platform == "slack":
+                token = app.settings.slack.bot_token
+                if token is None:
+                    raise DestinationUnavailableError("slack: destinations need SLACK_BOT_TOKEN")
+                client = web_client(token.get_secret_value(), app.settings.slack.api_url)
+                adapters[platform] = SlackChat(client, app.clock)
+            elif platform == "discord":
+                adapters[platform] = await _discord_chat(app, stack)
+            else:
+                raise DestinationUnavailableError(f"{platform}: is not a chat platform")
+        yield adapters
+
+
+def configure_discord(settings: Settings) -> None:
+    """Point discord.py at DISCORD_API_URL and DISCORD_GATEWAY_URL."""
+    configure_endpoints(str(settings.discord.api_url), settings.discord.gateway_url)
+
+
+async def _discord_chat(app: App, stack: AsyncExitStack) -> ChatAdapter:
+    token = app.settings.discord.bot_token
+    if token is None:
+        raise DestinationUnavailableError("discord: destinations need DISCORD_BOT_TOKEN")
+    configure_discord(app.settings)
+    try:
+        client = await stack.enter_async_context(rest_client(token.get_secret_value()))
+    except DeliveryError as exc:
+        raise DestinationUnavailableError(exc.reason) from None
+    return DiscordChat(client, app.clock)
 
 
 async def publish(
     app: App, edition: Edition, destinations: Sequence[Destination]
 ) -> list[DeliveryReport]:
     """Deliver ``edition`` to each destination now (resuming, never duplicating)."""
-    adapters = [chat_for(app, destination) for destination in destinations]
-    return [
-        await deliver(edition, destination, adapter, app.store, app.clock)
-        for destination, adapter in zip(destinations, adapters, strict=True)
-    ]
+    async with chat_adapters(app, [d.platform for d in destinations]) as adapters:
+        return [
+            await deliver(
+                edition, destination, adapters[destination.platform], app.store, app.clock
+            )
+            for destination in destinations
+        ]
 
 
 def paper_fetcher(app: App) -> Callable[[str], Awaitable[Reply]]:
@@ -278,14 +315,14 @@ def paper_fetcher(app: App) -> Callable[[str], Awaitable[Reply]]:
     return fetch
 
 
-def channel_publisher(app: App) -> Callable[[str], Awaitable[Reply]]:
-    """Return the admin's "post the latest edition in this Slack channel now"."""
+def channel_publisher(app: App, platform: str) -> Callable[[str], Awaitable[Reply]]:
+    """Return the admin's "post the latest edition in this channel now"."""
 
     async def publish_here(channel: str) -> Reply:
         edition = await app.store.edition()
         if edition is None:
             return Reply(text="There is no edition yet.", error=True)
-        (report,) = await publish(app, edition, [Destination("slack", channel)])
+        (report,) = await publish(app, edition, [Destination(platform, channel)])
         if report.error is not None:
             return Reply(text=f"Posting stopped: {report.error.reason}", error=True)
         return Reply(text=f"Posted the edition of {edition.date}: {report.sent} messages sent.")
@@ -297,47 +334,97 @@ class NothingToRunError(ValueError):
     """``digestbot run`` found no platform configured."""
 
 
+class PlatformBot(Protocol):
+    """A connected platform: started without blocking, closed cleanly."""
+
+    async def start(self) -> None:
+        """Connect; return once ready to answer."""
+        ...
+
+    async def aclose(self) -> None:
+        """Disconnect and release every resource."""
+        ...
+
+
+class PlatformStartError(RuntimeError):
+    """A platform could not connect (refused token, unreachable); says which and why."""
+
+
+def _slack_bot(app: App) -> PlatformBot | None:
+    slack = app.settings.slack
+    transport = slack.app_token or slack.signing_secret
+    if slack.bot_token is None or transport is None:
+        return None
+    client = web_client(slack.bot_token.get_secret_value(), slack.api_url)
+    secret = slack.signing_secret.get_secret_value() if slack.signing_secret else None
+    slack_app = build_slack_app(
+        client,
+        app.store,
+        app.clock,
+        fetch_paper=paper_fetcher(app),
+        publish_to=channel_publisher(app, "slack"),
+        admin_user_ids=slack.admin_user_ids,
+        default_tz=app.settings.timezone,
+        signing_secret=None if slack.app_token else secret,
+    )
+    app.live_chats["slack"] = SlackChat(client, app.clock)
+    if slack.app_token:
+        return SlackSocketBot(slack_app, slack.app_token.get_secret_value())
+    return SlackHttpBot(slack_app, app.settings.http.host, app.settings.http.port)
+
+
+def _discord_bot(app: App) -> PlatformBot | None:
+    settings = app.settings.discord
+    if settings.bot_token is None:
+        return None
+    configure_discord(app.settings)
+    bot = DiscordBot(
+        settings.bot_token.get_secret_value(),
+        app.store,
+        app.clock,
+        fetch_paper=paper_fetcher(app),
+        publish_to=channel_publisher(app, "discord"),
+        default_tz=app.settings.timezone,
+        sync_guild_id=settings.sync_guild_id,
+        sharded=settings.sharded or bool(settings.shard_ids),
+        shard_ids=settings.shard_ids or None,
+        shard_count=settings.shard_count,
+        guild_ready_timeout=settings.guild_ready_timeout_s,
+    )
+    app.live_chats["discord"] = bot.chat()
+    return bot
+
+
 async def run_until(app: App, stop: asyncio.Event) -> list[str]:
     """Connect every configured platform, wait for ``stop``, then close them all.
 
     Returns the names of the platforms that ran. Slack runs in Socket Mode when
-    SLACK_APP_TOKEN is set, else in HTTP mode when SLACK_SIGNING_SECRET is.
+    SLACK_APP_TOKEN is set, else in HTTP mode when SLACK_SIGNING_SECRET is; Discord when
+    DISCORD_BOT_TOKEN is set. Raises `PlatformStartError` when one cannot connect.
     """
-    slack = app.settings.slack
-    bots: list[tuple[str, SlackSocketBot | SlackHttpBot]] = []
-    transport = slack.app_token or slack.signing_secret
-    if slack.bot_token is not None and transport is not None:
-        client = web_client(slack.bot_token.get_secret_value(), slack.api_url)
-        secret = slack.signing_secret.get_secret_value() if slack.signing_secret else None
-        slack_app = build_slack_app(
-            client,
-            app.store,
-            app.clock,
-            fetch_paper=paper_fetcher(app),
-            publish_to=channel_publisher(app),
-            admin_user_ids=slack.admin_user_ids,
-            default_tz=app.settings.timezone,
-            signing_secret=None if slack.app_token else secret,
-        )
-        bot: SlackSocketBot | SlackHttpBot = (
-            SlackSocketBot(slack_app, slack.app_token.get_secret_value())
-            if slack.app_token
-            else SlackHttpBot(slack_app, app.settings.http.host, app.settings.http.port)
-        )
-        bots.append(("slack", bot))
+    bots = [
+        (name, bot)
+        for name, bot in (("slack", _slack_bot(app)), ("discord", _discord_bot(app)))
+        if bot is not None
+    ]
     if not bots:
         raise NothingToRunError(
             "nothing to run: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) "
-            "or SLACK_SIGNING_SECRET (HTTP mode)"
+            "or SLACK_SIGNING_SECRET (HTTP mode), or DISCORD_BOT_TOKEN"
         )
-    started: list[tuple[str, SlackSocketBot | SlackHttpBot]] = []
+    started: list[tuple[str, PlatformBot]] = []
     try:
         for name, bot in bots:
-            await bot.start()
+            try:
+                await bot.start()
+            except Exception as exc:
+                await bot.aclose()
+                raise PlatformStartError(f"{name} could not connect: {exc}") from exc
             started.append((name, bot))
             logger.warning("%s connected", name)
         await stop.wait()
     finally:
         for _, bot in reversed(started):
             await bot.aclose()
+        app.live_chats.clear()
     return [name for name, _ in started]

@@ -26,6 +26,7 @@ from bot.app import (
     App,
     DestinationUnavailableError,
     NothingToRunError,
+    PlatformStartError,
     compose,
     ingest,
     open_app,
@@ -356,7 +357,10 @@ def publish_command(
 ) -> None:
     """Post an edition now: a parent message, then one threaded reply per item."""
     if not to:
-        usage_error("give --to slack:CHANNEL_ID (scheduled subscriptions are not in this version)")
+        usage_error(
+            "give --to slack:CHANNEL_ID or --to discord:CHANNEL_ID "
+            "(scheduled subscriptions are not in this version)"
+        )
     try:
         destinations = [Destination.parse(text) for text in to]
     except ValueError as exc:
@@ -405,7 +409,7 @@ def run_command() -> None:
 
     try:
         ran = run_async(work())
-    except NothingToRunError as exc:
+    except (NothingToRunError, PlatformStartError) as exc:
         fail(str(exc))
     out.print(f"Stopped cleanly ({', '.join(ran)}).", markup=False)
 

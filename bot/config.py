@@ -174,6 +174,15 @@ class DiscordSettings(_Group):
     bot_token: SecretStr | None = None
     api_url: HttpUrl = "https://discord.com/api/v10"
     gateway_url: str | None = None
+    # Sync the commands to this one server only (instant; for testing a new version).
+    sync_guild_id: int | None = Field(default=None, gt=0)
+    # AutoShardedClient: one process, many shards (required past 2,500 servers).
+    sharded: bool = False
+    # With several processes: the shards this one runs, out of shard_count.
+    shard_ids: tuple[int, ...] = ()
+    shard_count: int | None = Field(default=None, gt=0)
+    # How long discord.py waits for the servers to stream in after connecting.
+    guild_ready_timeout_s: float = Field(default=2.0, gt=0, le=60)
 
 
 class HttpServerSettings(_Group):

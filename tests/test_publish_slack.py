@@ -53,4 +53,4 @@ async def test_publish_posts_the_latest_edition_once(tmp_path: Path) -> None:
     env.pop("SLACK_APP_TOKEN")
     code, _, err = await run_digestbot("publish", "--to", "slack:C0DIGEST", env=env, cwd=tmp_path)
     assert code == 1
-    assert "slack:C0DIGEST needs SLACK_BOT_TOKEN" in err
+    assert "slack: destinations need SLACK_BOT_TOKEN" in err

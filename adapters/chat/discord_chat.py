@@ -82,10 +82,21 @@ def client_options() -> dict[str, object]:
 
 @asynccontextmanager
 async def rest_client(token: str) -> AsyncIterator[discord.Client]:
-    """Yield a client logged in over REST only (no gateway): enough to post an edition."""
+    """Yield a client logged in over REST only (no gateway): enough to post an edition.
+
+    Raises `DeliveryError` when Discord refuses the token (permanent) or cannot be reached.
+    """
     client = discord.Client(**client_options())  # type: ignore[arg-type]
     try:
-        await client.login(token)
+        try:
+            await client.login(token)
+        except discord.LoginFailure:
+            raise DeliveryError(
+                "Discord refused DISCORD_BOT_TOKEN (reset it in the Developer Portal, Bot page)",
+                permanent=True,
+            ) from None
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+            raise _failure(exc, "(login)") from None
         yield client
     finally:
         await client.close()
@@ -165,7 +176,7 @@ def _continuation(text: str, colour: discord.Colour | None) -> list[discord.Embe
     ]
 
 
-def item_embeds(item: DigestItem, marker: str) -> list[discord.Embed]:
+def item_embeds(item: DigestItem, marker: str | None) -> list[discord.Embed]:
     """Return one item as embeds, the last one's footer carrying ``marker``.
 
     Linked title, level colour and label, authors, summary, three takeaways, source line.
@@ -190,7 +201,8 @@ def item_embeds(item: DigestItem, marker: str) -> list[discord.Embed]:
         name = "Takeaways" if index == 0 else "Takeaways (continued)"
         embeds[-1].add_field(name=name, value=piece, inline=False)
     embeds[-1].add_field(name="Source", value=clip(clean(item.source_line), FIELD_LIMIT))
-    embeds[-1].set_footer(text=marker)
+    if marker:
+        embeds[-1].set_footer(text=marker)
     return embeds
 
 

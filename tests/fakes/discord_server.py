@@ -110,6 +110,18 @@ class Interaction:
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
+    def answer(self) -> dict[str, Any]:
+        """The first callback (fails the test when the bot never answered)."""
+        assert self.callback is not None, "the bot never answered"
+        return self.callback
+
+    @property
+    def callback_latency(self) -> float:
+        """Seconds from sending the interaction to its first callback."""
+        assert self.callback_at is not None, "the bot never answered"
+        return self.callback_at - self.sent_at
+
+    @property
     def messages(self) -> list[dict[str, Any]]:
         """Every message the user saw: the callback's (or edited original) and follow-ups."""
         shown = []
@@ -810,6 +822,8 @@ class FakeDiscord:
                     "private_channels": [],
                     "relationships": [],
                 }
+                if "shard" in message["d"]:
+                    ready["shard"] = message["d"]["shard"]
                 await self._send(
                     socket, compressor, {"op": 0, "t": "READY", "s": self._seq, "d": ready}
                 )

@@ -21,7 +21,7 @@ from adapters.chat.discord_chat import (
     pack,
     rest_client,
 )
-from bot.deliver import Destination, deliver, part_key
+from bot.deliver import DeliveryError, Destination, deliver, part_key
 from bot.domain import Difficulty
 from bot.render import DigestItem, to_digest
 from storage.store import Store
@@ -299,7 +299,7 @@ def test_many_authors_are_shortened() -> None:
 
 
 async def test_a_wrong_token_is_refused_at_login(fake: FakeDiscord) -> None:
-    with pytest.raises(discord.LoginFailure):
+    with pytest.raises(DeliveryError, match="Discord refused DISCORD_BOT_TOKEN"):
         async with rest_client("wrong"):
             pass
     assert BOT_ID  # the fake's bot exists; only the token was wrong
