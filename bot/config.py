@@ -184,6 +184,16 @@ class DiscordSettings(_Group):
     # How long discord.py waits for the servers to stream in after connecting.
     guild_ready_timeout_s: float = Field(default=2.0, gt=0, le=60)
 
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        # From the environment the list arrives as "0,1".
+        return (
+            tuple(v.strip() for v in value.split(",") if v.strip())
+            if isinstance(value, str)
+            else value
+        )
+
 
 class HttpServerSettings(_Group):
     """Where Slack HTTP mode, /healthz and /metrics listen."""

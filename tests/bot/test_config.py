@@ -150,3 +150,18 @@ def test_bad_feed_entries_are_explained(tmp_path: Path) -> None:
     env = write_config(tmp_path, '[[sources.feeds]]\nname = "arxiv"\nurl = "https://a.example/f"\n')
     with pytest.raises(ConfigError, match="reserved"):
         load_settings(env)
+
+
+def test_discord_shards_and_sync_guild_come_from_the_environment() -> None:
+    settings = load_settings(
+        {
+            "DIGEST_DISCORD__SHARD_IDS": "2, 3",
+            "DIGEST_DISCORD__SHARD_COUNT": "4",
+            "DIGEST_DISCORD__SYNC_GUILD_ID": "1200000000000000001",
+        }
+    )
+    assert settings.discord.shard_ids == (2, 3)
+    assert settings.discord.shard_count == 4
+    assert settings.discord.sync_guild_id == 1200000000000000001
+    with pytest.raises(ConfigError, match="DIGEST_DISCORD__SHARD_COUNT"):
+        load_settings({"DIGEST_DISCORD__SHARD_COUNT": "0"})
