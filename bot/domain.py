@@ -226,3 +226,19 @@ class Subscription:
     difficulty: Difficulty | None
     active: bool = True
     paused_reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryJob:
+    """One edition due in one destination: the outbox row a worker claims and finishes."""
+
+    id: int
+    destination: str
+    edition_id: int
+    difficulty: Difficulty | None
+    state: str
+    due_at: datetime
+    attempts: int
+    claimed_by: str
+    lease_until: datetime | None
+    reason: str

@@ -318,3 +318,28 @@ class SubscriptionRow(Base):
     paused_reason: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    paused_at: Mapped[datetime | None]
+
+
+class DeliveryJobRow(Base):
+    """One edition due in one destination: claimed by a worker, then done, failed or skipped."""
+
+    __tablename__ = "delivery_jobs"
+    __table_args__ = (
+        UniqueConstraint("destination", "edition_id", name="uq_delivery_jobs_destination"),
+        Index("ix_delivery_jobs_state_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    destination: Mapped[str] = mapped_column(String(200))
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
+    difficulty: Mapped[str | None] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime]
+    attempts: Mapped[int]
+    claimed_by: Mapped[str] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]

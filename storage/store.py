@@ -7,15 +7,21 @@ a worker thread, one operation at a time per store, so the event loop never bloc
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import date, datetime
+import hashlib
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from bot.domain import (
+    DeliveryJob,
     Difficulty,
     Edition,
     EditionEntry,
@@ -35,6 +41,7 @@ from bot.merge import merge_sightings, sighting_fingerprint
 from storage.db import create_engine_for, upgrade
 from storage.models import (
     ComposeRunRow,
+    DeliveryJobRow,
     DeliveryRow,
     EditionEntryRow,
     EditionRow,
@@ -155,6 +162,8 @@ class Store:
         self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._lock = asyncio.Lock()
+        self._dialect = engine.dialect.name
+        self._local_locks: dict[str, asyncio.Lock] = {}
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> Store:
@@ -202,7 +211,15 @@ class Store:
         """
         if not sightings:
             return UpsertCounts()
-        return await self._run(lambda session: self._upsert(session, sightings, seen_at))
+        for attempt in range(3):
+            try:
+                return await self._run(lambda session: self._upsert(session, sightings, seen_at))
+            except IntegrityError:
+                # Another process inserted one of these new items between our read and our
+                # write; the transaction rolled back whole, and a rerun updates it instead.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def _upsert(
         self, session: Session, sightings: Sequence[IdentifiedSighting], seen_at: datetime
@@ -797,16 +814,28 @@ class Store:
         thread_id: str,
         at: datetime,
     ) -> None:
-        """Record that one part was sent (before the next one is, DESIGN.md §7)."""
-        row = DeliveryRow(
-            destination=destination,
-            edition_id=edition_id,
-            part=part,
-            message_id=message_id,
-            thread_id=thread_id,
-            sent_at=at,
-        )
-        await self._run(lambda session: session.add(row))
+        """Record that one part was sent (before the next one is, DESIGN.md §7).
+
+        A part recorded already keeps its first record (``ON CONFLICT DO NOTHING``).
+        """
+        values = {
+            "destination": destination,
+            "edition_id": edition_id,
+            "part": part,
+            "message_id": message_id,
+            "thread_id": thread_id,
+            "sent_at": at,
+        }
+
+        def write(session: Session) -> None:
+            insert = postgresql_insert if self._dialect == "postgresql" else sqlite_insert
+            session.execute(
+                insert(DeliveryRow)
+                .values(**values)
+                .on_conflict_do_nothing(index_elements=["destination", "edition_id", "part"])
+            )
+
+        await self._run(write)
 
     # -- subscriptions ---------------------------------------------------------------------
 
@@ -828,6 +857,7 @@ class Store:
                     workspace=subscription.workspace,
                     channel=subscription.channel,
                     created_by=by,
+                    created_at=at,
                 )
                 session.add(row)
             row.weekday = subscription.weekday
@@ -835,6 +865,7 @@ class Store:
             row.timezone = subscription.timezone
             row.difficulty = subscription.difficulty.value if subscription.difficulty else None
             row.active, row.paused_reason, row.updated_at = True, "", at
+            row.paused_at = None
             return new
 
         return await self._run(write)
@@ -902,6 +933,243 @@ class Store:
             return list(latest.values())
 
         return await self._run(read)
+
+    # -- delivery jobs (the outbox) and job locks -------------------------------------------
+
+    async def enqueue_delivery(
+        self,
+        destination: str,
+        edition_id: int,
+        difficulty: Difficulty | None,
+        due_at: datetime,
+        at: datetime,
+    ) -> bool:
+        """Add a pending delivery; False when (destination, edition) has one already.
+
+        An ``INSERT ... ON CONFLICT DO NOTHING``: two instances planning at once add one job.
+        """
+        values = {
+            "destination": destination,
+            "edition_id": edition_id,
+            "difficulty": difficulty.value if difficulty else None,
+            "state": "pending",
+            "due_at": due_at,
+            "attempts": 0,
+            "claimed_by": "",
+            "lease_until": None,
+            "reason": "",
+            "created_at": at,
+            "finished_at": None,
+        }
+
+        def write(session: Session) -> bool:
+            insert = postgresql_insert if self._dialect == "postgresql" else sqlite_insert
+            statement = (
+                insert(DeliveryJobRow)
+                .values(**values)
+                .on_conflict_do_nothing(index_elements=["destination", "edition_id"])
+                .returning(DeliveryJobRow.id)
+            )
+            return session.execute(statement).scalar() is not None
+
+        return await self._run(write)
+
+    async def claim_delivery(
+        self, worker: str, now: datetime, lease: timedelta
+    ) -> DeliveryJob | None:
+        """Claim the oldest due delivery: pending and due, or claimed by a crashed worker.
+
+        On PostgreSQL the row is read ``FOR UPDATE SKIP LOCKED`` so concurrent instances
+        pass over each other's rows; on both databases the claim is a compare-and-set, so
+        no two workers ever hold one job.
+        """
+
+        def write(session: Session) -> DeliveryJob | None:
+            due = (DeliveryJobRow.state == "pending") & (DeliveryJobRow.due_at <= now)
+            expired = (DeliveryJobRow.state == "claimed") & (DeliveryJobRow.lease_until < now)
+            query = (
+                select(DeliveryJobRow)
+                .where(due | expired)
+                .order_by(DeliveryJobRow.due_at, DeliveryJobRow.id)
+                .limit(1)
+            )
+            if self._dialect == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            row = session.scalars(query).first()
+            if row is None:
+                return None
+            claimed = session.execute(
+                update(DeliveryJobRow)
+                .where(
+                    DeliveryJobRow.id == row.id,
+                    DeliveryJobRow.state == row.state,
+                    DeliveryJobRow.attempts == row.attempts,
+                )
+                .values(
+                    state="claimed",
+                    claimed_by=worker,
+                    lease_until=now + lease,
+                    attempts=row.attempts + 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            session.expire(row)
+            return _job_of(session.get_one(DeliveryJobRow, row.id))
+
+        return await self._run(write)
+
+    async def _change_claim(self, job_id: int, worker: str, **values: Any) -> bool:
+        def write(session: Session) -> bool:
+            result = session.execute(
+                update(DeliveryJobRow)
+                .where(
+                    DeliveryJobRow.id == job_id,
+                    DeliveryJobRow.state == "claimed",
+                    DeliveryJobRow.claimed_by == worker,
+                )
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+        return await self._run(write)
+
+    async def renew_claim(self, job_id: int, worker: str, until: datetime) -> bool:
+        """Extend a claim ``worker`` still holds; False when it lost it."""
+        return await self._change_claim(job_id, worker, lease_until=until)
+
+    async def finish_delivery(
+        self, job_id: int, worker: str, state: str, reason: str, at: datetime
+    ) -> bool:
+        """Record how a claimed delivery ended: ``done``, ``failed`` or ``skipped``."""
+        if state not in ("done", "failed", "skipped"):
+            raise ValueError(f"a delivery ends done, failed or skipped, not {state!r}")
+        return await self._change_claim(
+            job_id, worker, state=state, reason=reason, finished_at=at, lease_until=None
+        )
+
+    async def retry_delivery(
+        self, job_id: int, worker: str, reason: str, not_before: datetime
+    ) -> bool:
+        """Put a claimed delivery back, due again at ``not_before``."""
+        return await self._change_claim(
+            job_id,
+            worker,
+            state="pending",
+            reason=reason,
+            due_at=not_before,
+            claimed_by="",
+            lease_until=None,
+        )
+
+    async def delivery_jobs(
+        self, states: Sequence[str] | None = None, limit: int = 200
+    ) -> list[DeliveryJob]:
+        """Return delivery jobs (in some states), newest first."""
+
+        def read(session: Session) -> list[DeliveryJob]:
+            query = select(DeliveryJobRow).order_by(DeliveryJobRow.id.desc()).limit(limit)
+            if states is not None:
+                query = query.where(DeliveryJobRow.state.in_(list(states)))
+            return [_job_of(row) for row in session.scalars(query)]
+
+        return await self._run(read)
+
+    async def pause_subscription(
+        self, platform: str, channel: str, reason: str, at: datetime
+    ) -> bool:
+        """Pause a channel's subscription with the reason; ``subscribe`` resumes it.
+
+        Channel ids are unique per platform, so the workspace is not needed.
+        """
+
+        def write(session: Session) -> bool:
+            result = session.execute(
+                update(SubscriptionRow)
+                .where(SubscriptionRow.platform == platform, SubscriptionRow.channel == channel)
+                .values(active=False, paused_reason=reason[:1000], paused_at=at, updated_at=at)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+        return await self._run(write)
+
+    async def subscriptions_since(self) -> list[tuple[Subscription, datetime]]:
+        """Return each subscription with the time it was created."""
+        subscriptions = await self.subscriptions()
+
+        def read(session: Session) -> dict[tuple[str, str, str], datetime]:
+            rows = session.execute(
+                select(
+                    SubscriptionRow.platform,
+                    SubscriptionRow.workspace,
+                    SubscriptionRow.channel,
+                    SubscriptionRow.created_at,
+                )
+            )
+            return {(p, w, c): at for p, w, c, at in rows}
+
+        created = await self._run(read)
+        return [
+            (s, created[(s.platform, s.workspace, s.channel)])
+            for s in subscriptions
+            if (s.platform, s.workspace, s.channel) in created
+        ]
+
+    @asynccontextmanager
+    async def job_lock(self, name: str) -> AsyncIterator[bool]:
+        """Hold the lock ``name`` while inside; yield whether it was got (never waits).
+
+        PostgreSQL: a session advisory lock on one connection kept for the block, released
+        on exit and by the server if this process dies. SQLite serves one process, so a
+        lock in this process is enough there.
+        """
+        if self._dialect != "postgresql":
+            lock = self._local_locks.setdefault(name, asyncio.Lock())
+            if lock.locked():
+                yield False
+                return
+            async with lock:
+                yield True
+            return
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        connection = await asyncio.to_thread(self._engine.connect)
+        try:
+            got = await asyncio.to_thread(
+                lambda: bool(
+                    connection.execute(
+                        text("SELECT pg_try_advisory_lock(:key)"), {"key": key}
+                    ).scalar()
+                )
+            )
+            try:
+                yield got
+            finally:
+                if got:
+                    await asyncio.to_thread(
+                        lambda: connection.execute(
+                            text("SELECT pg_advisory_unlock(:key)"), {"key": key}
+                        )
+                    )
+        finally:
+            await asyncio.to_thread(connection.close)
+
+
+def _job_of(row: DeliveryJobRow) -> DeliveryJob:
+    return DeliveryJob(
+        id=row.id,
+        destination=row.destination,
+        edition_id=row.edition_id,
+        difficulty=Difficulty(row.difficulty) if row.difficulty else None,
+        state=row.state,
+        due_at=row.due_at,
+        attempts=row.attempts,
+        claimed_by=row.claimed_by,
+        lease_until=row.lease_until,
+        reason=row.reason,
+    )
 
 
 def _like_literal(text: str) -> str:
