@@ -16,11 +16,13 @@ from datetime import date, timedelta
 from typing import Protocol
 
 import httpx
+from aiohttp import web
 
 from adapters.chat.discord_bot import DiscordBot
 from adapters.chat.discord_chat import DiscordChat, configure_endpoints, rest_client
 from adapters.chat.slack_bot import SlackHttpBot, SlackSocketBot, build_slack_app
 from adapters.chat.slack_chat import SlackChat, web_client
+from adapters.health import HealthServer, add_health_routes
 from adapters.llm import OpenAiModel
 from adapters.sources.arxiv import ArxivSource
 from adapters.sources.feeds import FeedSource
@@ -32,11 +34,13 @@ from bot.compose import ComposeResult, compose_edition
 from bot.config import Settings
 from bot.deliver import ChatAdapter, DeliveryError, DeliveryReport, Destination, deliver
 from bot.domain import Edition
+from bot.health import HealthReport, failing, paused
 from bot.ingest import CITATIONS_SOURCE, MANUAL_SOURCE, Ingester, IngestProgress, IngestReport
 from bot.llm_rank import LlmRanker
 from bot.llm_summarize import LlmEditor, LlmSummarizer, TokenBudget
 from bot.ports import CitationLookup, Clock, LinkResolver, Source
 from bot.profile import load_profile
+from bot.scheduler import Counters, Scheduler
 from bot.summarize import CachedSummarizer, OfflineSummarizer
 from storage.store import Store
 
@@ -259,7 +263,9 @@ async def chat_adapters(
                 if token is None:
                     raise DestinationUnavailableError("slack: destinations need SLACK_BOT_TOKEN")
                 client = web_client(token.get_secret_value(), app.settings.slack.api_url)
-                adapters[platform] = SlackChat(client, app.clock)
+                adapters[platform] = SlackChat(
+                    client, app.clock, min_interval_s=app.settings.slack.min_interval_s
+                )
             elif platform == "discord":
                 adapters[platform] = await _discord_chat(app, stack)
             else:
@@ -345,12 +351,16 @@ class PlatformBot(Protocol):
         """Disconnect and release every resource."""
         ...
 
+    def connected(self) -> bool:
+        """Tell whether connected."""
+        ...
+
 
 class PlatformStartError(RuntimeError):
     """A platform could not connect (refused token, unreachable); says which and why."""
 
 
-def _slack_bot(app: App) -> PlatformBot | None:
+def _slack_bot(app: App, health: Callable[[web.Application], None]) -> PlatformBot | None:
     slack = app.settings.slack
     transport = slack.app_token or slack.signing_secret
     if slack.bot_token is None or transport is None:
@@ -367,10 +377,12 @@ def _slack_bot(app: App) -> PlatformBot | None:
         default_tz=app.settings.timezone,
         signing_secret=None if slack.app_token else secret,
     )
-    app.live_chats["slack"] = SlackChat(client, app.clock)
+    app.live_chats["slack"] = SlackChat(client, app.clock, min_interval_s=slack.min_interval_s)
     if slack.app_token:
         return SlackSocketBot(slack_app, slack.app_token.get_secret_value())
-    return SlackHttpBot(slack_app, app.settings.http.host, app.settings.http.port)
+    return SlackHttpBot(
+        slack_app, app.settings.http.host, app.settings.http.port, extra_routes=health
+    )
 
 
 def _discord_bot(app: App) -> PlatformBot | None:
@@ -395,16 +407,72 @@ def _discord_bot(app: App) -> PlatformBot | None:
     return bot
 
 
+async def health_report(
+    app: App, scheduler: Scheduler | None, bots: Sequence[tuple[str, PlatformBot]]
+) -> HealthReport:
+    """Return the bot's health now: database, platforms, sources, subscriptions, jobs."""
+    now = app.clock.now()
+    platforms = {name: bot.connected() for name, bot in bots}
+    try:
+        runs = await app.store.last_source_runs()
+        subscriptions = await app.store.subscriptions()
+        pending = len(await app.store.delivery_jobs(["pending", "claimed"]))
+    except Exception as exc:  # any database failure: report it, the probe decides
+        return HealthReport(
+            now, False, platforms, problem=f"{exc.__class__.__name__}: {str(exc)[:200]}"
+        )
+    return HealthReport(
+        at=now,
+        database_ok=True,
+        platforms=platforms,
+        failing_sources=failing(runs),
+        paused=paused(subscriptions),
+        next_jobs=scheduler.next_jobs() if scheduler is not None else (),
+        pending_deliveries=pending,
+        counters=scheduler.counters if scheduler is not None else Counters(),
+    )
+
+
+def build_scheduler(app: App) -> Scheduler:
+    """Return the schedule of ingest, compose and deliveries for ``app``."""
+
+    async def run_ingest() -> object:
+        return await ingest(app)
+
+    async def run_compose(day: date) -> object:
+        return await compose(app, day)
+
+    return Scheduler(
+        app.store,
+        app.clock,
+        app.settings.schedule,
+        app.live_chats,
+        ingest=run_ingest,
+        compose=run_compose,
+    )
+
+
 async def run_until(app: App, stop: asyncio.Event) -> list[str]:
-    """Connect every configured platform, wait for ``stop``, then close them all.
+    """Connect every configured platform and run the schedule until ``stop``; then close.
 
     Returns the names of the platforms that ran. Slack runs in Socket Mode when
     SLACK_APP_TOKEN is set, else in HTTP mode when SLACK_SIGNING_SECRET is; Discord when
-    DISCORD_BOT_TOKEN is set. Raises `PlatformStartError` when one cannot connect.
+    DISCORD_BOT_TOKEN is set. /healthz and /metrics listen on DIGEST_HTTP_HOST:PORT (on
+    Slack's HTTP server in HTTP mode). Raises `PlatformStartError` when one cannot connect.
     """
-    bots = [
+    scheduler = build_scheduler(app) if app.settings.schedule.enabled else None
+    bots: list[tuple[str, PlatformBot]] = []
+
+    async def report() -> HealthReport:
+        return await health_report(app, scheduler, bots)
+
+    def health_routes(web_app: web.Application) -> None:
+        add_health_routes(web_app, report)
+
+    slack_bot = _slack_bot(app, health_routes)
+    bots += [
         (name, bot)
-        for name, bot in (("slack", _slack_bot(app)), ("discord", _discord_bot(app)))
+        for name, bot in (("slack", slack_bot), ("discord", _discord_bot(app)))
         if bot is not None
     ]
     if not bots:
@@ -412,19 +480,31 @@ async def run_until(app: App, stop: asyncio.Event) -> list[str]:
             "nothing to run: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) "
             "or SLACK_SIGNING_SECRET (HTTP mode), or DISCORD_BOT_TOKEN"
         )
-    started: list[tuple[str, PlatformBot]] = []
+    services: list[tuple[str, PlatformBot | HealthServer]] = []
+    if not isinstance(slack_bot, SlackHttpBot):
+        services.append(
+            ("health", HealthServer(report, app.settings.http.host, app.settings.http.port))
+        )
+    services += bots
+    started: list[tuple[str, PlatformBot | HealthServer]] = []
     try:
-        for name, bot in bots:
+        for name, service in services:
             try:
-                await bot.start()
+                await service.start()
             except Exception as exc:
-                await bot.aclose()
-                raise PlatformStartError(f"{name} could not connect: {exc}") from exc
-            started.append((name, bot))
-            logger.warning("%s connected", name)
-        await stop.wait()
+                await service.aclose()
+                raise PlatformStartError(f"{name} could not start: {exc}") from exc
+            started.append((name, service))
+            logger.warning("%s started", name)
+        if scheduler is not None:
+            await scheduler.start()
+        try:
+            await stop.wait()
+        finally:
+            if scheduler is not None:
+                await scheduler.aclose()  # the send in flight ends and is recorded first
     finally:
-        for _, bot in reversed(started):
-            await bot.aclose()
+        for _, service in reversed(started):
+            await service.aclose()
         app.live_chats.clear()
-    return [name for name, _ in started]
+    return [name for name, _ in started if name != "health"]

@@ -14,7 +14,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -148,6 +148,27 @@ class EditionSettings(_Group):
     window_days: int = Field(default=7, ge=1, le=31)
 
 
+class ScheduleSettings(_Group):
+    """When ``digestbot run`` ingests, composes and delivers."""
+
+    # Off: ``run`` only answers commands (ingest, compose and publish from the CLI or cron).
+    enabled: bool = True
+    ingest_every_hours: float = Field(default=6.0, gt=0, le=168)
+    compose_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    compose_time: str = Field(default="06:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    compose_timezone: str = "UTC"
+    # A delivery later than this after its slot is skipped and reported, not posted.
+    stale_after_hours: float = Field(default=36.0, gt=0)
+    # Transient failures are retried after retry_base_s * 2**attempt, up to max_attempts.
+    retry_base_s: float = Field(default=30.0, gt=0)
+    max_attempts: int = Field(default=8, ge=1)
+    # How long a claimed delivery stays ours without renewal (a crashed instance's expire).
+    lease_s: float = Field(default=300.0, ge=10)
+    # How often the worker looks for due deliveries, and the planner for due slots.
+    poll_s: float = Field(default=5.0, gt=0)
+    plan_every_s: float = Field(default=60.0, gt=0)
+
+
 class SlackSettings(_Group):
     """Slack: on when a bot token is set."""
 
@@ -156,6 +177,8 @@ class SlackSettings(_Group):
     signing_secret: SecretStr | None = None
     api_url: HttpUrl = "https://slack.com/api/"
     admin_user_ids: tuple[str, ...] = ()
+    # Slack allows about one message per second per channel.
+    min_interval_s: float = Field(default=1.0, ge=0)
 
     @field_validator("admin_user_ids", mode="before")
     @classmethod
@@ -291,6 +314,7 @@ class Settings(BaseSettings):
     discord: DiscordSettings = DiscordSettings()
     http: HttpServerSettings = HttpServerSettings()
     llm: LlmSettings = LlmSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
 
     @field_validator("timezone")
     @classmethod

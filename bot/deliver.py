@@ -10,6 +10,7 @@ looks for it before sending.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -98,11 +99,12 @@ class DeliveryReport:
     already: int
     recovered: int
     error: DeliveryError | None = None
+    interrupted: bool = False
 
     @property
     def complete(self) -> bool:
         """True when every part of the edition is in the channel."""
-        return self.error is None
+        return self.error is None and not self.interrupted
 
 
 def part_key(edition_id: int, part: int) -> str:
@@ -124,8 +126,14 @@ async def deliver(
     adapter: ChatAdapter,
     log: DeliveryLog,
     clock: Clock,
+    *,
+    stop: Callable[[], bool] | None = None,
 ) -> DeliveryReport:
-    """Send what ``destination`` does not have yet of ``edition``, recording every send."""
+    """Send what ``destination`` does not have yet of ``edition``, recording every send.
+
+    ``stop`` is asked before each part: when it says so (shutting down) the delivery ends
+    after the part in flight, recorded, and reports itself interrupted; a later run resumes.
+    """
     digest = to_digest(edition)
     where = str(destination)
     done = await log.sent_parts(where, edition.id)
@@ -143,6 +151,8 @@ async def deliver(
         for item in digest.items:
             if item.position in done:
                 continue
+            if stop is not None and stop():
+                return DeliveryReport(destination, sent, already, recovered, interrupted=True)
             key = part_key(edition.id, item.position)
             found = await adapter.find_sent(destination.channel, thread, key)
             message = found or await adapter.send_item(destination.channel, thread, item, key)

@@ -11,11 +11,18 @@ ENTRY = "from bot.cli import main; main()"
 
 
 def clean_env(**settings: str) -> dict[str, str]:
-    """Return this environment minus every digest, Slack or OpenAI variable, plus ``settings``."""
+    """Return this environment minus every digest, chat or OpenAI variable, plus ``settings``.
+
+    Health listens on a free port (tests run in parallel), and the schedule is off unless a
+    test turns it on: it would ingest from the real sources at once.
+    """
     env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_", "SLACK_"))
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DIGEST_", "OPENAI_", "SLACK_", "DISCORD_"))
     }
-    return env | settings
+    defaults = {"DIGEST_HTTP_PORT": "0", "DIGEST_SCHEDULE__ENABLED": "false"}
+    return env | defaults | settings
 
 
 async def start_digestbot(*args: str, env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:

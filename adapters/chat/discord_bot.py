@@ -412,6 +412,10 @@ class DiscordBot:
         """Return a poster sharing this client's connection and caches."""
         return DiscordChat(self.client, self._clock)
 
+    def connected(self) -> bool:
+        """Tell whether the gateway connection is up and ready."""
+        return self.client.is_ready() and not self.client.is_closed()
+
     async def start(self) -> None:
         """Log in, sync commands if they changed, connect; return once the bot is ready."""
         await self.client.login(self._token)

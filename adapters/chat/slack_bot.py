@@ -192,9 +192,15 @@ class SlackSocketBot:
 
     def __init__(self, app: AsyncApp, app_token: str) -> None:
         self._handler = AsyncSocketModeHandler(app, app_token)
+        self._started = False
+
+    def connected(self) -> bool:
+        """Tell whether started (the handler reconnects by itself when Slack asks it to)."""
+        return self._started
 
     async def start(self) -> None:
         """Connect without blocking the event loop."""
+        self._started = True
         await self._handler.connect_async()  # type: ignore[no-untyped-call]
 
     async def aclose(self) -> None:
@@ -210,16 +216,31 @@ class SlackHttpBot:
 
     PATH = "/slack/events"
 
-    def __init__(self, app: AsyncApp, host: str, port: int) -> None:
+    def __init__(
+        self,
+        app: AsyncApp,
+        host: str,
+        port: int,
+        *,
+        extra_routes: Callable[[web.Application], None] | None = None,
+    ) -> None:
         self._app = app
         self._host = host
         self._port = port
         self._runner: web.AppRunner | None = None
+        self._extra_routes = extra_routes
         self.port = port
 
+    def connected(self) -> bool:
+        """Tell whether listening."""
+        return self._runner is not None
+
     async def start(self) -> None:
-        """Listen without blocking the event loop."""
-        self._runner = web.AppRunner(self._app.web_app(path=self.PATH), access_log=None)
+        """Listen without blocking the event loop (with ``extra_routes`` on the same port)."""
+        web_app = self._app.web_app(path=self.PATH)
+        if self._extra_routes is not None:
+            self._extra_routes(web_app)
+        self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)
         await site.start()

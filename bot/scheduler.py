@@ -1,0 +1,499 @@
+"""The always-on schedule: ingest, weekly compose, and each subscription's delivery.
+
+APScheduler 3 (``AsyncIOScheduler`` in our one event loop) fires the jobs; every trigger gets
+its timezone explicitly. APScheduler's memory is not trusted across restarts: what has been
+done is read from the store, so a job missed while the bot was down runs once when it is
+back (coalesced), never twice:
+
+- compose: if the latest compose slot has no edition yet, compose it now;
+- delivery: a subscription's latest slot (its day, time and timezone) enqueues the edition
+  composed before that slot, once per (destination, edition); a new subscription starts with
+  the next slot, not with back editions;
+- a delivery found more than ``stale_after_hours`` after its slot is skipped and reported.
+
+Deliveries are an outbox in the store: a worker claims one due job at a time (``FOR UPDATE
+SKIP LOCKED`` on PostgreSQL, so several instances share the work and none sends twice),
+delivers it with `bot.deliver.deliver`, and records the outcome. A permanent failure
+(channel gone, permission missing) pauses that subscription with the reason; a passing one
+is retried with backoff. Jobs that must run once across instances (ingest, compose,
+planning) hold a database lock while they run and are idempotent anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.admin import WEEKDAYS
+from bot.config import ScheduleSettings
+from bot.deliver import ChatAdapter, DeliveryLog, Destination, deliver
+from bot.domain import DeliveryJob, Difficulty, Edition, SourceRun, Subscription
+from bot.ports import Clock
+
+logger = logging.getLogger(__name__)
+
+
+class SchedulerStore(DeliveryLog, Protocol):
+    """What the schedule reads and writes."""
+
+    async def subscriptions_since(self) -> list[tuple[Subscription, datetime]]:
+        """Return each subscription with the time it was created."""
+        ...
+
+    async def edition(
+        self, *, edition_id: int | None = None, edition_date: date | None = None
+    ) -> Edition | None:
+        """Return an edition by id, or the latest."""
+        ...
+
+    async def enqueue_delivery(
+        self,
+        destination: str,
+        edition_id: int,
+        difficulty: Difficulty | None,
+        due_at: datetime,
+        at: datetime,
+    ) -> bool:
+        """Add a pending delivery unless one exists for (destination, edition)."""
+        ...
+
+    async def claim_delivery(
+        self, worker: str, now: datetime, lease: timedelta
+    ) -> DeliveryJob | None:
+        """Claim the oldest due delivery for ``worker``."""
+        ...
+
+    async def renew_claim(self, job_id: int, worker: str, until: datetime) -> bool:
+        """Extend a claim still held by ``worker``."""
+        ...
+
+    async def finish_delivery(
+        self, job_id: int, worker: str, state: str, reason: str, at: datetime
+    ) -> bool:
+        """Record how a claimed delivery ended (done, failed or skipped)."""
+        ...
+
+    async def retry_delivery(
+        self, job_id: int, worker: str, reason: str, not_before: datetime
+    ) -> bool:
+        """Put a claimed delivery back, due again at ``not_before``."""
+        ...
+
+    async def pause_subscription(
+        self, platform: str, channel: str, reason: str, at: datetime
+    ) -> bool:
+        """Pause a channel's subscription, saying why."""
+        ...
+
+    async def last_source_runs(self) -> list[SourceRun]:
+        """Return each source's latest run."""
+        ...
+
+    async def last_compose(self) -> tuple[date, str, str, datetime] | None:
+        """Return the latest compose attempt: (edition date, outcome, reason, when)."""
+        ...
+
+    def job_lock(self, name: str) -> AbstractAsyncContextManager[bool]:
+        """Hold a database lock named ``name`` while inside; yields whether it was got."""
+        ...
+
+
+def worker_name() -> str:
+    """Return this process's name in claims: host and pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _at(text: str) -> time:
+    hour, minute = text.split(":")
+    return time(int(hour), int(minute))
+
+
+def last_slot(weekday: int, at: str, timezone: str, now: datetime) -> datetime:
+    """Return the latest weekly slot (weekday 0 = Monday, ``HH:MM`` in ``timezone``) <= now.
+
+    The slot is computed in local time, so it stays at the same wall-clock hour across
+    daylight saving changes; the result is in UTC.
+    """
+    zone = ZoneInfo(timezone)
+    local_now = now.astimezone(zone)
+    day = local_now.date() - timedelta(days=(local_now.weekday() - weekday) % 7)
+    slot = datetime.combine(day, _at(at), tzinfo=zone)
+    if slot > local_now:
+        slot = datetime.combine(day - timedelta(days=7), _at(at), tzinfo=zone)
+    return slot.astimezone(UTC)
+
+
+def next_slot(weekday: int, at: str, timezone: str, now: datetime) -> datetime:
+    """Return the next weekly slot strictly after ``now`` (UTC)."""
+    previous = last_slot(weekday, at, timezone, now)
+    zone = ZoneInfo(timezone)
+    local = previous.astimezone(zone)
+    following = datetime.combine(local.date() + timedelta(days=7), _at(at), tzinfo=zone)
+    return following.astimezone(UTC)
+
+
+def _cron(weekday: int, at: str, timezone: str) -> CronTrigger:
+    moment = _at(at)
+    return CronTrigger(
+        day_of_week=WEEKDAYS[weekday],
+        hour=moment.hour,
+        minute=moment.minute,
+        timezone=ZoneInfo(timezone),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class UpcomingJob:
+    """A job and when it runs next."""
+
+    name: str
+    at: datetime
+
+
+def upcoming_jobs(
+    settings: ScheduleSettings,
+    subscriptions: Sequence[Subscription],
+    last_ingest: datetime | None,
+    now: datetime,
+) -> list[UpcomingJob]:
+    """Return when each job runs next, soonest first (for status and health)."""
+    every = timedelta(hours=settings.ingest_every_hours)
+    ingest = max(now, last_ingest + every) if last_ingest else now
+    compose_day = WEEKDAYS.index(settings.compose_day)
+    jobs = [
+        UpcomingJob("ingest", ingest),
+        UpcomingJob(
+            "compose",
+            next_slot(compose_day, settings.compose_time, settings.compose_timezone, now),
+        ),
+    ]
+    jobs += [
+        UpcomingJob(
+            f"deliver {s.platform}:{s.channel}",
+            next_slot(s.weekday, s.at_time, s.timezone, now),
+        )
+        for s in subscriptions
+        if s.active
+    ]
+    return sorted(jobs, key=lambda job: job.at)
+
+
+def filtered(edition: Edition, level: Difficulty | None) -> Edition:
+    """Return the edition with only the items at ``level`` (all of them when ``None``)."""
+    if level is None:
+        return edition
+    return replace(
+        edition, entries=tuple(e for e in edition.entries if e.summary.difficulty is level)
+    )
+
+
+@dataclass(slots=True)
+class Counters:
+    """What this process did since it started (exported as metrics)."""
+
+    deliveries_done: int = 0
+    deliveries_failed: int = 0
+    deliveries_skipped: int = 0
+    deliveries_retried: int = 0
+    messages_sent: int = 0
+    messages_recovered: int = 0
+    ingests: int = 0
+    composes: int = 0
+
+
+class Scheduler:
+    """Runs the schedule and the delivery worker until `aclose`."""
+
+    def __init__(
+        self,
+        store: SchedulerStore,
+        clock: Clock,
+        settings: ScheduleSettings,
+        chats: Mapping[str, ChatAdapter],
+        *,
+        ingest: Callable[[], Awaitable[object]],
+        compose: Callable[[date], Awaitable[object]],
+        worker: str | None = None,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._settings = settings
+        self._chats = chats
+        self._ingest = ingest
+        self._compose = compose
+        self.worker = worker or worker_name()
+        self.counters = Counters()
+        self._scheduler: AsyncIOScheduler | None = None
+        self._worker_task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._subscription_jobs: dict[str, str] = {}
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Add the jobs, catch up on what was missed, and start the delivery worker."""
+        scheduler = AsyncIOScheduler(
+            timezone=UTC,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        settings = self._settings
+        scheduler.add_job(
+            self.run_ingest,
+            IntervalTrigger(hours=settings.ingest_every_hours, timezone=UTC),
+            id="ingest",
+            next_run_time=await self._first_ingest(),
+        )
+        scheduler.add_job(
+            self.run_compose,
+            _cron(
+                WEEKDAYS.index(settings.compose_day),
+                settings.compose_time,
+                settings.compose_timezone,
+            ),
+            id="compose",
+        )
+        scheduler.add_job(
+            self.plan,
+            IntervalTrigger(seconds=settings.plan_every_s, timezone=UTC),
+            id="plan",
+            next_run_time=self._clock.now(),  # catch up at once
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+        self._worker_task = asyncio.create_task(self._work(), name="delivery-worker")
+
+    async def aclose(self) -> None:
+        """Stop firing jobs; let the send in flight finish and be recorded; then return."""
+        self._stopping.set()
+        self._wake.set()
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        if self._worker_task is not None:
+            await self._worker_task
+
+    async def _first_ingest(self) -> datetime:
+        runs = await self._store.last_source_runs()
+        latest = max((run.finished_at for run in runs), default=None)
+        every = timedelta(hours=self._settings.ingest_every_hours)
+        now = self._clock.now()
+        due = latest + every if latest is not None else now
+        return max(due, now)
+
+    def next_jobs(self) -> list[UpcomingJob]:
+        """Return the jobs APScheduler will fire next, soonest first."""
+        if self._scheduler is None:
+            return []
+        jobs = [
+            UpcomingJob(job.name if job.id.startswith("deliver ") else job.id, job.next_run_time)
+            for job in self._scheduler.get_jobs()
+            if job.next_run_time is not None and job.id != "plan"
+        ]
+        return sorted(jobs, key=lambda job: job.at)
+
+    # -- jobs --------------------------------------------------------------------------------
+
+    async def run_ingest(self) -> None:
+        """Ingest every source, once across instances."""
+        async with self._store.job_lock("ingest") as mine:
+            if not mine:
+                logger.info("ingest is running in another instance")
+                return
+            await self._ingest()
+            self.counters.ingests += 1
+
+    def _compose_slot(self) -> datetime:
+        settings = self._settings
+        return last_slot(
+            WEEKDAYS.index(settings.compose_day),
+            settings.compose_time,
+            settings.compose_timezone,
+            self._clock.now(),
+        )
+
+    async def run_compose(self, *, then_plan: bool = True) -> None:
+        """Compose the edition of the latest compose slot (idempotent), once across instances."""
+        slot = self._compose_slot()
+        async with self._store.job_lock("compose") as mine:
+            if not mine:
+                logger.info("compose is running in another instance")
+                return
+            await self._compose(slot.astimezone(ZoneInfo(self._settings.compose_timezone)).date())
+            self.counters.composes += 1
+        if then_plan:
+            await self.plan()
+
+    async def _compose_if_missed(self) -> None:
+        slot = self._compose_slot()
+        latest = await self._store.edition()
+        attempt = await self._store.last_compose()
+        if (latest is not None and latest.created_at >= slot) or (
+            attempt is not None and attempt[3] >= slot
+        ):
+            return
+        logger.warning("the compose due at %s did not run; composing now", slot)
+        await self.run_compose(then_plan=False)
+
+    async def plan(self) -> None:
+        """Catch up a missed compose, follow subscription changes, enqueue due deliveries."""
+        try:
+            await self._compose_if_missed()
+            subscriptions = await self._store.subscriptions_since()
+            self._follow(subscriptions)
+            async with self._store.job_lock("plan") as mine:
+                if mine:
+                    for subscription, created in subscriptions:
+                        await self._enqueue_due(subscription, created)
+        except Exception:
+            logger.exception("planning deliveries failed; trying again at the next run")
+        self._wake.set()
+
+    def _follow(self, subscriptions: Sequence[tuple[Subscription, datetime]]) -> None:
+        """Keep one cron job per active subscription, in its own timezone."""
+        if self._scheduler is None:
+            return
+        wanted: dict[str, Subscription] = {
+            f"deliver {s.platform}:{s.channel}": s for s, _ in subscriptions if s.active
+        }
+        for job_id in set(self._subscription_jobs) - set(wanted):
+            self._scheduler.remove_job(job_id)
+            del self._subscription_jobs[job_id]
+        for job_id, s in wanted.items():
+            shape = f"{s.weekday} {s.at_time} {s.timezone}"
+            if self._subscription_jobs.get(job_id) == shape:
+                continue
+            self._scheduler.add_job(
+                self.plan,
+                _cron(s.weekday, s.at_time, s.timezone),
+                id=job_id,
+                name=job_id,
+                replace_existing=True,
+            )
+            self._subscription_jobs[job_id] = shape
+
+    async def _enqueue_due(self, subscription: Subscription, created: datetime) -> None:
+        if not subscription.active:
+            return
+        now = self._clock.now()
+        slot = last_slot(subscription.weekday, subscription.at_time, subscription.timezone, now)
+        if slot <= created:
+            return  # subscribed after this slot: start with the next edition
+        edition = await self._store.edition()
+        if edition is None or edition.created_at > slot:
+            return  # nothing composed before the slot: wait for the next one
+        destination = f"{subscription.platform}:{subscription.channel}"
+        new = await self._store.enqueue_delivery(
+            destination, edition.id, subscription.difficulty, slot, now
+        )
+        if new:
+            logger.info("edition %s due in %s since %s", edition.date, destination, slot)
+
+    # -- the delivery worker -----------------------------------------------------------------
+
+    async def _work(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                busy = await self.deliver_next()
+            except Exception:
+                logger.exception("the delivery worker failed; going on")
+                busy = False
+            if not busy:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self._settings.poll_s)
+
+    async def deliver_next(self) -> bool:
+        """Claim one due delivery and run it; return False when none was due."""
+        settings = self._settings
+        now = self._clock.now()
+        job = await self._store.claim_delivery(
+            self.worker, now, timedelta(seconds=settings.lease_s)
+        )
+        if job is None:
+            return False
+        late = now - job.due_at
+        if late > timedelta(hours=settings.stale_after_hours):
+            hours = late.total_seconds() / 3600
+            reason = f"skipped: {hours:.0f} h after its slot ({job.due_at:%Y-%m-%d %H:%M} UTC)"
+            await self._store.finish_delivery(job.id, self.worker, "skipped", reason, now)
+            self.counters.deliveries_skipped += 1
+            logger.warning("delivery to %s %s", job.destination, reason)
+            return True
+        await self._run(job)
+        return True
+
+    async def _run(self, job: DeliveryJob) -> None:
+        now = self._clock.now()
+        destination = Destination.parse(job.destination)
+        edition = await self._store.edition(edition_id=job.edition_id)
+        adapter = self._chats.get(destination.platform)
+        if edition is None:
+            await self._store.finish_delivery(
+                job.id, self.worker, "failed", "the edition was deleted", now
+            )
+            return
+        if adapter is None:
+            await self._retry(job, f"{destination.platform} is not connected in this instance")
+            return
+        report = await deliver(
+            filtered(edition, job.difficulty),
+            destination,
+            adapter,
+            self._store,
+            self._clock,
+            stop=self._stopping.is_set,
+        )
+        self.counters.messages_sent += report.sent
+        self.counters.messages_recovered += report.recovered
+        now = self._clock.now()
+        if report.complete:
+            await self._store.finish_delivery(
+                job.id, self.worker, "done", f"{report.sent} sent, {report.already} already", now
+            )
+            self.counters.deliveries_done += 1
+            return
+        if report.interrupted:
+            await self._store.retry_delivery(job.id, self.worker, "interrupted by shutdown", now)
+            return
+        assert report.error is not None
+        if report.error.permanent:
+            await self._fail(job, destination, report.error.reason)
+            return
+        await self._retry(job, report.error.reason)
+
+    async def _retry(self, job: DeliveryJob, reason: str) -> None:
+        now = self._clock.now()
+        if job.attempts >= self._settings.max_attempts:
+            await self._fail(
+                job,
+                Destination.parse(job.destination),
+                f"gave up after {job.attempts} attempts: {reason}",
+            )
+            return
+        wait = min(self._settings.retry_base_s * 2 ** (job.attempts - 1), 3600.0)
+        await self._store.retry_delivery(job.id, self.worker, reason, now + timedelta(seconds=wait))
+        self.counters.deliveries_retried += 1
+        logger.warning(
+            "delivery to %s failed (%s); retrying in %.0f s", job.destination, reason, wait
+        )
+
+    async def _fail(self, job: DeliveryJob, destination: Destination, reason: str) -> None:
+        now = self._clock.now()
+        await self._store.finish_delivery(job.id, self.worker, "failed", reason, now)
+        await self._store.pause_subscription(destination.platform, destination.channel, reason, now)
+        self.counters.deliveries_failed += 1
+        # Admins see this in `digestbot status`, `/digest-admin status` and /healthz.
+        logger.error("subscription %s paused: %s", destination, reason)

@@ -1,0 +1,182 @@
+"""The schedule: slots in each timezone, catch-up after downtime, the outbox worker."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from adapters.chat.console_chat import ConsoleChat
+from bot.config import ScheduleSettings
+from bot.domain import Difficulty, Subscription
+from bot.scheduler import Scheduler, last_slot, next_slot, upcoming_jobs
+from storage.store import Store
+from tests.bot.test_deliver import FailingAfter, an_edition
+from tests.fakes.clock import FakeClock
+
+MONDAY = datetime(2026, 4, 13, 7, tzinfo=UTC)  # the sample edition is composed at this time
+
+
+def test_slots_follow_each_timezone_and_daylight_saving() -> None:
+    now = datetime(2026, 4, 15, 12, tzinfo=UTC)  # a Wednesday
+    # Monday 09:00 in Paris (UTC+2 in April) was 07:00 UTC.
+    assert last_slot(0, "09:00", "Europe/Paris", now) == datetime(2026, 4, 13, 7, tzinfo=UTC)
+    assert next_slot(0, "09:00", "Europe/Paris", now) == datetime(2026, 4, 20, 7, tzinfo=UTC)
+    # Wednesday 14:00 in New York is still ahead: last week's counts.
+    assert last_slot(2, "14:00", "America/New_York", now) == datetime(2026, 4, 8, 18, tzinfo=UTC)
+    # Across the end of summer time in Europe (25 October 2026) the wall-clock hour holds.
+    before = last_slot(0, "09:00", "Europe/Paris", datetime(2026, 10, 20, tzinfo=UTC))
+    after = last_slot(0, "09:00", "Europe/Paris", datetime(2026, 10, 27, tzinfo=UTC))
+    assert (before.hour, after.hour) == (7, 8)
+    # Tokyo's Monday 08:00 is Sunday 23:00 UTC.
+    assert last_slot(0, "08:00", "Asia/Tokyo", now).weekday() == 6
+
+
+def test_upcoming_jobs_are_listed_soonest_first() -> None:
+    now = datetime(2026, 4, 15, 12, tzinfo=UTC)
+    subscription = Subscription("slack", "T1", "C1", 3, "10:00", "Europe/Paris", None)
+    jobs = upcoming_jobs(ScheduleSettings(), [subscription], now - timedelta(hours=1), now)
+    assert [job.name for job in jobs] == ["ingest", "deliver slack:C1", "compose"]
+    assert jobs[0].at == now + timedelta(hours=5)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    opened = await Store.open(f"sqlite:///{tmp_path / 'schedule.db'}")
+    try:
+        yield opened
+    finally:
+        await opened.aclose()
+
+
+def scheduler_for(
+    store: Store, clock: FakeClock, chat: ConsoleChat, composed: list[date] | None = None
+) -> Scheduler:
+    async def ingest() -> None:
+        return None
+
+    async def compose(day: date) -> None:
+        (composed if composed is not None else []).append(day)
+
+    return Scheduler(
+        store,
+        clock,
+        ScheduleSettings(stale_after_hours=24, retry_base_s=10, max_attempts=3),
+        {"slack": chat, "discord": chat},
+        ingest=ingest,
+        compose=compose,
+        worker="test",
+    )
+
+
+async def subscribe(store: Store, channel: str, weekday: int, at: str, tz: str, when: datetime,
+                    level: Difficulty | None = None) -> None:  # fmt: skip
+    await store.subscribe(Subscription("slack", "T1", channel, weekday, at, tz, level), "U1", when)
+
+
+async def drain(scheduler: Scheduler) -> int:
+    runs = 0
+    while await scheduler.deliver_next():
+        runs += 1
+    return runs
+
+
+async def test_a_due_subscription_gets_the_edition_once(store: Store) -> None:
+    await subscribe(store, "C1", 0, "10:00", "Europe/Paris", MONDAY - timedelta(days=3))
+    edition = await an_edition(store)
+    stream = io.StringIO()
+    clock = FakeClock(MONDAY + timedelta(hours=2))  # 11:00 in Paris
+    scheduler = scheduler_for(store, clock, ConsoleChat(stream))
+
+    await scheduler.plan()
+    await scheduler.plan()  # planning twice (or in two instances) enqueues once
+    assert await drain(scheduler) == 1
+    assert len(await store.sent_parts("slack:C1", edition.id)) == 1 + len(edition.entries)
+    await scheduler.plan()
+    assert await drain(scheduler) == 0
+
+
+async def test_a_new_subscription_starts_with_the_next_edition(store: Store) -> None:
+    edition = await an_edition(store)
+    # Subscribed after Monday's 10:00 slot: this edition is not sent (no back editions).
+    await subscribe(store, "C1", 0, "10:00", "Europe/Paris", MONDAY + timedelta(hours=5))
+    scheduler = scheduler_for(
+        store, FakeClock(MONDAY + timedelta(hours=6)), ConsoleChat(io.StringIO())
+    )
+    await scheduler.plan()
+    assert await drain(scheduler) == 0
+    assert await store.sent_parts("slack:C1", edition.id) == {}
+
+
+async def test_a_stale_delivery_is_skipped_and_reported(store: Store) -> None:
+    await subscribe(store, "C1", 0, "10:00", "Europe/Paris", MONDAY - timedelta(days=3))
+    edition = await an_edition(store)
+    clock = FakeClock(MONDAY + timedelta(hours=2))
+    scheduler = scheduler_for(store, clock, ConsoleChat(io.StringIO()))
+    await scheduler.plan()
+    clock.advance(days=2)  # the bot was down for two days
+    assert await drain(scheduler) == 1
+    (job,) = await store.delivery_jobs()
+    assert job.state == "skipped"
+    assert "after its slot" in job.reason
+    assert await store.sent_parts("slack:C1", edition.id) == {}
+
+
+async def test_only_the_subscribed_level_goes_in_the_thread(store: Store) -> None:
+    edition = await an_edition(store)
+    level = edition.entries[0].summary.difficulty
+    await subscribe(store, "C1", 0, "10:00", "UTC", MONDAY - timedelta(days=3), level)
+    scheduler = scheduler_for(
+        store, FakeClock(MONDAY + timedelta(hours=4)), ConsoleChat(io.StringIO())
+    )
+    await scheduler.plan()
+    await drain(scheduler)
+    parts = await store.sent_parts("slack:C1", edition.id)
+    wanted = {e.position for e in edition.entries if e.summary.difficulty is level}
+    assert set(parts) == {0} | wanted
+
+
+async def test_a_permanent_failure_pauses_the_subscription_with_its_reason(store: Store) -> None:
+    await subscribe(store, "C1", 0, "10:00", "UTC", MONDAY - timedelta(days=3))
+    await subscribe(store, "C2", 0, "10:00", "UTC", MONDAY - timedelta(days=3))
+    await an_edition(store)
+    clock = FakeClock(MONDAY + timedelta(hours=4))
+    broken = FailingAfter(io.StringIO(), limit=0, permanent=True)
+    scheduler = scheduler_for(store, clock, broken)
+    await scheduler.plan()
+    assert await drain(scheduler) == 2
+    subscriptions = await store.subscriptions()
+    assert [s.active for s in subscriptions] == [False, False]
+    assert all("channel_not_found" in s.paused_reason for s in subscriptions)
+    assert scheduler.counters.deliveries_failed == 2
+
+
+async def test_a_passing_failure_is_retried_with_backoff_then_delivered(store: Store) -> None:
+    await subscribe(store, "C1", 0, "10:00", "UTC", MONDAY - timedelta(days=3))
+    edition = await an_edition(store)
+    clock = FakeClock(MONDAY + timedelta(hours=4))
+    flaky = FailingAfter(io.StringIO(), limit=2)
+    scheduler = scheduler_for(store, clock, flaky)
+    await scheduler.plan()
+    assert await drain(scheduler) == 1
+    (job,) = await store.delivery_jobs()
+    assert job.state == "pending"
+    assert job.due_at == clock.now() + timedelta(seconds=10)
+    assert await drain(scheduler) == 0  # not yet due again
+    flaky.limit = 100
+    clock.advance(seconds=11)
+    assert await drain(scheduler) == 1
+    assert len(await store.sent_parts("slack:C1", edition.id)) == 1 + len(edition.entries)
+    (job,) = await store.delivery_jobs()
+    assert job.state == "done"
+
+
+async def test_a_missed_compose_runs_once_when_the_bot_is_back(store: Store) -> None:
+    composed: list[date] = []
+    clock = FakeClock(datetime(2026, 4, 15, 12, tzinfo=UTC))  # Wednesday; Monday's was missed
+    scheduler = scheduler_for(store, clock, ConsoleChat(io.StringIO()), composed)
+    await scheduler.plan()
+    assert composed == [date(2026, 4, 13)]

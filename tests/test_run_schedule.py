@@ -1,0 +1,129 @@
+"""``digestbot run`` with its schedule, as a real process, against the fake Slack and Discord.
+
+Subscriptions in six channels (three Slack, three Discord) in different timezones are due a
+few minutes ago; the bot must deliver the edition to each exactly once, in order, in one
+thread; a deleted channel pauses its subscription and spares the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.domain import Edition, Subscription
+from storage.store import Store
+from tests.bot.test_deliver import an_edition
+from tests.cli_process import clean_env, start_digestbot
+from tests.fakes import discord_server
+from tests.fakes.discord_server import FakeDiscord
+from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
+
+NO_SOURCES = """
+[sources.hf]
+enabled = false
+[sources.arxiv]
+enabled = false
+[sources.semantic_scholar]
+enabled = false
+"""
+TIMEZONES = ("Europe/Paris", "America/New_York", "Asia/Tokyo")
+DISCORD_CHANNELS = ("1400000000000000101", "1400000000000000102", "1400000000000000103")
+SLACK_CHANNELS = ("C0PARIS", "C0NEWYORK", "C0TOKYO")
+
+
+def slot_minutes_ago(timezone: str, minutes: int) -> tuple[int, str]:
+    local = (datetime.now(UTC) - timedelta(minutes=minutes)).astimezone(ZoneInfo(timezone))
+    return local.weekday(), f"{local:%H:%M}"
+
+
+async def prepared(tmp_path: Path) -> tuple[str, Edition]:
+    url = f"sqlite:///{tmp_path / 'digest.db'}"
+    store = await Store.open(url)
+    try:
+        edition = await an_edition(store)
+        week_ago = datetime.now(UTC) - timedelta(days=7)
+        for n, (slack, discord, tz) in enumerate(
+            zip(SLACK_CHANNELS, DISCORD_CHANNELS, TIMEZONES, strict=True)
+        ):
+            weekday, at = slot_minutes_ago(tz, 3 + n)
+            for platform, channel in (("slack", slack), ("discord", discord)):
+                subscription = Subscription(platform, "W1", channel, weekday, at, tz, None)
+                await store.subscribe(subscription, "U0ADMIN", week_ago)
+    finally:
+        await store.aclose()
+    (tmp_path / "digestbot.toml").write_text(NO_SOURCES + "[sources]\nfeeds = []\n")
+    return url, edition
+
+
+async def test_run_delivers_each_subscription_once_in_its_own_timezone(tmp_path: Path) -> None:
+    url, edition = await prepared(tmp_path)
+    async with FakeSlack(channels=set(SLACK_CHANNELS)) as slack, FakeDiscord() as discord:
+        for channel in DISCORD_CHANNELS:
+            discord.add_channel(channel, f"digest-{channel[-3:]}")
+        discord.delete_channel(DISCORD_CHANNELS[2])  # removed by a server admin
+        env = clean_env(
+            DIGEST_DATABASE_URL=url,
+            DIGEST_CONFIG=str(tmp_path / "digestbot.toml"),
+            DIGEST_SCHEDULE__ENABLED="true",
+            DIGEST_SCHEDULE__POLL_S="0.2",
+            DIGEST_SLACK__MIN_INTERVAL_S="0.05",
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_APP_TOKEN=APP_TOKEN,
+            SLACK_API_URL=slack.api_url,
+            DISCORD_BOT_TOKEN=discord_server.BOT_TOKEN,
+            DISCORD_API_URL=discord.api_url,
+            DISCORD_GATEWAY_URL=discord.gateway_url,
+            DIGEST_DISCORD__GUILD_READY_TIMEOUT_S="0.05",
+            DIGEST_HTTP_PORT="0",
+        )
+        process = await start_digestbot("run", env=env, cwd=tmp_path)
+        parts = 1 + len(edition.entries)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                slack_done = all(len(slack.messages.get(c, [])) == parts for c in SLACK_CHANNELS)
+                discord_done = all(
+                    len(discord.posts(c)) == 1
+                    and len(discord.posts(discord.threads_of(c)[0]["id"])) == parts - 1
+                    for c in DISCORD_CHANNELS[:2]
+                    if discord.threads_of(c)
+                ) and all(discord.threads_of(c) for c in DISCORD_CHANNELS[:2])
+                if slack_done and discord_done:
+                    break
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(1.0)  # anything extra would show up now
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, stderr = await asyncio.wait_for(process.communicate(), timeout=10)
+        log = stderr.decode()
+        assert process.returncode == 0, log
+        for channel in SLACK_CHANNELS:
+            messages = slack.messages[channel]
+            assert len(messages) == parts, channel
+            parent = messages[0]
+            assert all(m.get("thread_ts") == parent["ts"] for m in messages[1:])
+            keys = [m["metadata"]["event_payload"]["key"] for m in messages]
+            assert keys == [f"llm-news-digest:{edition.id}:{n}" for n in range(parts)]
+        for channel in DISCORD_CHANNELS[:2]:
+            (thread,) = discord.threads_of(channel)
+            footers = [m["embeds"][-1]["footer"]["text"] for m in discord.posts(thread["id"])]
+            assert footers == [
+                f"LLM News Digest · edition {edition.id} · item {n}" for n in range(1, parts)
+            ]
+
+    store = await Store.open(url)
+    try:
+        subscriptions = {s.channel: s for s in await store.subscriptions()}
+        gone = subscriptions[DISCORD_CHANNELS[2]]
+        assert not gone.active
+        assert "was not found" in gone.paused_reason
+        assert all(s.active for c, s in subscriptions.items() if c != DISCORD_CHANNELS[2])
+        jobs = await store.delivery_jobs()
+        assert sorted(j.state for j in jobs) == ["done"] * 5 + ["failed"]
+    finally:
+        await store.aclose()
+    assert "paused" in log
