@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -337,9 +338,9 @@ class DeliveryJobRow(Base):
     difficulty: Mapped[str | None] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16))
     due_at: Mapped[datetime]
-    attempts: Mapped[int]
-    claimed_by: Mapped[str] = mapped_column(String(100))
+    attempts: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    claimed_by: Mapped[str] = mapped_column(String(100), default="", server_default="")
     lease_until: Mapped[datetime | None]
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]

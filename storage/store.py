@@ -7,17 +7,20 @@ a worker thread, one operation at a time per store, so the event loop never bloc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import os
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy import Connection, Engine, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from bot.domain import (
@@ -59,6 +62,10 @@ from storage.models import (
 T = TypeVar("T")
 IN_CHUNK = 500
 """At most this many values in one SQL ``IN`` list (keeps every database's limits)."""
+UPSERT_ATTEMPTS = 3
+"""Runs of one upsert when it loses a race to another instance (the first and two reruns)."""
+RACE_SQLSTATES = frozenset({"23505", "40001", "40P01"})
+"""PostgreSQL's unique violation, serialization failure and deadlock: a rerun can succeed."""
 
 
 def _chunks(values: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
@@ -163,7 +170,6 @@ class Store:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._lock = asyncio.Lock()
         self._dialect = engine.dialect.name
-        self._local_locks: dict[str, asyncio.Lock] = {}
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> Store:
@@ -188,11 +194,20 @@ class Store:
     ) -> None:
         await self.aclose()
 
-    async def _run(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` in one transaction in a worker thread, one at a time."""
+    async def _run(self, work: Callable[[Session], T], *, writes: bool = False) -> T:
+        """Run ``work`` in one transaction in a worker thread, one at a time.
+
+        ``writes``: ``work`` reads rows and then writes on what it read. On SQLite the
+        transaction then takes the database's write lock before it reads (``BEGIN
+        IMMEDIATE``), so another connection cannot change those rows in between; the
+        driver would otherwise begin only at the first write. PostgreSQL's ``work`` locks
+        the rows it needs itself (``FOR UPDATE``).
+        """
 
         def in_thread() -> T:
             with self._sessions.begin() as session:
+                if writes and self._dialect == "sqlite":
+                    session.execute(text("BEGIN IMMEDIATE"))
                 return work(session)
 
         async with self._lock:
@@ -208,16 +223,23 @@ class Store:
         A sighting repeats (same fingerprint): only its last_seen moves. An older arXiv
         version never overwrites a newer one. Each touched item is re-merged from all of its
         sightings, so the result does not depend on the order in which sources ran.
+
+        Safe while other instances store the same items: an instance that loses the race to
+        insert a new item runs again and updates it, and updates of one item take turns
+        (``FOR UPDATE`` on PostgreSQL, the write lock on SQLite), so no sighting is lost.
         """
         if not sightings:
             return UpsertCounts()
-        for attempt in range(3):
+        for attempt in range(UPSERT_ATTEMPTS):
             try:
-                return await self._run(lambda session: self._upsert(session, sightings, seen_at))
-            except IntegrityError:
-                # Another process inserted one of these new items between our read and our
-                # write; the transaction rolled back whole, and a rerun updates it instead.
-                if attempt == 2:
+                return await self._run(
+                    lambda session: self._upsert(session, sightings, seen_at), writes=True
+                )
+            except (IntegrityError, OperationalError) as exc:
+                # Another instance inserted one of these new items between our read and our
+                # write (or the server broke a deadlock by ending us); the transaction rolled
+                # back whole, and a rerun finds the item and updates it instead.
+                if attempt == UPSERT_ATTEMPTS - 1 or not _lost_a_race(exc):
                     raise
         raise AssertionError("unreachable")
 
@@ -227,17 +249,26 @@ class Store:
         grouped: dict[str, list[IdentifiedSighting]] = {}
         for identified in sightings:
             grouped.setdefault(identified.canonical_id, []).append(identified)
+        # One order for every instance: items are locked and inserted by canonical id, so
+        # two instances storing overlapping batches wait for each other, never deadlock.
+        canonical_ids = sorted(grouped)
         existing: dict[str, ItemRow] = {}
-        for chunk in _chunks(list(grouped)):
+        for chunk in _chunks(canonical_ids):
             query = (
                 select(ItemRow)
                 .where(ItemRow.canonical_id.in_(chunk))
+                .order_by(ItemRow.canonical_id)
                 .options(selectinload(ItemRow.sightings))
             )
+            if self._dialect == "postgresql":
+                # Another instance updating one of these items waits until we commit, then
+                # re-merges from every sighting including ours (and we from its).
+                query = query.with_for_update(of=ItemRow)
             existing.update((row.canonical_id, row) for row in session.scalars(query))
 
         new = updated = unchanged = 0
-        for canonical_id, group in grouped.items():
+        for canonical_id in canonical_ids:
+            group = grouped[canonical_id]
             row = existing.get(canonical_id)
             if row is None:
                 self._insert_item(session, canonical_id, group, seen_at)
@@ -895,20 +926,7 @@ class Store:
             query = select(SubscriptionRow).order_by(SubscriptionRow.channel)
             if platform is not None:
                 query = query.where(SubscriptionRow.platform == platform)
-            return [
-                Subscription(
-                    platform=row.platform,
-                    workspace=row.workspace,
-                    channel=row.channel,
-                    weekday=row.weekday,
-                    at_time=row.at_time,
-                    timezone=row.timezone,
-                    difficulty=Difficulty(row.difficulty) if row.difficulty else None,
-                    active=row.active,
-                    paused_reason=row.paused_reason,
-                )
-                for row in session.scalars(query)
-            ]
+            return [_subscription_of(row) for row in session.scalars(query)]
 
         return await self._run(read)
 
@@ -968,7 +986,7 @@ class Store:
                 insert(DeliveryJobRow)
                 .values(**values)
                 .on_conflict_do_nothing(index_elements=["destination", "edition_id"])
-                .returning(DeliveryJobRow.id)
+                .returning(DeliveryJobRow.id)  # no row when it existed (SQLite 3.35+)
             )
             return session.execute(statement).scalar() is not None
 
@@ -977,19 +995,22 @@ class Store:
     async def claim_delivery(
         self, worker: str, now: datetime, lease: timedelta
     ) -> DeliveryJob | None:
-        """Claim the oldest due delivery: pending and due, or claimed by a crashed worker.
+        """Claim the oldest due delivery: pending and due, or claimed with its lease run out.
 
-        On PostgreSQL the row is read ``FOR UPDATE SKIP LOCKED`` so concurrent instances
-        pass over each other's rows; on both databases the claim is a compare-and-set, so
-        no two workers ever hold one job.
+        The claim sets ``claimed_by``, ``lease_until = now + lease`` and adds an attempt;
+        ``None`` when nothing is due. On PostgreSQL the row is read ``FOR UPDATE SKIP
+        LOCKED``, so instances pass over each other's rows instead of waiting; on SQLite the
+        transaction holds the write lock. On both, the claim is a compare-and-set on the row
+        as read, so no two workers ever hold one job.
         """
 
         def write(session: Session) -> DeliveryJob | None:
-            due = (DeliveryJobRow.state == "pending") & (DeliveryJobRow.due_at <= now)
-            expired = (DeliveryJobRow.state == "claimed") & (DeliveryJobRow.lease_until < now)
+            claimable = ((DeliveryJobRow.state == "pending") & (DeliveryJobRow.due_at <= now)) | (
+                (DeliveryJobRow.state == "claimed") & (DeliveryJobRow.lease_until < now)
+            )
             query = (
                 select(DeliveryJobRow)
-                .where(due | expired)
+                .where(claimable)
                 .order_by(DeliveryJobRow.due_at, DeliveryJobRow.id)
                 .limit(1)
             )
@@ -998,12 +1019,14 @@ class Store:
             row = session.scalars(query).first()
             if row is None:
                 return None
+            # Compare-and-set: the row is still claimable and nobody claimed it since we read
+            # it (each claim adds an attempt), or no row changes and we claim nothing.
             claimed = session.execute(
                 update(DeliveryJobRow)
                 .where(
                     DeliveryJobRow.id == row.id,
-                    DeliveryJobRow.state == row.state,
                     DeliveryJobRow.attempts == row.attempts,
+                    claimable,
                 )
                 .values(
                     state="claimed",
@@ -1018,7 +1041,7 @@ class Store:
             session.expire(row)
             return _job_of(session.get_one(DeliveryJobRow, row.id))
 
-        return await self._run(write)
+        return await self._run(write, writes=True)
 
     async def _change_claim(self, job_id: int, worker: str, **values: Any) -> bool:
         def write(session: Session) -> bool:
@@ -1097,64 +1120,134 @@ class Store:
         return await self._run(write)
 
     async def subscriptions_since(self) -> list[tuple[Subscription, datetime]]:
-        """Return each subscription with the time it was created."""
-        subscriptions = await self.subscriptions()
+        """Return each subscription (by channel) with the time it was first created.
 
-        def read(session: Session) -> dict[tuple[str, str, str], datetime]:
-            rows = session.execute(
-                select(
-                    SubscriptionRow.platform,
-                    SubscriptionRow.workspace,
-                    SubscriptionRow.channel,
-                    SubscriptionRow.created_at,
-                )
-            )
-            return {(p, w, c): at for p, w, c, at in rows}
+        Subscribing again (to change the time or resume a paused one) keeps that time.
+        """
 
-        created = await self._run(read)
-        return [
-            (s, created[(s.platform, s.workspace, s.channel)])
-            for s in subscriptions
-            if (s.platform, s.workspace, s.channel) in created
-        ]
+        def read(session: Session) -> list[tuple[Subscription, datetime]]:
+            rows = session.scalars(select(SubscriptionRow).order_by(SubscriptionRow.channel))
+            return [(_subscription_of(row), row.created_at) for row in rows]
+
+        return await self._run(read)
 
     @asynccontextmanager
     async def job_lock(self, name: str) -> AsyncIterator[bool]:
-        """Hold the lock ``name`` while inside; yield whether it was got (never waits).
+        """Hold the lock ``name`` while inside; yield whether it was got (it never waits).
 
-        PostgreSQL: a session advisory lock on one connection kept for the block, released
-        on exit and by the server if this process dies. SQLite serves one process, so a
-        lock in this process is enough there.
+        PostgreSQL: a session advisory lock (`advisory_key` of the name) taken with
+        ``pg_try_advisory_lock`` on a connection of its own, kept open and idle for the
+        block, unlocked on exit and then closed rather than pooled. If the process dies, the
+        server ends the session and drops the lock. (If the connection itself is lost
+        inside the block, so is the lock; the jobs it guards are idempotent.)
+
+        SQLite: a lock in this process, per database file and name. That is enough for the
+        one instance SQLite serves; several instances need PostgreSQL.
         """
         if self._dialect != "postgresql":
-            lock = self._local_locks.setdefault(name, asyncio.Lock())
-            if lock.locked():
+            lock = _process_lock(self._engine, name)
+            if not lock.acquire(blocking=False):
                 yield False
                 return
-            async with lock:
-                yield True
-            return
-        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-        connection = await asyncio.to_thread(self._engine.connect)
-        try:
-            got = await asyncio.to_thread(
-                lambda: bool(
-                    connection.execute(
-                        text("SELECT pg_try_advisory_lock(:key)"), {"key": key}
-                    ).scalar()
-                )
-            )
             try:
-                yield got
+                yield True
             finally:
+                lock.release()
+            return
+
+        key = advisory_key(name)
+
+        def acquire() -> tuple[Connection, bool]:
+            connection = self._engine.connect()
+            try:
+                got = connection.execute(
+                    text("SELECT pg_try_advisory_lock(:key)"), {"key": key}
+                ).scalar()
+                connection.commit()  # idle, not "idle in transaction", while the lock is held
+            except BaseException:
+                _discard(connection)
+                raise
+            return connection, bool(got)
+
+        def release(connection: Connection, got: bool) -> None:
+            try:
                 if got:
-                    await asyncio.to_thread(
-                        lambda: connection.execute(
-                            text("SELECT pg_advisory_unlock(:key)"), {"key": key}
-                        )
-                    )
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            finally:
+                _discard(connection)
+
+        acquiring = asyncio.ensure_future(asyncio.to_thread(acquire))
+        try:
+            connection, got = await asyncio.shield(acquiring)
+        except asyncio.CancelledError:
+            # The thread goes on and may get the lock: its connection is closed when it does.
+            acquiring.add_done_callback(_discard_acquired)
+            raise
+        try:
+            yield got
         finally:
-            await asyncio.to_thread(connection.close)
+            # The thread finishes even if we are cancelled while awaiting it.
+            await asyncio.to_thread(release, connection, got)
+
+
+_PROCESS_LOCKS: dict[tuple[str, str], threading.Lock] = {}
+_PROCESS_LOCKS_GUARD = threading.Lock()
+
+
+def _process_lock(engine: Engine, name: str) -> threading.Lock:
+    """Return this process's lock for job ``name`` on ``engine``'s SQLite database."""
+    database = engine.url.database or ""
+    if database not in ("", ":memory:"):
+        database = os.path.realpath(database)
+    with _PROCESS_LOCKS_GUARD:
+        return _PROCESS_LOCKS.setdefault((database, name), threading.Lock())
+
+
+def _discard(connection: Connection) -> None:
+    """Close a job lock's connection for good, not back to the pool.
+
+    The server ends its session, and with it any advisory lock the session still held.
+    """
+    with contextlib.suppress(Exception):
+        connection.invalidate()
+    with contextlib.suppress(Exception):
+        connection.close()
+
+
+def _discard_acquired(acquiring: asyncio.Future[tuple[Connection, bool]]) -> None:
+    if not acquiring.cancelled() and acquiring.exception() is None:
+        _discard(acquiring.result()[0])
+
+
+def _lost_a_race(exc: IntegrityError | OperationalError) -> bool:
+    """Whether a failed transaction lost a race to another instance, so a rerun can succeed.
+
+    On PostgreSQL: a duplicate key, a deadlock or a serialization failure (not, say, a
+    missing foreign key). SQLite's driver gives no SQL state: any integrity error.
+    """
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate is None:
+        return isinstance(exc, IntegrityError)
+    return sqlstate in RACE_SQLSTATES
+
+
+def advisory_key(name: str) -> int:
+    """Return the PostgreSQL advisory lock key of a job lock: a stable 63-bit hash of its name."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big") >> 1
+
+
+def _subscription_of(row: SubscriptionRow) -> Subscription:
+    return Subscription(
+        platform=row.platform,
+        workspace=row.workspace,
+        channel=row.channel,
+        weekday=row.weekday,
+        at_time=row.at_time,
+        timezone=row.timezone,
+        difficulty=Difficulty(row.difficulty) if row.difficulty else None,
+        active=row.active,
+        paused_reason=row.paused_reason,
+    )
 
 
 def _job_of(row: DeliveryJobRow) -> DeliveryJob:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy.orm import Session
 
 from storage.db import current_revision, downgrade, head_revision, upgrade
-from storage.models import Base
+from storage.models import Base, DeliveryJobRow, SubscriptionRow
 from tests.storage.conftest import DATABASES
 
 pytestmark = pytest.mark.parametrize("database_url", DATABASES, indirect=True)
@@ -32,3 +35,45 @@ def test_upgrade_is_idempotent_and_downgrade_empties_the_schema(engine: Engine) 
     downgrade(engine, "base")
     assert current_revision(engine) is None
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+
+
+def test_existing_subscriptions_get_created_at_from_updated_at(engine: Engine) -> None:
+    upgrade(engine, "0005")
+    updated = datetime(2026, 4, 1, 9, 30, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO subscriptions (platform, workspace, channel, weekday, at_time,"
+                " timezone, difficulty, active, paused_reason, created_by, updated_at)"
+                " VALUES ('slack', 'T1', 'C1', 0, '09:00', 'UTC', NULL, :active, '', 'U1',"
+                " :updated)"
+            ),
+            {"active": True, "updated": updated},
+        )
+    upgrade(engine)
+    with Session(engine) as session:
+        row = session.scalars(select(SubscriptionRow)).one()
+        assert (row.created_at, row.updated_at, row.paused_at) == (updated, updated, None)
+
+
+def test_a_delivery_job_written_by_hand_starts_with_no_attempts(engine: Engine) -> None:
+    upgrade(engine)
+    at = datetime(2026, 4, 13, 6, 0, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO editions (id, edition_date, title, intro, offline, created_at)"
+                " VALUES (1, :day, 'T', 'I.', :offline, :at)"
+            ),
+            {"day": at.date(), "offline": True, "at": at},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO delivery_jobs (destination, edition_id, state, due_at, created_at)"
+                " VALUES ('slack:C1', 1, 'pending', :at, :at)"
+            ),
+            {"at": at},
+        )
+    with Session(engine) as session:
+        job = session.scalars(select(DeliveryJobRow)).one()
+        assert (job.attempts, job.claimed_by, job.reason, job.lease_until) == (0, "", "", None)
