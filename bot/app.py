@@ -416,7 +416,7 @@ async def health_report(
     try:
         runs = await app.store.last_source_runs()
         subscriptions = await app.store.subscriptions()
-        pending = len(await app.store.delivery_jobs(["pending", "claimed"]))
+        pending = await app.store.count_delivery_jobs(["pending", "claimed"])
     except Exception as exc:  # any database failure: report it, the probe decides
         return HealthReport(
             now, False, platforms, problem=f"{exc.__class__.__name__}: {str(exc)[:200]}"

@@ -354,9 +354,10 @@ class Scheduler:
             subscriptions = await self._store.subscriptions_since()
             self._follow(subscriptions)
             async with self._store.job_lock("plan") as mine:
-                if mine:
+                latest = await self._store.edition() if mine else None
+                if latest is not None:
                     for subscription, created in subscriptions:
-                        await self._enqueue_due(subscription, created)
+                        await self._enqueue_due(subscription, created, latest)
         except Exception:
             logger.exception("planning deliveries failed; trying again at the next run")
         self._wake.set()
@@ -384,15 +385,16 @@ class Scheduler:
             )
             self._subscription_jobs[job_id] = shape
 
-    async def _enqueue_due(self, subscription: Subscription, created: datetime) -> None:
+    async def _enqueue_due(
+        self, subscription: Subscription, created: datetime, edition: Edition
+    ) -> None:
         if not subscription.active:
             return
         now = self._clock.now()
         slot = last_slot(subscription.weekday, subscription.at_time, subscription.timezone, now)
         if slot <= created:
             return  # subscribed after this slot: start with the next edition
-        edition = await self._store.edition()
-        if edition is None or edition.created_at > slot:
+        if edition.created_at > slot:
             return  # nothing composed before the slot: wait for the next one
         destination = f"{subscription.platform}:{subscription.channel}"
         new = await self._store.enqueue_delivery(

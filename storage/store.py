@@ -1100,6 +1100,19 @@ class Store:
 
         return await self._run(read)
 
+    async def count_delivery_jobs(self, states: Sequence[str]) -> int:
+        """Return how many delivery jobs are in ``states`` (for health and metrics)."""
+        return await self._run(
+            lambda session: int(
+                session.scalar(
+                    select(func.count(DeliveryJobRow.id)).where(
+                        DeliveryJobRow.state.in_(list(states))
+                    )
+                )
+                or 0
+            )
+        )
+
     async def pause_subscription(
         self, platform: str, channel: str, reason: str, at: datetime
     ) -> bool:

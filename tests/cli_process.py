@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
+import time
 from pathlib import Path
 
 ENTRY = "from bot.cli import main; main()"
@@ -48,3 +50,13 @@ async def run_digestbot(
     stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=limit_s)
     assert process.returncode is not None
     return process.returncode, stdout.decode(), stderr.decode()
+
+
+async def stop_digestbot(
+    process: asyncio.subprocess.Process, limit_s: float = 10
+) -> tuple[int | None, str, str, float]:
+    """Send SIGTERM and wait; return the exit code, stdout, stderr and seconds it took."""
+    process.send_signal(signal.SIGTERM)
+    started = time.perf_counter()
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=limit_s)
+    return process.returncode, stdout.decode(), stderr.decode(), time.perf_counter() - started

@@ -8,7 +8,6 @@ thread; a deleted channel pauses its subscription and spares the others.
 from __future__ import annotations
 
 import asyncio
-import signal
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.domain import Edition, Subscription
 from storage.store import Store
 from tests.bot.test_deliver import an_edition
-from tests.cli_process import clean_env, start_digestbot
+from tests.cli_process import clean_env, start_digestbot, stop_digestbot
 from tests.fakes import discord_server
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
@@ -97,10 +96,8 @@ async def test_run_delivers_each_subscription_once_in_its_own_timezone(tmp_path:
                 await asyncio.sleep(0.2)
             await asyncio.sleep(1.0)  # anything extra would show up now
         finally:
-            process.send_signal(signal.SIGTERM)
-            _, stderr = await asyncio.wait_for(process.communicate(), timeout=10)
-        log = stderr.decode()
-        assert process.returncode == 0, log
+            code, _, log, _ = await stop_digestbot(process)
+        assert code == 0, log
         for channel in SLACK_CHANNELS:
             messages = slack.messages[channel]
             assert len(messages) == parts, channel

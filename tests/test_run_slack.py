@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import signal
-import time
 from pathlib import Path
 
 from storage.store import Store
 from tests.bot.test_deliver import an_edition
-from tests.cli_process import clean_env, run_digestbot, start_digestbot
+from tests.cli_process import clean_env, run_digestbot, start_digestbot, stop_digestbot
 from tests.conftest import data_file
 from tests.fakes.http_server import FakeHttpServer, Reply
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
@@ -47,13 +45,11 @@ async def test_run_answers_commands_and_stops_on_sigterm(
             await asyncio.wait_for(slack.responded.wait(), timeout=20)
             assert "Quan Thoi Minh Nguyen" in str(slack.responses[0])
         finally:
-            process.send_signal(signal.SIGTERM)
-            started = time.perf_counter()
-            stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=10)
-        assert process.returncode == 0, stderr.decode()
-        assert time.perf_counter() - started < 10
-        assert "Stopped cleanly (slack)." in stdout.decode()
-        assert BOT_TOKEN not in stdout.decode() + stderr.decode()
+            code, stdout, stderr, took = await stop_digestbot(process)
+        assert code == 0, stderr
+        assert took < 10
+        assert "Stopped cleanly (slack)." in stdout
+        assert BOT_TOKEN not in stdout + stderr
 
 
 async def test_run_with_nothing_configured_says_what_to_set(tmp_path: Path) -> None:

@@ -333,8 +333,8 @@ async def sync_if_changed(
     return True
 
 
-class _Client(discord.Client):
-    """A client whose setup hook syncs the commands."""
+class _SyncOnSetup:
+    """Mixed into a client: its setup hook (after login, before the gateway) runs ``hook``."""
 
     def __init__(self, hook: Callable[[], Awaitable[None]], **options: Any) -> None:
         super().__init__(**options)
@@ -345,16 +345,12 @@ class _Client(discord.Client):
         await self._hook()
 
 
-class _ShardedClient(discord.AutoShardedClient):
-    """The same for many guilds: one process, many shards (required past 2,500 guilds)."""
+class _Client(_SyncOnSetup, discord.Client):
+    """One gateway connection."""
 
-    def __init__(self, hook: Callable[[], Awaitable[None]], **options: Any) -> None:
-        super().__init__(**options)
-        self._hook = hook
 
-    async def setup_hook(self) -> None:
-        """Sync the commands once logged in, before connecting to the gateway."""
-        await self._hook()
+class _ShardedClient(_SyncOnSetup, discord.AutoShardedClient):
+    """One process, many shards (required past 2,500 guilds)."""
 
 
 class DiscordBot:

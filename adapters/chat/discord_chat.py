@@ -151,16 +151,12 @@ def nonce_for(channel: str, key: str, index: int = 0) -> str:
     return digest[:NONCE_LENGTH]
 
 
-def _embed_size(embed: discord.Embed) -> int:
-    return len(embed)
-
-
 def pack(embeds: Sequence[discord.Embed]) -> list[list[discord.Embed]]:
     """Group embeds into messages: at most 10 each and 6,000 characters in all."""
     messages: list[list[discord.Embed]] = [[]]
     total = 0
     for embed in embeds:
-        size = _embed_size(embed)
+        size = len(embed)  # discord.py counts as Discord does
         if messages[-1] and (total + size > MESSAGE_EMBEDS_LIMIT or len(messages[-1]) == 10):
             messages.append([])
             total = 0

@@ -547,3 +547,11 @@ async def test_instances_recording_the_same_part_at_once_keep_one_record(
     parts = await store.sent_parts("slack:C1", edition)
     assert sorted(parts) == list(range(10))
     assert all(message.split(".")[1] == str(part) for part, (message, _) in parts.items())
+
+
+async def test_pending_jobs_are_counted_without_a_cap(store: Store) -> None:
+    edition = await an_edition_id(store)
+    for n in range(250):
+        await store.enqueue_delivery(f"slack:C{n}", edition, None, T0, T0)
+    assert await store.count_delivery_jobs(["pending", "claimed"]) == 250
+    assert await store.count_delivery_jobs(["done"]) == 0

@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import discord
 import pytest
 
 from adapters.chat.discord_bot import DiscordBot
-from adapters.chat.discord_chat import configure_endpoints
 from bot.commands import Reply
 from bot.domain import Edition
 from storage.store import Store
@@ -22,28 +20,6 @@ from tests.fakes.discord_server import ADMIN_ID, BOT_TOKEN, MEMBER_ID, TEXT_CHAN
 
 CLOCK = FakeClock(datetime(2026, 4, 13, 7, tzinfo=UTC))
 EPHEMERAL = 64
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store.open(f"sqlite:///{tmp_path / 'discord.db'}")
-    try:
-        yield opened
-    finally:
-        await opened.aclose()
-
-
-@pytest.fixture
-async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as server:
-        monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-        monkeypatch.setattr(
-            discord.gateway.DiscordWebSocket,
-            "DEFAULT_GATEWAY",
-            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
-        )
-        configure_endpoints(server.api_url, server.gateway_url)
-        yield server
 
 
 @pytest.fixture

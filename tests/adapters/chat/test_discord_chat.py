@@ -7,7 +7,6 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 import discord
 import pytest
@@ -15,7 +14,6 @@ import pytest
 from adapters.chat.discord_chat import (
     DiscordChat,
     authors_line,
-    configure_endpoints,
     item_embeds,
     nonce_for,
     pack,
@@ -38,29 +36,6 @@ from tests.fakes.discord_server import (
 
 CLOCK = FakeClock(datetime(2026, 4, 13, 7, tzinfo=UTC))
 TO = Destination("discord", TEXT_CHANNEL)
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store.open(f"sqlite:///{tmp_path / 'discord.db'}")
-    try:
-        yield opened
-    finally:
-        await opened.aclose()
-
-
-@pytest.fixture
-async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as server:
-        # configure_endpoints sets two process-wide class attributes: restore them after.
-        monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-        monkeypatch.setattr(
-            discord.gateway.DiscordWebSocket,
-            "DEFAULT_GATEWAY",
-            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
-        )
-        configure_endpoints(server.api_url, server.gateway_url)
-        yield server
 
 
 @pytest.fixture
