@@ -163,7 +163,11 @@ class ScheduleSettings(_Group):
     retry_base_s: float = Field(default=30.0, gt=0)
     max_attempts: int = Field(default=8, ge=1)
     # How long a claimed delivery stays ours without renewal (a crashed instance's expire).
-    lease_s: float = Field(default=300.0, ge=10)
+    # A live worker renews its claim every third of this.
+    lease_s: float = Field(default=300.0, ge=1)
+    # Deliveries this process runs at once. Slack paces each channel (about 1 message/s)
+    # and discord.py the buckets, so a delivery mostly waits: many run cheaply side by side.
+    workers: int = Field(default=256, ge=1, le=5000)
     # How often the worker looks for due deliveries, and the planner for due slots.
     poll_s: float = Field(default=5.0, gt=0)
     plan_every_s: float = Field(default=60.0, gt=0)

@@ -5,6 +5,12 @@ re-run resumes the same thread and sends nothing twice (DESIGN.md §7). A send w
 lost (a crash between the two) is found again through the adapter: each part carries a stable
 key the platform keeps (Slack message metadata, Discord nonce) and `ChatAdapter.find_sent`
 looks for it before sending.
+
+Sends to one destination are sequential and recorded one by one, so only the first part a
+run sends can have been sent already, by a run that died between its send and its record:
+`find_sent` is asked for that part only, and not at all when no delivery of this edition to
+this destination ever began (`DeliveryLog.begin_delivery`). A first delivery costs no request
+beyond its messages; a resumed one costs one lookup.
 """
 
 from __future__ import annotations
@@ -73,6 +79,10 @@ class ChatAdapter(Protocol):
 class DeliveryLog(Protocol):
     """Where sends are recorded (the store)."""
 
+    async def begin_delivery(self, destination: str, edition_id: int, at: datetime) -> bool:
+        """Note that delivering ``edition_id`` to ``destination`` begins; True the first time."""
+        ...
+
     async def sent_parts(self, destination: str, edition_id: int) -> dict[int, tuple[str, str]]:
         """Return the parts already sent: part -> (message id, thread id)."""
         ...
@@ -140,12 +150,23 @@ async def deliver(
     sent = recovered = 0
     already = len(done)
     thread = done[0][0] if 0 in done else None
+    # Whether the next send may already have happened (see the module docstring).
+    unsure = bool(done) or not await log.begin_delivery(where, edition.id, clock.now())
+
+    async def find(thread: str | None, key: str) -> str | None:
+        nonlocal unsure, recovered
+        if not unsure:
+            return None
+        unsure = False
+        found = await adapter.find_sent(destination.channel, thread, key)
+        recovered += found is not None
+        return found
+
     try:
         if thread is None:
             key = part_key(edition.id, 0)
-            found = await adapter.find_sent(destination.channel, None, key)
+            found = await find(None, key)
             thread = found or await adapter.send_parent(destination.channel, digest, key)
-            recovered += found is not None
             sent += found is None
             await log.record_sent(where, edition.id, 0, thread, thread, clock.now())
         for item in digest.items:
@@ -154,9 +175,8 @@ async def deliver(
             if stop is not None and stop():
                 return DeliveryReport(destination, sent, already, recovered, interrupted=True)
             key = part_key(edition.id, item.position)
-            found = await adapter.find_sent(destination.channel, thread, key)
+            found = await find(thread, key)
             message = found or await adapter.send_item(destination.channel, thread, item, key)
-            recovered += found is not None
             sent += found is None
             await log.record_sent(where, edition.id, item.position, message, thread, clock.now())
     except DeliveryError as exc:

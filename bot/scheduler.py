@@ -11,9 +11,10 @@ back (coalesced), never twice:
   the next slot, not with back editions;
 - a delivery found more than ``stale_after_hours`` after its slot is skipped and reported.
 
-Deliveries are an outbox in the store: a worker claims one due job at a time (``FOR UPDATE
-SKIP LOCKED`` on PostgreSQL, so several instances share the work and none sends twice),
-delivers it with `bot.deliver.deliver`, and records the outcome. A permanent failure
+Deliveries are an outbox in the store: the worker claims due jobs (``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL, so several instances share the work and none sends twice), runs up
+to ``workers`` of them at once with `bot.deliver.deliver` while renewing their leases, and
+records each outcome. A permanent failure
 (channel gone, permission missing) pauses that subscription with the reason; a passing one
 is retried with backoff. Jobs that must run once across instances (ingest, compose,
 planning) hold a database lock while they run and are idempotent anyway.
@@ -241,6 +242,7 @@ class Scheduler:
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
         self._subscription_jobs: dict[str, str] = {}
+        self._editions: dict[int, tuple[datetime, Edition]] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -405,42 +407,119 @@ class Scheduler:
 
     # -- the delivery worker -----------------------------------------------------------------
 
-    async def _work(self) -> None:
+    async def _work(self, *, until_idle: bool = False) -> None:
+        """Claim due deliveries while fewer than ``workers`` run; each runs in its own task.
+
+        One loop claims, so an idle process asks the store once per ``poll_s``, not once per
+        worker. With ``until_idle`` it returns when nothing is due and nothing runs.
+        """
+        free = asyncio.Semaphore(self._settings.workers)
+        running: set[asyncio.Task[None]] = set()
+
+        def finished(task: asyncio.Task[None]) -> None:
+            running.discard(task)
+            free.release()
+            self._wake.set()
+
         while not self._stopping.is_set():
-            try:
-                busy = await self.deliver_next()
-            except Exception:
-                logger.exception("the delivery worker failed; going on")
-                busy = False
-            if not busy:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._settings.poll_s)
+            await free.acquire()
+            job = None
+            if not self._stopping.is_set():
+                try:
+                    job = await self._claim()
+                except Exception:
+                    logger.exception("claiming a delivery failed; trying again")
+            if job is not None:
+                task = asyncio.create_task(self._handle(job), name=f"deliver {job.destination}")
+                running.add(task)
+                task.add_done_callback(finished)
+                continue
+            free.release()
+            if self._stopping.is_set() or (until_idle and not running):
+                break
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._settings.poll_s)
+        # Shutting down: each delivery stops after its part in flight, recorded.
+        await asyncio.gather(*running, return_exceptions=True)
+
+    async def deliver_due(self) -> Counters:
+        """Enqueue what is due now and deliver it all (``digestbot publish`` without ``--to``)."""
+        await self.plan()
+        await self._work(until_idle=True)
+        return self.counters
 
     async def deliver_next(self) -> bool:
         """Claim one due delivery and run it; return False when none was due."""
-        settings = self._settings
-        now = self._clock.now()
-        job = await self._store.claim_delivery(
-            self.worker, now, timedelta(seconds=settings.lease_s)
-        )
+        job = await self._claim()
         if job is None:
             return False
-        late = now - job.due_at
-        if late > timedelta(hours=settings.stale_after_hours):
-            hours = late.total_seconds() / 3600
-            reason = f"skipped: {hours:.0f} h after its slot ({job.due_at:%Y-%m-%d %H:%M} UTC)"
-            await self._store.finish_delivery(job.id, self.worker, "skipped", reason, now)
-            self.counters.deliveries_skipped += 1
-            logger.warning("delivery to %s %s", job.destination, reason)
-            return True
-        await self._run(job)
+        await self._handle(job)
         return True
 
-    async def _run(self, job: DeliveryJob) -> None:
+    async def _claim(self) -> DeliveryJob | None:
+        lease = timedelta(seconds=self._settings.lease_s)
+        return await self._store.claim_delivery(self.worker, self._clock.now(), lease)
+
+    async def _handle(self, job: DeliveryJob) -> None:
+        """Run one claimed job, renewing its lease while it runs; never raises."""
+        lost = asyncio.Event()
+        renewer = asyncio.create_task(self._keep_claim(job, lost), name=f"lease {job.id}")
+        try:
+            now = self._clock.now()
+            late = now - job.due_at
+            if late > timedelta(hours=self._settings.stale_after_hours):
+                await self._skip(job, late)
+                return
+            await self._run(job, stop=lambda: self._stopping.is_set() or lost.is_set())
+        except Exception:
+            logger.exception("delivery to %s failed unexpectedly", job.destination)
+            with contextlib.suppress(Exception):
+                await self._retry(job, "an unexpected error (see the log)")
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+
+    async def _keep_claim(self, job: DeliveryJob, lost: asyncio.Event) -> None:
+        """Renew the claim every third of the lease; say so if another worker took it."""
+        lease = self._settings.lease_s
+        while True:
+            await asyncio.sleep(lease / 3)
+            until = self._clock.now() + timedelta(seconds=lease)
+            try:
+                held = await self._store.renew_claim(job.id, self.worker, until)
+            except Exception:
+                logger.exception("renewing the claim on %s failed", job.destination)
+                continue
+            if not held:
+                logger.warning("lost the claim on %s; stopping after this part", job.destination)
+                lost.set()
+                return
+
+    async def _skip(self, job: DeliveryJob, late: timedelta) -> None:
+        now = self._clock.now()
+        hours = late.total_seconds() / 3600
+        reason = f"skipped: {hours:.0f} h after its slot ({job.due_at:%Y-%m-%d %H:%M} UTC)"
+        await self._store.finish_delivery(job.id, self.worker, "skipped", reason, now)
+        self.counters.deliveries_skipped += 1
+        logger.warning("delivery to %s %s", job.destination, reason)
+
+    async def _edition(self, edition_id: int) -> Edition | None:
+        """Return an edition, read once for all the destinations delivered in a burst."""
+        now = self._clock.now()
+        cached = self._editions.get(edition_id)
+        if cached is not None and now - cached[0] < timedelta(seconds=self._settings.plan_every_s):
+            return cached[1]
+        edition = await self._store.edition(edition_id=edition_id)
+        if edition is not None:
+            self._editions = {edition_id: (now, edition)}
+        return edition
+
+    async def _run(self, job: DeliveryJob, *, stop: Callable[[], bool]) -> None:
         now = self._clock.now()
         destination = Destination.parse(job.destination)
-        edition = await self._store.edition(edition_id=job.edition_id)
+        edition = await self._edition(job.edition_id)
         adapter = self._chats.get(destination.platform)
         if edition is None:
             await self._store.finish_delivery(
@@ -456,7 +535,7 @@ class Scheduler:
             adapter,
             self._store,
             self._clock,
-            stop=self._stopping.is_set,
+            stop=stop,
         )
         self.counters.messages_sent += report.sent
         self.counters.messages_recovered += report.recovered
@@ -468,7 +547,7 @@ class Scheduler:
             self.counters.deliveries_done += 1
             return
         if report.interrupted:
-            await self._store.retry_delivery(job.id, self.worker, "interrupted by shutdown", now)
+            await self._store.retry_delivery(job.id, self.worker, "interrupted", now)
             return
         assert report.error is not None
         if report.error.permanent:

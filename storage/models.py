@@ -299,6 +299,20 @@ class DeliveryRow(Base):
     sent_at: Mapped[datetime]
 
 
+class DeliveryStartRow(Base):
+    """That a delivery of an edition to a destination began (its first send may have landed)."""
+
+    __tablename__ = "delivery_starts"
+    __table_args__ = (
+        UniqueConstraint("destination", "edition_id", name="uq_delivery_starts_destination"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    destination: Mapped[str] = mapped_column(String(200))
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime]
+
+
 class SubscriptionRow(Base):
     """A channel that gets each edition, on its own day, time and timezone."""
 

@@ -46,6 +46,7 @@ from storage.models import (
     ComposeRunRow,
     DeliveryJobRow,
     DeliveryRow,
+    DeliveryStartRow,
     EditionEntryRow,
     EditionRow,
     ItemRow,
@@ -835,6 +836,26 @@ class Store:
             return {row.part: (row.message_id, row.thread_id) for row in rows}
 
         return await self._run(read)
+
+    async def begin_delivery(self, destination: str, edition_id: int, at: datetime) -> bool:
+        """Note that a delivery of an edition to a destination begins; True the first time.
+
+        Only a delivery that began before can have left a message whose record was lost, so
+        only then need the platform be asked before the first send.
+        """
+        values = {"destination": destination, "edition_id": edition_id, "started_at": at}
+
+        def write(session: Session) -> bool:
+            insert = postgresql_insert if self._dialect == "postgresql" else sqlite_insert
+            inserted = session.execute(
+                insert(DeliveryStartRow)
+                .values(**values)
+                .on_conflict_do_nothing(index_elements=["destination", "edition_id"])
+                .returning(DeliveryStartRow.id)
+            ).first()
+            return inserted is not None
+
+        return await self._run(write, writes=True)
 
     async def record_sent(
         self,

@@ -77,6 +77,9 @@ class CrashBeforeRecording:
         self.store = store
         self.part = part
 
+    async def begin_delivery(self, destination: str, edition_id: int, at: datetime) -> bool:
+        return await self.store.begin_delivery(destination, edition_id, at)
+
     async def sent_parts(self, destination: str, edition_id: int) -> dict[int, tuple[str, str]]:
         return await self.store.sent_parts(destination, edition_id)
 
@@ -92,6 +95,18 @@ class CrashBeforeRecording:
         if part == self.part:
             raise DeliveryError("process killed", permanent=False)
         await self.store.record_sent(destination, edition_id, part, message_id, thread_id, at)
+
+
+class CountingLookups(ConsoleChat):
+    """Counts how often delivery asks the platform for a message it may have sent."""
+
+    def __init__(self, stream: io.StringIO) -> None:
+        super().__init__(stream)
+        self.lookups = 0
+
+    async def find_sent(self, channel: str, thread: str | None, key: str) -> str | None:
+        self.lookups += 1
+        return await super().find_sent(channel, thread, key)
 
 
 def test_destinations_are_parsed_with_a_clear_error() -> None:
@@ -156,3 +171,31 @@ async def test_a_send_whose_record_was_lost_is_found_not_repeated(store: Store) 
     assert resumed.complete
     assert (resumed.recovered, resumed.sent) == (1, 2)
     assert out.getvalue().count("\nTakeaways\n") == 4  # part 2 appears once
+
+
+async def test_a_lost_parent_record_is_found_and_the_thread_reused(store: Store) -> None:
+    edition = await an_edition(store)
+    out = io.StringIO()
+    chat = ConsoleChat(out)
+    crashed = await deliver(edition, TO, chat, CrashBeforeRecording(store, part=0), CLOCK)
+    assert not crashed.complete
+    assert await store.sent_parts(str(TO), edition.id) == {}
+
+    resumed = await deliver(edition, TO, chat, store, CLOCK)
+    assert (resumed.recovered, resumed.sent, resumed.complete) == (1, 4, True)
+    assert out.getvalue().count("LLM News Digest\n") == 1  # one parent, not two
+
+
+async def test_only_a_resumed_delivery_asks_the_platform_and_only_once(store: Store) -> None:
+    edition = await an_edition(store)
+    out = io.StringIO()
+    first = CountingLookups(out)
+    await deliver(edition, TO, first, store, CLOCK)
+    assert first.lookups == 0  # a delivery that never began cannot have left anything
+
+    other = Destination.parse("slack:C0OTHER")
+    await deliver(edition, other, FailingAfter(out, limit=2), store, CLOCK)
+    resumed = CountingLookups(out)
+    report = await deliver(edition, other, resumed, store, CLOCK)
+    assert report.complete
+    assert resumed.lookups == 1  # only the first part this run sends can be there already

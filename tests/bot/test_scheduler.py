@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
@@ -12,6 +13,7 @@ import pytest
 from adapters.chat.console_chat import ConsoleChat
 from bot.config import ScheduleSettings
 from bot.domain import Difficulty, Subscription
+from bot.render import Digest
 from bot.scheduler import Scheduler, last_slot, next_slot, upcoming_jobs
 from storage.store import Store
 from tests.bot.test_deliver import FailingAfter, an_edition
@@ -180,3 +182,73 @@ async def test_a_missed_compose_runs_once_when_the_bot_is_back(store: Store) -> 
     scheduler = scheduler_for(store, clock, ConsoleChat(io.StringIO()), composed)
     await scheduler.plan()
     assert composed == [date(2026, 4, 13)]
+
+
+class Gate(ConsoleChat):
+    """Holds every parent send until released, counting how many wait at once."""
+
+    def __init__(self) -> None:
+        super().__init__(io.StringIO())
+        self.waiting = 0
+        self.most = 0
+        self.open = asyncio.Event()
+        self.arrived = asyncio.Event()
+
+    async def send_parent(self, channel: str, digest: Digest, key: str) -> str:
+        self.waiting += 1
+        self.most = max(self.most, self.waiting)
+        self.arrived.set()
+        await self.open.wait()
+        self.waiting -= 1
+        return await super().send_parent(channel, digest, key)
+
+
+def with_settings(scheduler: Scheduler, **changes: float) -> Scheduler:
+    scheduler._settings = scheduler._settings.model_copy(update=changes)
+    return scheduler
+
+
+async def test_deliveries_run_side_by_side_up_to_the_worker_count(store: Store) -> None:
+    for n in range(7):
+        await subscribe(store, f"C{n}", 0, "10:00", "UTC", MONDAY - timedelta(days=3))
+    edition = await an_edition(store)
+    gate = Gate()
+    scheduler = with_settings(
+        scheduler_for(store, FakeClock(MONDAY + timedelta(hours=4)), gate), workers=3
+    )
+    delivering = asyncio.create_task(scheduler.deliver_due())
+    for _ in range(200):
+        if gate.waiting == 3:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)
+    assert (gate.waiting, gate.most) == (3, 3)  # three at once, never a fourth
+    gate.open.set()
+    counters = await delivering
+    assert counters.deliveries_done == 7
+    for n in range(7):
+        assert len(await store.sent_parts(f"slack:C{n}", edition.id)) == 1 + len(edition.entries)
+
+
+async def test_a_worker_that_lost_its_claim_stops_after_the_part_in_flight(
+    store: Store,
+) -> None:
+    await subscribe(store, "C1", 0, "10:00", "UTC", MONDAY - timedelta(days=3))
+    edition = await an_edition(store)
+    gate = Gate()
+    clock = FakeClock(MONDAY + timedelta(hours=4))
+    scheduler = with_settings(scheduler_for(store, clock, gate), lease_s=0.3)
+    await scheduler.plan()
+    running = asyncio.create_task(scheduler.deliver_next())
+    await asyncio.wait_for(gate.arrived.wait(), timeout=5)
+    # Meanwhile the lease ran out and another instance took the job over.
+    clock.advance(seconds=1)
+    other = await store.claim_delivery("other", clock.now(), timedelta(minutes=5))
+    assert other is not None
+    await asyncio.sleep(0.2)  # the renewal finds the claim gone
+    gate.open.set()
+    await running
+    # The parent in flight is recorded; no item followed it from the worker that lost.
+    assert sorted(await store.sent_parts("slack:C1", edition.id)) == [0]
+    (job,) = await store.delivery_jobs()
+    assert (job.state, job.claimed_by) == ("claimed", "other")
