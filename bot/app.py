@@ -303,6 +303,36 @@ async def publish(
         ]
 
 
+async def publish_due(app: App) -> Counters:
+    """Deliver what is due to every active subscription now, as the schedule would.
+
+    Platforms without their token are left out (their deliveries wait for an instance that
+    has it); the rest share ``schedule.workers`` deliveries at once.
+    """
+    configured = {
+        "slack": app.settings.slack.bot_token is not None,
+        "discord": app.settings.discord.bot_token is not None,
+    }
+    wanted = {s.platform for s in await app.store.subscriptions() if s.active}
+    missing = sorted(p for p in wanted if not configured.get(p, False))
+    if missing:
+        logger.warning("subscriptions on %s wait: no token set here", ", ".join(missing))
+    async with chat_adapters(app, sorted(wanted - set(missing))) as adapters:
+        scheduler = Scheduler(
+            app.store,
+            app.clock,
+            app.settings.schedule,
+            adapters,
+            ingest=_nothing,
+            compose=_nothing,
+        )
+        return await scheduler.deliver_due()
+
+
+async def _nothing(*_: object) -> None:
+    return None
+
+
 def paper_fetcher(app: App) -> Callable[[str], Awaitable[Reply]]:
     """Return the on-demand /paper fetch: arXiv lookup, store, cached offline summary."""
     settings = app.settings.sources

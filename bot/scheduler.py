@@ -72,9 +72,13 @@ class SchedulerStore(DeliveryLog, Protocol):
         ...
 
     async def claim_delivery(
-        self, worker: str, now: datetime, lease: timedelta
+        self,
+        worker: str,
+        now: datetime,
+        lease: timedelta,
+        platforms: Sequence[str] | None = None,
     ) -> DeliveryJob | None:
-        """Claim the oldest due delivery for ``worker``."""
+        """Claim the oldest due delivery (to one of ``platforms``) for ``worker``."""
         ...
 
     async def renew_claim(self, job_id: int, worker: str, until: datetime) -> bool:
@@ -349,10 +353,11 @@ class Scheduler:
         logger.warning("the compose due at %s did not run; composing now", slot)
         await self.run_compose(then_plan=False)
 
-    async def plan(self) -> None:
+    async def plan(self, *, compose_missed: bool = True) -> None:
         """Catch up a missed compose, follow subscription changes, enqueue due deliveries."""
         try:
-            await self._compose_if_missed()
+            if compose_missed:
+                await self._compose_if_missed()
             subscriptions = await self._store.subscriptions_since()
             self._follow(subscriptions)
             async with self._store.job_lock("plan") as mine:
@@ -444,8 +449,11 @@ class Scheduler:
         await asyncio.gather(*running, return_exceptions=True)
 
     async def deliver_due(self) -> Counters:
-        """Enqueue what is due now and deliver it all (``digestbot publish`` without ``--to``)."""
-        await self.plan()
+        """Enqueue what is due now and deliver it all (``digestbot publish`` without ``--to``).
+
+        Composing stays the schedule's (or ``digestbot compose``'s) job: this only posts.
+        """
+        await self.plan(compose_missed=False)
         await self._work(until_idle=True)
         return self.counters
 
@@ -459,7 +467,9 @@ class Scheduler:
 
     async def _claim(self) -> DeliveryJob | None:
         lease = timedelta(seconds=self._settings.lease_s)
-        return await self._store.claim_delivery(self.worker, self._clock.now(), lease)
+        # Only what this instance can post: the others' deliveries wait for them.
+        platforms = sorted(self._chats)
+        return await self._store.claim_delivery(self.worker, self._clock.now(), lease, platforms)
 
     async def _handle(self, job: DeliveryJob) -> None:
         """Run one claimed job, renewing its lease while it runs; never raises."""

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from sqlalchemy import Connection, Engine, func, select, text, update
+from sqlalchemy import Connection, Engine, false, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -1014,9 +1014,16 @@ class Store:
         return await self._run(write)
 
     async def claim_delivery(
-        self, worker: str, now: datetime, lease: timedelta
+        self,
+        worker: str,
+        now: datetime,
+        lease: timedelta,
+        platforms: Sequence[str] | None = None,
     ) -> DeliveryJob | None:
         """Claim the oldest due delivery: pending and due, or claimed with its lease run out.
+
+        With ``platforms``, only deliveries to those platforms are claimed (an instance that
+        runs Slack alone leaves Discord's to the instances that run Discord).
 
         The claim sets ``claimed_by``, ``lease_until = now + lease`` and adds an attempt;
         ``None`` when nothing is due. On PostgreSQL the row is read ``FOR UPDATE SKIP
@@ -1029,6 +1036,11 @@ class Store:
             claimable = ((DeliveryJobRow.state == "pending") & (DeliveryJobRow.due_at <= now)) | (
                 (DeliveryJobRow.state == "claimed") & (DeliveryJobRow.lease_until < now)
             )
+            if platforms is not None:
+                claimable = claimable & or_(
+                    false(),
+                    *(DeliveryJobRow.destination.startswith(f"{p}:") for p in platforms),
+                )
             query = (
                 select(DeliveryJobRow)
                 .where(claimable)

@@ -98,6 +98,10 @@ def fallback_text(blocks: Sequence[dict[str, Any]]) -> str:
     return "\n".join(parts)[:3000]
 
 
+RECENT_MESSAGES = 100
+"""How far back in a channel a parent whose record was lost is looked for."""
+
+
 def web_client(token: str, api_url: str) -> AsyncWebClient:
     """Return a Web API client on ``api_url`` (SLACK_API_URL) that waits out 429s."""
     client = AsyncWebClient(token=token, base_url=api_url)
@@ -152,13 +156,20 @@ class SlackChat:
         return await self._post(channel, item_blocks(item), key, thread)
 
     async def find_sent(self, channel: str, thread: str | None, key: str) -> str | None:
-        """Look for a reply carrying ``key`` in the thread (parents are not searched)."""
-        if thread is None:
-            return None
+        """Look for a message carrying ``key``: in the thread, or for a parent in the channel.
+
+        A parent is looked for among the channel's latest messages: delivery asks right after
+        the send it may have lost, so the parent is recent.
+        """
         try:
-            response = await self._client.conversations_replies(
-                channel=channel, ts=thread, include_all_metadata=True, limit=200
-            )
+            if thread is None:
+                response = await self._client.conversations_history(
+                    channel=channel, include_all_metadata=True, limit=RECENT_MESSAGES
+                )
+            else:
+                response = await self._client.conversations_replies(
+                    channel=channel, ts=thread, include_all_metadata=True, limit=200
+                )
         except SlackApiError as exc:
             error = str(exc.response.get("error", "unknown_error"))
             raise DeliveryError(f"Slack: {error}", permanent=error in PERMANENT_ERRORS) from None

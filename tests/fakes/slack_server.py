@@ -3,14 +3,17 @@
 It answers ``/api/<method>`` as Slack does: HTTP 200 with ``{"ok": true, ...}`` or
 ``{"ok": false, "error": "..."}``, arguments as query string, form or JSON body, the token in
 ``Authorization: Bearer``. ``chat.postMessage`` stores messages per channel with their thread
-and metadata; ``conversations.replies`` reads a thread back. Tests can make any call answer
-429 with Retry-After (the message is then not stored, as on Slack).
+and metadata; ``conversations.replies`` reads a thread back and ``conversations.history`` a
+channel (newest first; metadata only with ``include_all_metadata``, as on Slack). Tests can
+make the next calls answer 429 with Retry-After, or a share of posts at random, or enforce
+Slack's one message per second per channel (the message is then not stored, as on Slack).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import random
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -34,6 +37,17 @@ class FakeSlack:
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     rate_limit_next: int = 0
+    # A share of chat.postMessage calls answered 429 at random (seeded, so runs repeat).
+    rate_limit_share: float = 0.0
+    seed: int = 0
+    # Slack's special tier for chat.postMessage: about 1 message per second per channel.
+    # 0 turns it off; a post sooner than this after the channel's last one is answered 429.
+    per_channel_interval_s: float = 0.0
+    # Arrival jitter forgiven (two posts sent 1 s apart may arrive a little closer).
+    jitter_s: float = 0.05
+    rate_limited: int = 0
+    _last_post: dict[str, float] = field(default_factory=dict)
+    _rng: random.Random = field(default_factory=random.Random)
     port: int = 0
     _clock: int = 0
     _runner: web.AppRunner | None = None
@@ -49,6 +63,7 @@ class FakeSlack:
         return f"http://127.0.0.1:{self.port}/api/"
 
     async def __aenter__(self) -> Self:
+        self._rng.seed(self.seed)
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_get("/link/", self._socket)
@@ -214,15 +229,45 @@ class FakeSlack:
                 {"ok": True, "team_id": "T0FAKE", "user_id": "U0BOT", "bot_id": "B0BOT"}
             )
         if method == "chat.postMessage":
-            return self._post(args)
-        if method == "conversations.replies":
+            limited = self._post_limited(str(args.get("channel")))
+            return limited if limited is not None else self._post(args)
+        if method in ("conversations.replies", "conversations.history"):
             channel, ts = str(args.get("channel")), str(args.get("ts"))
             if channel not in self.channels:
                 return web.json_response({"ok": False, "error": "channel_not_found"})
-            return web.json_response(
-                {"ok": True, "messages": self.thread(channel, ts), "has_more": False}
-            )
+            if method == "conversations.replies":
+                found = self.thread(channel, ts)
+            else:  # top-level messages, newest first
+                found = [
+                    m
+                    for m in reversed(self.messages.get(channel, []))
+                    if m.get("thread_ts") in (None, m["ts"])
+                ][: int(args.get("limit") or 100)]
+            if str(args.get("include_all_metadata")).lower() not in ("1", "true"):
+                found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
+            return web.json_response({"ok": True, "messages": found, "has_more": False})
         return web.json_response({"ok": False, "error": "unknown_method"})
+
+    def _post_limited(self, channel: str) -> web.Response | None:
+        """Answer 429 when the post is one of the random share, or too soon in its channel."""
+        retry_after = None
+        if self.rate_limit_share and self._rng.random() < self.rate_limit_share:
+            retry_after = 0
+        elif self.per_channel_interval_s:
+            now = time.monotonic()
+            last = self._last_post.get(channel)
+            if last is not None and now - last < self.per_channel_interval_s - self.jitter_s:
+                retry_after = 1
+            else:
+                self._last_post[channel] = now
+        if retry_after is None:
+            return None
+        self.rate_limited += 1
+        return web.json_response(
+            {"ok": False, "error": "ratelimited"},
+            status=429,
+            headers={"Retry-After": str(retry_after)},
+        )
 
     def _post(self, args: dict[str, Any]) -> web.Response:
         channel = str(args.get("channel"))

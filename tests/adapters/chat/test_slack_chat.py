@@ -125,6 +125,37 @@ async def test_a_lost_record_is_recovered_from_the_thread_metadata(
     assert len(slack.messages["C0DIGEST"]) == 5
 
 
+async def test_a_lost_parent_is_found_in_the_channel_and_its_thread_reused(
+    store: Store, slack: FakeSlack
+) -> None:
+    edition: Edition = await an_edition(store)
+    clock = FakeClock()
+    crashed = await deliver(
+        edition, TO, chat_for(slack, clock), CrashBeforeRecording(store, part=0), clock
+    )
+    assert not crashed.complete
+    slack.messages["C0DIGEST"].insert(0, {"type": "message", "ts": "1.000001", "text": "hi"})
+    resumed = await deliver(edition, TO, chat_for(slack, clock), store, clock)
+    assert (resumed.recovered, resumed.sent, resumed.complete) == (1, 4, True)
+    parents = [m for m in slack.messages["C0DIGEST"] if "thread_ts" not in m]
+    assert len(parents) == 2  # someone's earlier message and our one parent
+    assert ("conversations.history", "C0DIGEST") in [
+        (method, args.get("channel")) for method, args in slack.calls
+    ]
+
+
+async def test_a_fake_that_enforces_one_message_per_second_is_kept_to(
+    store: Store, slack: FakeSlack
+) -> None:
+    edition = await an_edition(store)
+    slack.per_channel_interval_s = 1.0
+    clock = FakeClock()  # advances on sleep: posts arrive at once, so the fake answers 429
+    report = await deliver(edition, TO, chat_for(slack, clock), store, clock)
+    assert report.complete
+    assert slack.rate_limited >= 1  # Retry-After was waited out, nothing was lost
+    assert len(slack.messages["C0DIGEST"]) == 5
+
+
 def test_long_text_is_split_at_sentences_within_slack_limits() -> None:
     sentence = "Agents need evaluation that looks at every step they take in production. "
     item = DigestItem(
