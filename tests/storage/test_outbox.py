@@ -154,6 +154,24 @@ async def test_the_oldest_due_job_is_claimed_first(store: Store) -> None:
     assert (first.destination, second.destination) == ("slack:early", "slack:late")
 
 
+async def test_an_instance_claims_only_deliveries_to_the_platforms_it_runs(
+    store: Store,
+) -> None:
+    edition = await an_edition_id(store)
+    await store.enqueue_delivery("discord:1", edition, None, T0, T0)
+    await store.enqueue_delivery("slack:C1", edition, None, T0 + timedelta(minutes=1), T0)
+    later = T0 + timedelta(minutes=2)
+    assert await store.claim_delivery("slack-only", later, LEASE, ["console"]) is None
+    job = await store.claim_delivery("slack-only", later, LEASE, ["slack"])
+    assert job is not None
+    assert job.destination == "slack:C1"  # the older Discord job waits for a Discord instance
+    assert await store.claim_delivery("slack-only", later, LEASE, ["slack"]) is None
+    assert await store.claim_delivery("none", later, LEASE, []) is None
+    other = await store.claim_delivery("both", later, LEASE, ["discord", "slack"])
+    assert other is not None
+    assert other.destination == "discord:1"
+
+
 async def test_workers_in_threads_claim_every_job_exactly_once(
     store: Store, database_url: str
 ) -> None:
