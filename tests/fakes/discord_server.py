@@ -23,6 +23,7 @@ import random
 import time
 import zlib
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
@@ -149,6 +150,8 @@ class FakeDiscord:
     rate_limit_share: float = 0.0
     global_limit_per_s: int | None = None
     invalid_requests: int = 0
+    # Called with the channel right after a message is stored, before the answer goes back.
+    on_post: Callable[[str], None] | None = None
     identified: asyncio.Event = field(default_factory=asyncio.Event)
     rng: random.Random = field(default_factory=lambda: random.Random(7))
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -573,6 +576,8 @@ class FakeDiscord:
         self.messages.setdefault(channel["id"], []).append(message)
         if nonce is not None and body.get("enforce_nonce"):
             self._nonces[(BOT_ID, str(nonce))] = message
+        if self.on_post is not None:
+            self.on_post(channel["id"])
         return _json(message)
 
     def _thread(

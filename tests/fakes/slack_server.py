@@ -16,6 +16,7 @@ import json
 import random
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
@@ -46,6 +47,9 @@ class FakeSlack:
     # Arrival jitter forgiven (two posts sent 1 s apart may arrive a little closer).
     jitter_s: float = 0.05
     rate_limited: int = 0
+    # Called with the channel right after a post is stored, before the answer goes back
+    # (a test can kill the poster there: the message is posted, its answer never arrives).
+    on_post: Callable[[str], None] | None = None
     _last_post: dict[str, float] = field(default_factory=dict)
     _rng: random.Random = field(default_factory=random.Random)
     port: int = 0
@@ -293,4 +297,6 @@ class FakeSlack:
         if thread_ts:
             message["thread_ts"] = str(thread_ts)
         self.messages.setdefault(channel, []).append(message)
+        if self.on_post is not None:
+            self.on_post(channel)
         return web.json_response({"ok": True, "channel": channel, "ts": ts, "message": message})
