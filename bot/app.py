@@ -19,7 +19,12 @@ import httpx
 from aiohttp import web
 
 from adapters.chat.discord_bot import DiscordBot
-from adapters.chat.discord_chat import DiscordChat, configure_endpoints, rest_client
+from adapters.chat.discord_chat import (
+    DiscordChat,
+    RequestPacer,
+    configure_endpoints,
+    rest_client,
+)
 from adapters.chat.slack_bot import SlackHttpBot, SlackSocketBot, build_slack_app
 from adapters.chat.slack_chat import SlackChat, web_client
 from adapters.health import HealthServer, add_health_routes
@@ -287,7 +292,8 @@ async def _discord_chat(app: App, stack: AsyncExitStack) -> ChatAdapter:
         client = await stack.enter_async_context(rest_client(token.get_secret_value()))
     except DeliveryError as exc:
         raise DestinationUnavailableError(exc.reason) from None
-    return DiscordChat(client, app.clock)
+    pacer = RequestPacer(app.clock, app.settings.discord.requests_per_s)
+    return DiscordChat(client, app.clock, pacer=pacer)
 
 
 async def publish(
@@ -432,6 +438,7 @@ def _discord_bot(app: App) -> PlatformBot | None:
         shard_ids=settings.shard_ids or None,
         shard_count=settings.shard_count,
         guild_ready_timeout=settings.guild_ready_timeout_s,
+        requests_per_s=settings.requests_per_s,
     )
     app.live_chats["discord"] = bot.chat()
     return bot

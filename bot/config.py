@@ -208,6 +208,10 @@ class DiscordSettings(_Group):
     # With several processes: the shards this one runs, out of shard_count.
     shard_ids: tuple[int, ...] = ()
     shard_count: int | None = Field(default=None, gt=0)
+    # Requests per second this process allows itself: Discord's global limit is 50 per
+    # bot; staying under it avoids 429s, which count towards Discord's invalid-request ban.
+    # With several processes on one bot, divide it between them.
+    requests_per_s: float = Field(default=48.0, gt=0, le=10000)
     # How long discord.py waits for the servers to stream in after connecting.
     guild_ready_timeout_s: float = Field(default=2.0, gt=0, le=60)
 

@@ -29,6 +29,7 @@ from adapters.chat.discord_chat import (
     CONTENT_LIMIT,
     DESCRIPTION_LIMIT,
     DiscordChat,
+    RequestPacer,
     clean,
     client_options,
     clip,
@@ -370,8 +371,10 @@ class DiscordBot:
         shard_ids: Sequence[int] | None = None,
         shard_count: int | None = None,
         guild_ready_timeout: float = 2.0,
+        requests_per_s: float = 48.0,
     ) -> None:
         self._token = token
+        self._pacer = RequestPacer(clock, requests_per_s)  # one for every delivery
         self._store = store
         self._clock = clock
         self._sync_guild_id = sync_guild_id
@@ -406,7 +409,7 @@ class DiscordBot:
 
     def chat(self) -> DiscordChat:
         """Return a poster sharing this client's connection and caches."""
-        return DiscordChat(self.client, self._clock)
+        return DiscordChat(self.client, self._clock, pacer=self._pacer)
 
     def connected(self) -> bool:
         """Tell whether the gateway connection is up and ready."""

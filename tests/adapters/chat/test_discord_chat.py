@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -13,12 +14,14 @@ import pytest
 
 from adapters.chat.discord_chat import (
     DiscordChat,
+    RequestPacer,
     authors_line,
     item_embeds,
     nonce_for,
     pack,
     rest_client,
 )
+from bot.clock import SystemClock
 from bot.deliver import DeliveryError, Destination, deliver, part_key
 from bot.domain import Difficulty
 from bot.render import DigestItem, to_digest
@@ -278,3 +281,30 @@ async def test_a_wrong_token_is_refused_at_login(fake: FakeDiscord) -> None:
         async with rest_client("wrong"):
             pass
     assert BOT_ID  # the fake's bot exists; only the token was wrong
+
+
+async def test_deliveries_share_a_pace_that_keeps_under_the_global_limit(
+    store: Store, fake: FakeDiscord
+) -> None:
+    edition = await an_edition(store)
+    channels = [f"14000000000000003{n:02d}" for n in range(4)]
+    for channel in channels:
+        fake.add_channel(channel, f"c{channel[-2:]}")
+    fake.global_limit_per_s = 8
+    clock = SystemClock()
+
+    async def two_at_once(chat: DiscordChat, pair: list[str]) -> None:
+        reports = await asyncio.gather(
+            *(deliver(edition, Destination("discord", c), chat, store, clock) for c in pair)
+        )
+        assert all(report.complete for report in reports)
+
+    async with rest_client(BOT_TOKEN) as client:
+        # Unpaced, two deliveries (12 requests) burst past 8 per second: Discord says 429.
+        await two_at_once(DiscordChat(client, clock), channels[:2])
+        assert fake.invalid_requests > 0
+        await asyncio.sleep(1.0)
+        fake.invalid_requests = 0
+        # Paced together at 7 per second, the same work draws not one 429.
+        await two_at_once(DiscordChat(client, clock, pacer=RequestPacer(clock, 7)), channels[2:])
+    assert fake.invalid_requests == 0
