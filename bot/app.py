@@ -28,7 +28,6 @@ from adapters.chat.discord_chat import (
 from adapters.chat.slack_bot import SlackHttpBot, SlackSocketBot, build_slack_app
 from adapters.chat.slack_chat import SlackChat, web_client
 from adapters.health import HealthServer, add_health_routes
-from adapters.llm import OpenAiModel
 from adapters.sources.arxiv import ArxivSource
 from adapters.sources.feeds import FeedSource
 from adapters.sources.hf_papers import HfPapersSource
@@ -46,6 +45,7 @@ from bot.llm_summarize import LlmEditor, LlmSummarizer, TokenBudget
 from bot.ports import CitationLookup, Clock, LinkResolver, Source
 from bot.profile import load_profile
 from bot.scheduler import Counters, Scheduler
+from bot.subscriptions import seed_subscriptions
 from bot.summarize import CachedSummarizer, OfflineSummarizer
 from storage.store import Store
 
@@ -223,6 +223,10 @@ async def compose(
         input_usd_per_mtok=llm.input_usd_per_mtok,
         output_usd_per_mtok=llm.output_usd_per_mtok,
     )
+    # Imported here: the openai package weighs about 45 MB, and a bot without a key (or
+    # one that composes elsewhere) never needs it.
+    from adapters.llm import OpenAiModel
+
     async with OpenAiModel(
         api_key=llm.api_key.get_secret_value(),
         model=llm.model,
@@ -517,6 +521,7 @@ async def run_until(app: App, stop: asyncio.Event) -> list[str]:
             "nothing to run: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) "
             "or SLACK_SIGNING_SECRET (HTTP mode), or DISCORD_BOT_TOKEN"
         )
+    await seed_subscriptions(app.store, app.settings, app.clock)  # [[subscriptions]] in TOML
     services: list[tuple[str, PlatformBot | HealthServer]] = []
     if not isinstance(slack_bot, SlackHttpBot):
         services.append(

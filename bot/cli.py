@@ -12,16 +12,19 @@ import signal
 import sys
 import tempfile
 from collections.abc import Coroutine, Sequence
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from adapters.chat.console_chat import render_reply
 from adapters.sources.sample import SAMPLE_FEEDS, sample_transport
+from bot.admin import build_subscription, describe, local_time
 from bot.app import (
     App,
     DestinationUnavailableError,
@@ -31,19 +34,23 @@ from bot.app import (
     ingest,
     open_app,
     publish,
+    publish_due,
     run_until,
     source_names,
 )
 from bot.clock import SystemClock
 from bot.commands import Command, answer
 from bot.compose import ComposeResult, edition_covering
-from bot.config import ConfigError, FeedSettings, Settings, load_settings
+from bot.config import ID_PATTERN, ConfigError, FeedSettings, Settings, load_settings
 from bot.deliver import DeliveryReport, Destination
-from bot.domain import Edition, RunOutcome, SourceRun
+from bot.domain import Edition, RunOutcome, SourceRun, Subscription, SubscriptionRecord
 from bot.ids import canonical_url
 from bot.ingest import IngestReport
 from bot.render import render_json, render_markdown, render_text, to_digest
+from bot.scheduler import Counters, next_slot
+from bot.status import StatusReport, collect_status
 from storage.db import DatabaseError, upgrade
+from storage.store import Store
 
 T = TypeVar("T")
 
@@ -203,51 +210,281 @@ def submit_command(
     out.print(f"Queued pick #{pick_id}: {url}. It is resolved on the next ingest.", markup=False)
 
 
+async def _status(settings: Settings) -> StatusReport:
+    async with open_app(settings, SystemClock()) as app:
+        return await collect_status(app.store, settings.schedule, app.clock)
+
+
 @cli.command("status")
 def status_command() -> None:
-    """Show each source's last run and the editors' picks still waiting."""
+    """Show sources' last runs, last compose, next jobs, subscriptions, deliveries, LLM spend."""
+    settings = settings_or_exit()
+    print_status(run_async(_status(settings)))
+
+
+def _cells(*texts: str) -> list[Text]:
+    # Text cells are never read as rich markup: a "[bold]" in a reason stays as typed.
+    return [Text(text) for text in texts]
+
+
+def print_status(report: StatusReport) -> None:
+    """Print the whole status report (the same one ``/digest-admin status`` summarizes)."""
+
+    def line(text: str) -> None:
+        out.print(text, markup=False)
+
+    if not report.sources:
+        line("No source has run yet. Run: digestbot ingest")
+    else:
+        table = Table(title="Sources: last run", title_justify="left")
+        for column in ("source", "when (UTC)", "result", "new", "updated", "reason"):
+            table.add_column(column)
+        for run in report.sources:
+            table.add_row(
+                *_cells(
+                    run.source,
+                    run.finished_at.strftime("%Y-%m-%d %H:%M"),
+                    run.outcome.value,
+                    str(run.counts.new),
+                    str(run.counts.updated),
+                    run.reason[:100],
+                )
+            )
+        out.print(table)
+    line(f"Editors' picks waiting for the next ingest: {report.pending_picks}")
+    compose = report.last_compose
+    line(
+        f"Last compose ({compose.at:%Y-%m-%d %H:%M} UTC): {compose.outcome}: {compose.reason}"
+        if compose
+        else "No edition composed yet. Run: digestbot compose"
+    )
+    if report.schedule_enabled:
+        line("Next jobs of digestbot run:")
+        for job in report.next_jobs:
+            line(f"  {job.at:%Y-%m-%d %H:%M} UTC  {job.name}")
+    else:
+        line("The schedule is off (DIGEST_SCHEDULE__ENABLED=false): digestbot run only answers.")
+    paused = report.paused
+    line(
+        f"Subscriptions: {len(report.subscriptions) - len(paused)} active, {len(paused)} paused "
+        "(details: digestbot subscriptions)"
+    )
+    for status in paused:
+        record = status.record
+        since = f" since {record.paused_at:%Y-%m-%d %H:%M} UTC" if record.paused_at else ""
+        line(
+            f"  Paused {status.destination}{since}: {record.subscription.paused_reason[:200]}. "
+            f"Once fixed: digestbot resume {status.destination}"
+        )
+    for delivered in report.deliveries:
+        line(
+            f"Delivered to {delivered.destination}: edition of {delivered.edition_date}, "
+            f"{delivered.parts} messages, last at {delivered.at:%Y-%m-%d %H:%M} UTC"
+        )
+    line(
+        f"Delivery jobs: {report.pending_deliveries} waiting, {report.failed_deliveries} failed, "
+        f"{report.skipped_deliveries} skipped"
+    )
+    for failure in report.recent_failures:
+        line(
+            f"  {failure.state} {failure.destination} (edition #{failure.edition_id}, due "
+            f"{failure.due_at:%Y-%m-%d %H:%M} UTC): {failure.reason[:200]}"
+        )
+    llm = report.llm
+    line(
+        f"LLM this week: {llm.calls} calls, {llm.tokens} tokens, ${llm.cost_usd:.2f} "
+        f"(since {llm.since:%Y-%m-%d} 00:00 UTC)"
+    )
+
+
+def parse_destination(text: str) -> Destination:
+    """Parse a subscription's DEST (``slack:C0123`` or ``discord:123``), or exit 2."""
+    try:
+        destination = Destination.parse(text)
+    except ValueError as exc:
+        usage_error(str(exc))
+    if destination.platform not in ("slack", "discord"):
+        usage_error(f"{text[:60]!r}: subscriptions are for slack:CHANNEL_ID or discord:CHANNEL_ID")
+    return destination
+
+
+async def _find(store: Store, destination: Destination) -> SubscriptionRecord | None:
+    """Return the subscription of ``destination`` (channel ids are unique per platform)."""
+    for record in await store.subscription_records():
+        s = record.subscription
+        if (s.platform, s.channel) == (destination.platform, destination.channel):
+            return record
+    return None
+
+
+def _note_if_in_file(settings: Settings, destination: Destination, consequence: str) -> None:
+    # The settings file wins at the next `digestbot run` start (bot.subscriptions).
+    if any(entry.destination == str(destination) for entry in settings.subscriptions):
+        out.print(
+            f"Note: the settings file subscribes {destination} too; {consequence}", markup=False
+        )
+
+
+@cli.command("subscribe")
+def subscribe_command(
+    dest: Annotated[str, typer.Argument(help="slack:CHANNEL_ID or discord:CHANNEL_ID.")],
+    workspace: Annotated[
+        str | None,
+        typer.Option(
+            "--workspace",
+            help="Slack team id (T0...) or Discord server id; needed for a new subscription.",
+        ),
+    ] = None,
+    day: Annotated[str, typer.Option("--day", help="mon, tue, ... sun.")] = "mon",
+    at_time: Annotated[str, typer.Option("--time", help="HH:MM, 24-hour.")] = "09:00",
+    tz: Annotated[
+        str | None, typer.Option("--tz", help="IANA timezone (default: DIGEST_TIMEZONE).")
+    ] = None,
+    difficulty: Annotated[
+        str | None,
+        typer.Option("--difficulty", help="accessible, intermediate or advanced (default: all)."),
+    ] = None,
+) -> None:
+    """Subscribe a channel, or change its schedule (a paused one is resumed)."""
+    destination = parse_destination(dest)
+    if workspace is not None and not ID_PATTERN.fullmatch(workspace):
+        usage_error(f"--workspace {workspace[:60]!r} must be an id: letters, digits, '-' or '_'")
+    settings = settings_or_exit()
+    checked = build_subscription(
+        destination.platform,
+        workspace or "",
+        destination.channel,
+        day=day,
+        at_time=at_time,
+        tz=tz or settings.timezone,
+        difficulty=difficulty,
+    )
+    if isinstance(checked, str):
+        usage_error(f"--{checked}")  # "time must look like 09:00" -> "--time must ..."
+
+    async def work() -> tuple[SubscriptionRecord | None, Subscription, datetime]:
+        async with open_app(settings, SystemClock()) as app:
+            now = app.clock.now()
+            previous = await _find(app.store, destination)
+            if previous is None and workspace is None:
+                # A guessed workspace would make /digest-admin in that channel a second row.
+                usage_error(
+                    f"{destination} has no subscription yet: give --workspace "
+                    "(the Slack team id T0... or the Discord server id)"
+                )
+            wanted = checked
+            if workspace is None and previous is not None:
+                wanted = replace(checked, workspace=previous.subscription.workspace)
+            if previous is not None and previous.subscription.workspace != wanted.workspace:
+                await app.store.update_subscription(wanted, now)  # moves it to that workspace
+            await app.store.subscribe(wanted, "cli", now)
+            slot = next_slot(wanted.weekday, wanted.at_time, wanted.timezone, now)
+            return previous, wanted, slot
+
+    previous, wanted, slot = run_async(work())
+    if previous is None:
+        out.print(
+            f"Subscribed {destination}: {describe(wanted)}. First delivery: "
+            f"{local_time(slot, wanted.timezone)} (the latest edition composed by then).",
+            markup=False,
+        )
+    else:
+        was = previous.subscription
+        resumed = "" if was.active else f" Resumed; it was paused: {was.paused_reason[:200]}."
+        out.print(
+            f"Updated {destination}: {describe(wanted)}. Next slot: "
+            f"{local_time(slot, wanted.timezone)}.{resumed}",
+            markup=False,
+        )
+    _note_if_in_file(settings, destination, "its entry wins when digestbot run starts.")
+
+
+@cli.command("unsubscribe")
+def unsubscribe_command(
+    dest: Annotated[str, typer.Argument(help="slack:CHANNEL_ID or discord:CHANNEL_ID.")],
+) -> None:
+    """Stop posting editions to a channel."""
+    destination = parse_destination(dest)
     settings = settings_or_exit()
 
-    async def read() -> tuple[list[SourceRun], int, str]:
+    async def work() -> bool:
         async with open_app(settings, SystemClock()) as app:
-            runs = await app.store.last_source_runs()
-            last = await app.store.last_compose()
-            composed = (
-                f"Last compose ({last[3]:%Y-%m-%d %H:%M} UTC): {last[1]}: {last[2]}"
-                if last
-                else "No edition composed yet. Run: digestbot compose"
-            )
-            week_start = app.clock.now() - timedelta(days=app.clock.now().weekday())
-            calls, tokens, cost = await app.store.llm_spend_since(
-                week_start.replace(hour=0, minute=0, second=0, microsecond=0)
-            )
-            composed += f"\nLLM this week: {calls} calls, {tokens} tokens, ${cost:.2f}"
-            for destination, day, parts, at in await app.store.last_deliveries():
-                composed += (
-                    f"\nDelivered to {destination}: edition of {day}, {parts} messages, "
-                    f"last at {at:%Y-%m-%d %H:%M} UTC"
-                )
-            return runs, len(await app.store.pending_submissions()), composed
+            found = await _find(app.store, destination)
+            if found is None:
+                return False
+            s = found.subscription
+            return await app.store.unsubscribe(s.platform, s.workspace, s.channel)
 
-    runs, pending, composed = run_async(read())
-    if not runs:
-        out.print("No source has run yet. Run: digestbot ingest")
-    table = Table(title="Sources: last run", title_justify="left")
-    for column in ("source", "when (UTC)", "result", "new", "updated", "reason"):
-        table.add_column(column)
-    for run in runs:
-        table.add_row(
-            run.source,
-            run.finished_at.strftime("%Y-%m-%d %H:%M"),
-            run.outcome.value,
-            str(run.counts.new),
-            str(run.counts.updated),
-            run.reason[:100],
+    if not run_async(work()):
+        fail(f"{destination} has no subscription (see: digestbot subscriptions)")
+    out.print(f"Unsubscribed {destination}.", markup=False)
+    _note_if_in_file(
+        settings,
+        destination,
+        "remove its [[subscriptions]] entry, or it comes back when digestbot run starts.",
+    )
+
+
+@cli.command("subscriptions")
+def subscriptions_command() -> None:
+    """List subscriptions: schedule, active or paused (and why), who created them, next slot."""
+    settings = settings_or_exit()
+    report = run_async(_status(settings))
+    if not report.subscriptions:
+        out.print(
+            "No subscriptions yet. Add one: digestbot subscribe slack:C0123456789 "
+            "--workspace T0123456789 --day mon --time 09:00"
         )
-    if runs:
-        out.print(table)
-    out.print(f"Editors' picks waiting for the next ingest: {pending}")
-    out.print(composed, markup=False)
+        return
+    table = Table(title="Subscriptions", title_justify="left")
+    for column in ("destination", "schedule", "state", "created by", "next slot"):
+        table.add_column(column)
+    for status in report.subscriptions:
+        record = status.record
+        s = record.subscription
+        table.add_row(
+            *_cells(
+                status.destination,
+                describe(s),
+                "active" if s.active else f"paused: {s.paused_reason[:120]}",
+                record.created_by,
+                local_time(status.next_delivery, s.timezone) if status.next_delivery else "-",
+            )
+        )
+    out.print(table)
+    if report.paused:
+        out.print("Resume a paused one once fixed: digestbot resume DEST", markup=False)
+
+
+@cli.command("resume")
+def resume_command(
+    dest: Annotated[str, typer.Argument(help="slack:CHANNEL_ID or discord:CHANNEL_ID.")],
+) -> None:
+    """Resume a paused subscription, once what paused it (channel, bot, permission) is fixed."""
+    destination = parse_destination(dest)
+    settings = settings_or_exit()
+
+    async def work() -> tuple[SubscriptionRecord | None, bool]:
+        async with open_app(settings, SystemClock()) as app:
+            found = await _find(app.store, destination)
+            if found is None:
+                return None, False
+            now = app.clock.now()
+            return found, await app.store.resume_subscription(
+                destination.platform, destination.channel, now
+            )
+
+    found, resumed = run_async(work())
+    if found is None:
+        fail(f"{destination} has no subscription (see: digestbot subscriptions)")
+    s = found.subscription
+    if not resumed:
+        out.print(f"{destination} is not paused: {describe(s)}.", markup=False)
+        return
+    out.print(
+        f"Resumed {destination}: {describe(s)}. It was paused: {s.paused_reason[:200]}",
+        markup=False,
+    )
 
 
 def parse_monday(text: str | None) -> date | None:
@@ -355,12 +592,16 @@ def publish_command(
         str, typer.Option("--edition", help="latest, an edition id, or its date.")
     ] = "latest",
 ) -> None:
-    """Post an edition now: a parent message, then one threaded reply per item."""
+    """Post an edition now: a parent message, then one threaded reply per item.
+
+    Without --to, every subscription whose slot has passed gets the edition due to it, as
+    the schedule would post it (resuming, never twice).
+    """
     if not to:
-        usage_error(
-            "give --to slack:CHANNEL_ID or --to discord:CHANNEL_ID "
-            "(scheduled subscriptions are not in this version)"
-        )
+        if edition != "latest":
+            usage_error("--edition needs --to: subscriptions get the edition due to them")
+        _publish_due(settings_or_exit())
+        return
     try:
         destinations = [Destination.parse(text) for text in to]
     except ValueError as exc:
@@ -392,6 +633,25 @@ def publish_command(
         )
     if any(not report.complete for report in reports):
         fail("some destinations did not get the whole edition; run publish again to resume")
+
+
+def _publish_due(settings: Settings) -> None:
+    async def work() -> Counters:
+        async with open_app(settings, SystemClock()) as app:
+            return await publish_due(app)
+
+    try:
+        done = run_async(work())
+    except DestinationUnavailableError as exc:
+        fail(str(exc))
+    out.print(
+        f"Subscriptions: {done.deliveries_done} delivered ({done.messages_sent} messages), "
+        f"{done.deliveries_skipped} skipped as stale, {done.deliveries_retried} to retry, "
+        f"{done.deliveries_failed} failed and paused",
+        markup=False,
+    )
+    if done.deliveries_failed or done.deliveries_retried:
+        fail("some subscriptions did not get their edition; see: digestbot status")
 
 
 @cli.command("run")

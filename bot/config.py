@@ -165,12 +165,51 @@ class ScheduleSettings(_Group):
     # How long a claimed delivery stays ours without renewal (a crashed instance's expire).
     # A live worker renews its claim every third of this.
     lease_s: float = Field(default=300.0, ge=1)
-    # Deliveries this process runs at once. Slack paces each channel (about 1 message/s)
-    # and discord.py the buckets, so a delivery mostly waits: many run cheaply side by side.
+    # Deliveries this process runs at once, per platform. Slack paces each channel (about
+    # 1 message/s) and Discord the bot, so a delivery mostly waits: many run cheaply.
     workers: int = Field(default=256, ge=1, le=5000)
     # How often the worker looks for due deliveries, and the planner for due slots.
     poll_s: float = Field(default=5.0, gt=0)
     plan_every_s: float = Field(default=60.0, gt=0)
+
+
+ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,80}")
+"""A channel or workspace id, as `bot.deliver.Destination` accepts channel ids."""
+
+
+def _valid_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        message = f"unknown timezone {value!r} (use an IANA name such as Europe/Paris)"
+        raise ValueError(message) from None
+    return value
+
+
+class SubscriptionSettings(_Group):
+    """One ``[[subscriptions]]`` entry: a channel the file subscribes (seeded at ``run``)."""
+
+    platform: Literal["slack", "discord"]
+    # The Slack team id or Discord server id, as /digest-admin in that channel would store it.
+    workspace: str
+    channel: str
+    day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    time: str = Field(default="09:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    # None: the top-level ``timezone`` setting.
+    tz: Annotated[str, AfterValidator(_valid_timezone)] | None = None
+    difficulty: Literal["accessible", "intermediate", "advanced"] | None = None
+
+    @field_validator("workspace", "channel")
+    @classmethod
+    def _an_id(cls, value: str) -> str:
+        if not ID_PATTERN.fullmatch(value):
+            raise ValueError(f"{value[:80]!r} must be an id: 1-80 letters, digits, '-' or '_'")
+        return value
+
+    @property
+    def destination(self) -> str:
+        """Return ``platform:channel``, as ``--to`` and the delivery outbox name it."""
+        return f"{self.platform}:{self.channel}"
 
 
 class SlackSettings(_Group):
@@ -323,16 +362,28 @@ class Settings(BaseSettings):
     http: HttpServerSettings = HttpServerSettings()
     llm: LlmSettings = LlmSettings()
     schedule: ScheduleSettings = ScheduleSettings()
+    # Channels subscribed by the TOML file (``[[subscriptions]]``), seeded when ``run`` starts.
+    subscriptions: tuple[SubscriptionSettings, ...] = ()
 
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            message = f"unknown timezone {value!r} (use an IANA name such as Europe/Paris)"
-            raise ValueError(message) from None
-        return value
+        return _valid_timezone(value)
+
+    @field_validator("subscriptions")
+    @classmethod
+    def _one_entry_per_channel(
+        cls, entries: tuple[SubscriptionSettings, ...]
+    ) -> tuple[SubscriptionSettings, ...]:
+        # A channel gets one schedule: two entries for it would fight at every start.
+        seen: dict[str, int] = {}
+        for number, entry in enumerate(entries, start=1):
+            first = seen.setdefault(entry.destination, number)
+            if first != number:
+                raise ValueError(
+                    f"entries #{first} and #{number} both subscribe {entry.destination}; keep one"
+                )
+        return entries
 
     @model_validator(mode="after")
     def _slack_needs_a_transport(self) -> Settings:
@@ -416,6 +467,11 @@ def describe_validation_error(exc: ValidationError, toml_file: Path | None) -> s
     if not loc:
         return f"invalid settings: {message}{more}"
     file_name = toml_file or DEFAULT_CONFIG_FILE
+    if loc[0] == "subscriptions":
+        # Only the file sets these; name the entry as its author counts them (from 1).
+        entry = f" entry #{loc[1] + 1}" if len(loc) > 1 and isinstance(loc[1], int) else ""
+        field = f" {_dotted(loc[2:])}" if len(loc) > 2 else ""
+        return f"invalid [[subscriptions]]{entry}{field} in {file_name}: {message}{more}"
     if any(isinstance(part, int) for part in loc):
         where = f"in {file_name}"
     else:

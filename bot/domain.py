@@ -229,6 +229,17 @@ class Subscription:
 
 
 @dataclass(frozen=True, slots=True)
+class SubscriptionRecord:
+    """A subscription with its history: who created it (a user id, ``cli`` or ``config``), when."""
+
+    subscription: Subscription
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    paused_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DeliveryJob:
     """One edition due in one destination: the outbox row a worker claims and finishes."""
 

@@ -38,6 +38,7 @@ from bot.domain import (
     SourceRun,
     Submission,
     Subscription,
+    SubscriptionRecord,
     UpsertCounts,
 )
 from bot.merge import merge_sightings, sighting_fingerprint
@@ -972,6 +973,77 @@ class Store:
             return list(latest.values())
 
         return await self._run(read)
+
+    async def subscription_records(self) -> list[SubscriptionRecord]:
+        """Return every subscription with who created it and when, by platform and channel."""
+
+        def read(session: Session) -> list[SubscriptionRecord]:
+            rows = session.scalars(
+                select(SubscriptionRow).order_by(
+                    SubscriptionRow.platform, SubscriptionRow.channel, SubscriptionRow.id
+                )
+            )
+            return [
+                SubscriptionRecord(
+                    _subscription_of(row),
+                    row.created_by,
+                    row.created_at,
+                    row.updated_at,
+                    row.paused_at,
+                )
+                for row in rows
+            ]
+
+        return await self._run(read)
+
+    async def update_subscription(self, subscription: Subscription, at: datetime) -> bool:
+        """Set the workspace, schedule and level of a channel's subscription; False if none.
+
+        Unlike `subscribe`, a paused subscription stays paused (only `resume_subscription`
+        or `subscribe` resume it), and who created it and when are kept. Channel ids are
+        unique per platform, so the row is found by (platform, channel) and its workspace
+        may change.
+        """
+
+        def write(session: Session) -> bool:
+            row = session.scalars(
+                select(SubscriptionRow)
+                .where(
+                    SubscriptionRow.platform == subscription.platform,
+                    SubscriptionRow.channel == subscription.channel,
+                )
+                .order_by(SubscriptionRow.id)
+                .limit(1)
+            ).first()
+            if row is None:
+                return False
+            row.workspace = subscription.workspace
+            row.weekday = subscription.weekday
+            row.at_time = subscription.at_time
+            row.timezone = subscription.timezone
+            row.difficulty = subscription.difficulty.value if subscription.difficulty else None
+            row.updated_at = at
+            return True
+
+        return await self._run(write, writes=True)
+
+    async def resume_subscription(self, platform: str, channel: str, at: datetime) -> bool:
+        """Make a paused subscription active again and clear its reason; True if it was paused."""
+
+        def write(session: Session) -> bool:
+            result = session.execute(
+                update(SubscriptionRow)
+                .where(
+                    SubscriptionRow.platform == platform,
+                    SubscriptionRow.channel == channel,
+                    SubscriptionRow.active.is_(False),
+                )
+                .values(active=True, paused_reason="", paused_at=None, updated_at=at)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+        return await self._run(write)
 
     # -- delivery jobs (the outbox) and job locks -------------------------------------------
 

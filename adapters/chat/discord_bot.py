@@ -276,6 +276,10 @@ def build_command_tree(
     async def unsubscribe(interaction: discord.Interaction[Any]) -> None:
         await administer(interaction, "unsubscribe")
 
+    @admin.command(name="resume", description="Post editions here again after a pause")
+    async def resume(interaction: discord.Interaction[Any]) -> None:
+        await administer(interaction, "resume")
+
     @admin.command(name="status", description="Sources, last edition and this channel")
     async def status(interaction: discord.Interaction[Any]) -> None:
         await administer(interaction, "status")

@@ -177,6 +177,20 @@ async def test_admin_commands_need_manage_server(
     assert subscription.timezone == "Europe/Paris"
 
 
+async def test_a_paused_channel_is_resumed_by_an_admin(
+    fake: FakeDiscord, bot: DiscordBot, store: Store
+) -> None:
+    await answered(fake, "digest-admin", sub("subscribe"), user_id=ADMIN_ID)
+    await store.pause_subscription("discord", TEXT_CHANNEL, "the bot was removed", CLOCK.now())
+    status = await answered(fake, "digest-admin", sub("status"), user_id=ADMIN_ID)
+    assert "the bot was removed" in status.answer["data"]["content"]
+
+    resumed = await answered(fake, "digest-admin", sub("resume"), user_id=ADMIN_ID)
+    assert "Resumed" in resumed.answer["data"]["content"]
+    (subscription,) = await store.subscriptions()
+    assert (subscription.active, subscription.paused_reason) == (True, "")
+
+
 async def test_admin_publish_posts_here_after_deferring(fake: FakeDiscord, bot: DiscordBot) -> None:
     interaction = await answered(fake, "digest-admin", sub("publish"), user_id=ADMIN_ID)
 
