@@ -413,10 +413,22 @@ class Scheduler:
     # -- the delivery worker -----------------------------------------------------------------
 
     async def _work(self, *, until_idle: bool = False) -> None:
-        """Claim due deliveries while fewer than ``workers`` run; each runs in its own task.
+        """Run one dispatcher per connected platform, side by side.
 
-        One loop claims, so an idle process asks the store once per ``poll_s``, not once per
-        worker. With ``until_idle`` it returns when nothing is due and nothing runs.
+        Each platform is limited by its own rules (Slack per channel, Discord per bot), so
+        each gets its own ``workers``: a thousand Slack channels never hold Discord's
+        deliveries back, nor the reverse.
+        """
+        await asyncio.gather(
+            *(self._dispatch(platform, until_idle=until_idle) for platform in sorted(self._chats))
+        )
+
+    async def _dispatch(self, platform: str, *, until_idle: bool) -> None:
+        """Claim ``platform``'s due deliveries while fewer than ``workers`` run; one task each.
+
+        One loop claims, so an idle process asks the store once per ``poll_s`` per platform,
+        not once per worker. With ``until_idle`` it returns when nothing is due and nothing
+        runs.
         """
         free = asyncio.Semaphore(self._settings.workers)
         running: set[asyncio.Task[None]] = set()
@@ -431,7 +443,7 @@ class Scheduler:
             job = None
             if not self._stopping.is_set():
                 try:
-                    job = await self._claim()
+                    job = await self._claim([platform])
                 except Exception:
                     logger.exception("claiming a delivery failed; trying again")
             if job is not None:
@@ -459,16 +471,15 @@ class Scheduler:
 
     async def deliver_next(self) -> bool:
         """Claim one due delivery and run it; return False when none was due."""
-        job = await self._claim()
+        job = await self._claim(sorted(self._chats))
         if job is None:
             return False
         await self._handle(job)
         return True
 
-    async def _claim(self) -> DeliveryJob | None:
-        lease = timedelta(seconds=self._settings.lease_s)
+    async def _claim(self, platforms: Sequence[str]) -> DeliveryJob | None:
         # Only what this instance can post: the others' deliveries wait for them.
-        platforms = sorted(self._chats)
+        lease = timedelta(seconds=self._settings.lease_s)
         return await self._store.claim_delivery(self.worker, self._clock.now(), lease, platforms)
 
     async def _handle(self, job: DeliveryJob) -> None:

@@ -145,6 +145,10 @@ class SlackChat:
         except SlackApiError as exc:
             error = str(exc.response.get("error", "unknown_error"))
             raise DeliveryError(f"Slack: {error}", permanent=error in PERMANENT_ERRORS) from None
+        finally:
+            # Pace from the answer, not the request: two posts then reach Slack at least the
+            # interval apart, however long the first one queued on its way.
+            self._last_send[channel] = self._clock.now()
         return str(response["ts"])
 
     async def send_parent(self, channel: str, digest: Digest, key: str) -> str:
