@@ -34,10 +34,10 @@ from pathlib import Path
 from bench.slack_commands import WORDS, sighting
 from bot.domain import Difficulty, EditionEntry, ItemSummary, Subscription
 from storage.store import Store
-from tests.cli_process import clean_env, start_digestbot
+from tests.cli_process import both_platforms_env, clean_env, start_digestbot
 from tests.fakes import discord_server
 from tests.fakes.discord_server import FakeDiscord
-from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
+from tests.fakes.slack_server import FakeSlack
 
 ITEMS = 12
 DISCORD_GLOBAL_PER_S = 50
@@ -122,13 +122,7 @@ def bot_env(
         DIGEST_CONFIG=str(folder / "digestbot.toml"),
         DIGEST_SCHEDULE__ENABLED="true",
         DIGEST_SCHEDULE__POLL_S="0.5",
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_APP_TOKEN=APP_TOKEN,
-        SLACK_API_URL=slack.api_url,
-        DISCORD_BOT_TOKEN=discord_server.BOT_TOKEN,
-        DISCORD_API_URL=discord.api_url,
-        DISCORD_GATEWAY_URL=discord.gateway_url,
-        DIGEST_DISCORD__GUILD_READY_TIMEOUT_S="0.5",
+        **both_platforms_env(slack, discord) | {"DIGEST_DISCORD__GUILD_READY_TIMEOUT_S": "0.5"},
     )
     if workers is not None:
         env["DIGEST_SCHEDULE__WORKERS"] = str(workers)

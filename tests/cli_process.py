@@ -9,6 +9,10 @@ import sys
 import time
 from pathlib import Path
 
+from tests.fakes import discord_server, slack_server
+from tests.fakes.discord_server import FakeDiscord
+from tests.fakes.slack_server import FakeSlack
+
 ENTRY = "from bot.cli import main; main()"
 
 
@@ -25,6 +29,19 @@ def clean_env(**settings: str) -> dict[str, str]:
     }
     defaults = {"DIGEST_HTTP_PORT": "0", "DIGEST_SCHEDULE__ENABLED": "false"}
     return env | defaults | settings
+
+
+def both_platforms_env(slack: FakeSlack, discord: FakeDiscord) -> dict[str, str]:
+    """Return the variables that connect ``run`` to the fake Slack (Socket Mode) and Discord."""
+    return {
+        "SLACK_BOT_TOKEN": slack_server.BOT_TOKEN,
+        "SLACK_APP_TOKEN": slack_server.APP_TOKEN,
+        "SLACK_API_URL": slack.api_url,
+        "DISCORD_BOT_TOKEN": discord_server.BOT_TOKEN,
+        "DISCORD_API_URL": discord.api_url,
+        "DISCORD_GATEWAY_URL": discord.gateway_url,
+        "DIGEST_DISCORD__GUILD_READY_TIMEOUT_S": "0.05",
+    }
 
 
 async def start_digestbot(*args: str, env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:

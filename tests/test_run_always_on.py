@@ -13,20 +13,17 @@ import random
 import signal
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.domain import Edition, Subscription
+from bot.domain import Edition
 from storage.store import Store
-from tests.bot.test_deliver import an_edition
-from tests.cli_process import clean_env, start_digestbot, stop_digestbot
-from tests.fakes import discord_server
+from tests.cli_process import both_platforms_env, clean_env, start_digestbot, stop_digestbot
 from tests.fakes.discord_server import FakeDiscord
-from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
+from tests.fakes.slack_server import FakeSlack
 from tests.storage.conftest import database_url
-from tests.test_run_schedule import NO_SOURCES, slot_minutes_ago
+from tests.test_run_schedule import subscribed_and_composed
 
 __all__ = ["database_url"]  # the fixture, for the two-instance test
 
@@ -38,21 +35,7 @@ KILL_TRIALS = int(os.environ.get("DIGEST_TEST_KILL_TRIALS", "20"))
 
 async def prepared(url: str, tmp_path: Path) -> Edition:
     """An edition, and eight subscriptions (four per platform) whose slot passed just now."""
-    store = await Store.open(url)
-    try:
-        edition = await an_edition(store)
-        week_ago = datetime.now(UTC) - timedelta(days=7)
-        for n, (slack, discord, tz) in enumerate(
-            zip(SLACK_CHANNELS, DISCORD_CHANNELS, TIMEZONES, strict=True)
-        ):
-            weekday, at = slot_minutes_ago(tz, 3 + n)
-            for platform, channel in (("slack", slack), ("discord", discord)):
-                subscription = Subscription(platform, "W1", channel, weekday, at, tz, None)
-                await store.subscribe(subscription, "U0ADMIN", week_ago)
-    finally:
-        await store.aclose()
-    (tmp_path / "digestbot.toml").write_text(NO_SOURCES + "[sources]\nfeeds = []\n")
-    return edition
+    return await subscribed_and_composed(url, tmp_path, SLACK_CHANNELS, DISCORD_CHANNELS, TIMEZONES)
 
 
 def bot_env(
@@ -70,13 +53,7 @@ def bot_env(
             DIGEST_SCHEDULE__RETRY_BASE_S="0.2",
             DIGEST_SCHEDULE__MAX_ATTEMPTS="50",
             DIGEST_SLACK__MIN_INTERVAL_S="0.02",
-            SLACK_BOT_TOKEN=BOT_TOKEN,
-            SLACK_APP_TOKEN=APP_TOKEN,
-            SLACK_API_URL=slack.api_url,
-            DISCORD_BOT_TOKEN=discord_server.BOT_TOKEN,
-            DISCORD_API_URL=discord.api_url,
-            DISCORD_GATEWAY_URL=discord.gateway_url,
-            DIGEST_DISCORD__GUILD_READY_TIMEOUT_S="0.05",
+            **both_platforms_env(slack, discord),
         )
         | extra
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,10 +17,9 @@ from zoneinfo import ZoneInfo
 from bot.domain import Edition, Subscription
 from storage.store import Store
 from tests.bot.test_deliver import an_edition
-from tests.cli_process import clean_env, start_digestbot, stop_digestbot
-from tests.fakes import discord_server
+from tests.cli_process import both_platforms_env, clean_env, start_digestbot, stop_digestbot
 from tests.fakes.discord_server import FakeDiscord
-from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
+from tests.fakes.slack_server import FakeSlack
 
 NO_SOURCES = """
 [sources.hf]
@@ -39,14 +39,20 @@ def slot_minutes_ago(timezone: str, minutes: int) -> tuple[int, str]:
     return local.weekday(), f"{local:%H:%M}"
 
 
-async def prepared(tmp_path: Path) -> tuple[str, Edition]:
-    url = f"sqlite:///{tmp_path / 'digest.db'}"
+async def subscribed_and_composed(
+    url: str,
+    tmp_path: Path,
+    slack_channels: Sequence[str],
+    discord_channels: Sequence[str],
+    timezones: Sequence[str],
+) -> Edition:
+    """Compose an edition; subscribe each channel pair, its slot a few minutes ago in a zone."""
     store = await Store.open(url)
     try:
         edition = await an_edition(store)
         week_ago = datetime.now(UTC) - timedelta(days=7)
         for n, (slack, discord, tz) in enumerate(
-            zip(SLACK_CHANNELS, DISCORD_CHANNELS, TIMEZONES, strict=True)
+            zip(slack_channels, discord_channels, timezones, strict=True)
         ):
             weekday, at = slot_minutes_ago(tz, 3 + n)
             for platform, channel in (("slack", slack), ("discord", discord)):
@@ -55,6 +61,14 @@ async def prepared(tmp_path: Path) -> tuple[str, Edition]:
     finally:
         await store.aclose()
     (tmp_path / "digestbot.toml").write_text(NO_SOURCES + "[sources]\nfeeds = []\n")
+    return edition
+
+
+async def prepared(tmp_path: Path) -> tuple[str, Edition]:
+    url = f"sqlite:///{tmp_path / 'digest.db'}"
+    edition = await subscribed_and_composed(
+        url, tmp_path, SLACK_CHANNELS, DISCORD_CHANNELS, TIMEZONES
+    )
     return url, edition
 
 
@@ -70,14 +84,8 @@ async def test_run_delivers_each_subscription_once_in_its_own_timezone(tmp_path:
             DIGEST_SCHEDULE__ENABLED="true",
             DIGEST_SCHEDULE__POLL_S="0.2",
             DIGEST_SLACK__MIN_INTERVAL_S="0.05",
-            SLACK_BOT_TOKEN=BOT_TOKEN,
-            SLACK_APP_TOKEN=APP_TOKEN,
-            SLACK_API_URL=slack.api_url,
-            DISCORD_BOT_TOKEN=discord_server.BOT_TOKEN,
-            DISCORD_API_URL=discord.api_url,
-            DISCORD_GATEWAY_URL=discord.gateway_url,
-            DIGEST_DISCORD__GUILD_READY_TIMEOUT_S="0.05",
             DIGEST_HTTP_PORT="0",
+            **both_platforms_env(slack, discord),
         )
         process = await start_digestbot("run", env=env, cwd=tmp_path)
         parts = 1 + len(edition.entries)
