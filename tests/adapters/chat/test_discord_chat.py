@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import re
 from collections.abc import AsyncIterator
@@ -308,3 +309,65 @@ async def test_deliveries_share_a_pace_that_keeps_under_the_global_limit(
         # Paced together at 7 per second, the same work draws not one 429.
         await two_at_once(DiscordChat(client, clock, pacer=RequestPacer(clock, 7)), channels[2:])
     assert fake.invalid_requests == 0
+
+
+class LateClock(FakeClock):
+    """A fake clock whose sleeps end late, as on a busy event loop."""
+
+    def __init__(self, lateness_s: float) -> None:
+        super().__init__()
+        self.lateness_s = lateness_s
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep ``seconds`` and then the lateness on top."""
+        await super().sleep(seconds + self.lateness_s)
+
+
+async def send_times(pacer: RequestPacer, clock: FakeClock, count: int) -> list[float]:
+    """Pass ``count`` requests through the pacer; return when each went, in seconds."""
+    start = clock.now()
+    times = []
+    for _ in range(count):
+        await pacer.wait()
+        times.append((clock.now() - start).total_seconds())
+    return times
+
+
+def most_in_one_second(times: list[float]) -> int:
+    """Return the largest number of requests within any one second."""
+    return max(sum(1 for t in times if first <= t < first + 1.0) for first in times)
+
+
+async def test_the_pace_holds_when_every_wake_up_is_late() -> None:
+    # A loop that wakes every sleeper 2 ms late would turn 48 per second into 44 if each
+    # gap were measured from the late send; the schedule absorbs it.
+    clock = LateClock(lateness_s=0.002)
+    times = await send_times(RequestPacer(clock, 48), clock, 481)
+    assert times[-1] == pytest.approx(10.0, abs=0.01)  # 480 gaps of 1/48 s
+    assert most_in_one_second(times) <= 49
+
+
+async def test_requests_held_up_by_a_stall_do_not_leave_in_a_burst() -> None:
+    clock = FakeClock()
+    pacer = RequestPacer(clock, 48)
+    before = await send_times(pacer, clock, 24)
+    clock.advance(seconds=0.4)  # the loop stalled for 0.4 s
+    after = await send_times(pacer, clock, 48)
+    gaps = [b - a for a, b in itertools.pairwise(after)]
+    assert min(gaps) == pytest.approx(1 / 48, abs=1e-5)  # no catching up on the 19 slots missed
+    offset = before[-1] + 0.4
+    assert most_in_one_second(before + [offset + t for t in after]) <= 49
+
+
+async def test_requests_waiting_together_take_one_slot_each() -> None:
+    clock = FakeClock()
+    pacer = RequestPacer(clock, 10)
+    start = clock.now()
+    went: list[float] = []
+
+    async def one() -> None:
+        await pacer.wait()
+        went.append((clock.now() - start).total_seconds())
+
+    await asyncio.gather(*(one() for _ in range(5)))
+    assert went == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4])
