@@ -41,7 +41,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.admin import WEEKDAYS
 from bot.config import ScheduleSettings
 from bot.deliver import ChatAdapter, DeliveryLog, Destination, deliver
-from bot.domain import DeliveryJob, Difficulty, Edition, SourceRun, Subscription
+from bot.domain import (
+    DeliveryJob,
+    Difficulty,
+    Edition,
+    SourceRun,
+    Subscription,
+    SubscriptionRecord,
+)
 from bot.ports import Clock
 
 logger = logging.getLogger(__name__)
@@ -99,8 +106,8 @@ class SchedulerStore(DeliveryLog, Protocol):
 
     async def pause_subscription(
         self, platform: str, channel: str, reason: str, at: datetime
-    ) -> bool:
-        """Pause a channel's subscription, saying why."""
+    ) -> SubscriptionRecord | None:
+        """Pause a channel's subscription, saying why; the record if this call paused it."""
         ...
 
     async def last_source_runs(self) -> list[SourceRun]:

@@ -893,35 +893,49 @@ class Store:
     # -- subscriptions ---------------------------------------------------------------------
 
     async def subscribe(self, subscription: Subscription, by: str, at: datetime) -> bool:
-        """Create or update a channel's subscription (active again); True when it is new."""
+        """Create or update a channel's subscription (active again); True when it is new.
+
+        The row is inserted unless it exists (``ON CONFLICT DO NOTHING``), then updated under a
+        row lock: two admins subscribing one channel at once, from two instances on one
+        PostgreSQL, both succeed (one creates, the other updates) instead of one of them
+        failing on the unique constraint.
+        """
+        where = (
+            SubscriptionRow.platform == subscription.platform,
+            SubscriptionRow.workspace == subscription.workspace,
+            SubscriptionRow.channel == subscription.channel,
+        )
+        schedule = {
+            "weekday": subscription.weekday,
+            "at_time": subscription.at_time,
+            "timezone": subscription.timezone,
+            "difficulty": subscription.difficulty.value if subscription.difficulty else None,
+            "active": True,
+            "paused_reason": "",
+            "paused_at": None,
+            "updated_at": at,
+        }
 
         def write(session: Session) -> bool:
-            row = session.scalars(
-                select(SubscriptionRow).where(
-                    SubscriptionRow.platform == subscription.platform,
-                    SubscriptionRow.workspace == subscription.workspace,
-                    SubscriptionRow.channel == subscription.channel,
-                )
-            ).first()
-            new = row is None
-            if row is None:
-                row = SubscriptionRow(
+            insert = postgresql_insert if self._dialect == "postgresql" else sqlite_insert
+            inserted = session.execute(
+                insert(SubscriptionRow)
+                .values(
                     platform=subscription.platform,
                     workspace=subscription.workspace,
                     channel=subscription.channel,
                     created_by=by,
                     created_at=at,
+                    **schedule,
                 )
-                session.add(row)
-            row.weekday = subscription.weekday
-            row.at_time = subscription.at_time
-            row.timezone = subscription.timezone
-            row.difficulty = subscription.difficulty.value if subscription.difficulty else None
-            row.active, row.paused_reason, row.updated_at = True, "", at
-            row.paused_at = None
-            return new
+                .on_conflict_do_nothing(index_elements=["platform", "workspace", "channel"])
+                .returning(SubscriptionRow.id)
+            ).first()
+            if inserted is None:
+                session.execute(update(SubscriptionRow).where(*where).values(**schedule))
+            return inserted is not None
 
-        return await self._run(write)
+        return await self._run(write, writes=True)
 
     async def unsubscribe(self, platform: str, workspace: str, channel: str) -> bool:
         """Remove a channel's subscription; True when there was one."""
@@ -983,16 +997,7 @@ class Store:
                     SubscriptionRow.platform, SubscriptionRow.channel, SubscriptionRow.id
                 )
             )
-            return [
-                SubscriptionRecord(
-                    _subscription_of(row),
-                    row.created_by,
-                    row.created_at,
-                    row.updated_at,
-                    row.paused_at,
-                )
-                for row in rows
-            ]
+            return [_record_of(row) for row in rows]
 
         return await self._run(read)
 
@@ -1220,22 +1225,31 @@ class Store:
 
     async def pause_subscription(
         self, platform: str, channel: str, reason: str, at: datetime
-    ) -> bool:
+    ) -> SubscriptionRecord | None:
         """Pause a channel's subscription with the reason; ``subscribe`` resumes it.
 
-        Channel ids are unique per platform, so the workspace is not needed.
+        Returns the subscription as paused when this call paused it, and None when there is
+        none or it was paused already: of several workers that meet the same dead channel
+        (on one PostgreSQL), one is told it paused it, so admins get one notice. Channel ids
+        are unique per platform, so the workspace is not needed.
         """
 
-        def write(session: Session) -> bool:
-            result = session.execute(
-                update(SubscriptionRow)
+        def write(session: Session) -> SubscriptionRecord | None:
+            row = session.scalars(
+                select(SubscriptionRow)
                 .where(SubscriptionRow.platform == platform, SubscriptionRow.channel == channel)
-                .values(active=False, paused_reason=reason[:1000], paused_at=at, updated_at=at)
-                .execution_options(synchronize_session=False)
-            )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+                .with_for_update()
+            ).first()
+            if row is None or not row.active:
+                return None
+            row.active = False
+            row.paused_reason = reason[:1000]
+            row.paused_at = at
+            row.updated_at = at
+            session.flush()
+            return _record_of(row)
 
-        return await self._run(write)
+        return await self._run(write, writes=True)
 
     async def subscriptions_since(self) -> list[tuple[Subscription, datetime]]:
         """Return each subscription (by channel) with the time it was first created.
@@ -1365,6 +1379,12 @@ def _subscription_of(row: SubscriptionRow) -> Subscription:
         difficulty=Difficulty(row.difficulty) if row.difficulty else None,
         active=row.active,
         paused_reason=row.paused_reason,
+    )
+
+
+def _record_of(row: SubscriptionRow) -> SubscriptionRecord:
+    return SubscriptionRecord(
+        _subscription_of(row), row.created_by, row.created_at, row.updated_at, row.paused_at
     )
 
 

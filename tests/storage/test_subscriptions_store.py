@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -97,3 +98,38 @@ async def test_resume_reactivates_only_a_paused_subscription(store: Store) -> No
     assert record.paused_at is None
     assert (record.created_at, record.updated_at) == (T0, LATER)
     assert (record.subscription.weekday, record.subscription.at_time) == (0, "09:00")
+
+
+async def test_admins_subscribing_one_channel_at_once_from_many_instances_all_succeed(
+    database_url: str,
+) -> None:
+    # Each Store is one process's (its own engine, connections and lock), as with several
+    # `digestbot run` instances on one PostgreSQL.
+    stores = [await Store.open(database_url) for _ in range(4)]
+    try:
+        results = await asyncio.gather(
+            *(
+                s.subscribe(sub("C1", at_time=f"{n:02d}:00"), f"U{n}", T0)
+                for n, s in enumerate(stores * 3)
+            )
+        )
+        assert results.count(True) == 1  # one created it, the others updated it
+        (record,) = await stores[0].subscription_records()
+        assert record.subscription.active
+    finally:
+        for s in stores:
+            await s.aclose()
+
+
+async def test_pausing_tells_only_the_first_caller_who_to_notify(store: Store) -> None:
+    await store.subscribe(sub("C1"), "U0ADMIN", T0)
+    first = await store.pause_subscription("slack", "C1", "Slack: channel_not_found", LATER)
+    assert first is not None
+    assert (first.created_by, first.paused_at) == ("U0ADMIN", LATER)
+    assert first.subscription.paused_reason == "Slack: channel_not_found"
+    assert not first.subscription.active
+    # A second worker meeting the same dead channel pauses nothing and notifies no one.
+    assert await store.pause_subscription("slack", "C1", "Slack: is_archived", LATER) is None
+    assert await store.pause_subscription("slack", "C9", "never subscribed", LATER) is None
+    (record,) = await store.subscription_records()
+    assert record.subscription.paused_reason == "Slack: channel_not_found"  # the first reason
