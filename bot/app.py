@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -42,6 +42,7 @@ from bot.health import HealthReport, failing, paused
 from bot.ingest import CITATIONS_SOURCE, MANUAL_SOURCE, Ingester, IngestProgress, IngestReport
 from bot.llm_rank import LlmRanker
 from bot.llm_summarize import LlmEditor, LlmSummarizer, TokenBudget
+from bot.notices import Noticeboard
 from bot.ports import CitationLookup, Clock, LinkResolver, Source
 from bot.profile import load_profile
 from bot.scheduler import Counters, Scheduler
@@ -335,6 +336,7 @@ async def publish_due(app: App) -> Counters:
             adapters,
             ingest=_nothing,
             compose=_nothing,
+            on_pause=noticeboard(app, adapters).subscription_paused,
         )
         return await scheduler.deliver_due()
 
@@ -490,7 +492,17 @@ def build_scheduler(app: App) -> Scheduler:
         app.live_chats,
         ingest=run_ingest,
         compose=run_compose,
+        on_pause=noticeboard(app, app.live_chats).subscription_paused,
     )
+
+
+def noticeboard(app: App, chats: Mapping[str, ChatAdapter]) -> Noticeboard:
+    """Return where pause notices go: each subscriber, and each platform's admin channel."""
+    admin_channels = {
+        "slack": app.settings.slack.admin_channel,
+        "discord": app.settings.discord.admin_channel,
+    }
+    return Noticeboard(chats, admin_channels)
 
 
 async def run_until(app: App, stop: asyncio.Event) -> list[str]:

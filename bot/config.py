@@ -148,6 +148,15 @@ class EditionSettings(_Group):
     window_days: int = Field(default=7, ge=1, le=31)
 
 
+def _valid_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        message = f"unknown timezone {value!r} (use an IANA name such as Europe/Paris)"
+        raise ValueError(message) from None
+    return value
+
+
 class ScheduleSettings(_Group):
     """When ``digestbot run`` ingests, composes and delivers."""
 
@@ -156,7 +165,7 @@ class ScheduleSettings(_Group):
     ingest_every_hours: float = Field(default=6.0, gt=0, le=168)
     compose_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
     compose_time: str = Field(default="06:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
-    compose_timezone: str = "UTC"
+    compose_timezone: Annotated[str, AfterValidator(_valid_timezone)] = "UTC"
     # A delivery later than this after its slot is skipped and reported, not posted.
     stale_after_hours: float = Field(default=36.0, gt=0)
     # Transient failures are retried after retry_base_s * 2**attempt, up to max_attempts.
@@ -175,15 +184,6 @@ class ScheduleSettings(_Group):
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,80}")
 """A channel or workspace id, as `bot.deliver.Destination` accepts channel ids."""
-
-
-def _valid_timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        message = f"unknown timezone {value!r} (use an IANA name such as Europe/Paris)"
-        raise ValueError(message) from None
-    return value
 
 
 class SubscriptionSettings(_Group):
@@ -220,6 +220,8 @@ class SlackSettings(_Group):
     signing_secret: SecretStr | None = None
     api_url: HttpUrl = "https://slack.com/api/"
     admin_user_ids: tuple[str, ...] = ()
+    # A channel (id) told of every paused subscription on Slack, besides its subscriber.
+    admin_channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]{2,20}$")
     # Slack allows about one message per second per channel.
     min_interval_s: float = Field(default=1.0, ge=0)
 
@@ -253,6 +255,8 @@ class DiscordSettings(_Group):
     requests_per_s: float = Field(default=48.0, gt=0, le=10000)
     # How long discord.py waits for the servers to stream in after connecting.
     guild_ready_timeout_s: float = Field(default=2.0, gt=0, le=60)
+    # A text channel (id) told of every paused subscription on Discord, besides its subscriber.
+    admin_channel: str | None = Field(default=None, pattern=r"^\d{15,21}$")
 
     @field_validator("shard_ids", mode="before")
     @classmethod

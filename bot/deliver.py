@@ -61,7 +61,10 @@ class DeliveryError(Exception):
 
 
 class ChatAdapter(Protocol):
-    """A chat platform as delivery needs it; adapters pace and size messages themselves."""
+    """A chat platform as delivery needs it; adapters pace and size messages themselves.
+
+    Besides editions, it carries notices to admins (a paused subscription, `bot.notices`).
+    """
 
     async def send_parent(self, channel: str, digest: Digest, key: str) -> str:
         """Post the edition's parent message; return its id (the thread's root)."""
@@ -73,6 +76,14 @@ class ChatAdapter(Protocol):
 
     async def find_sent(self, channel: str, thread: str | None, key: str) -> str | None:
         """Return the id of a message already sent with ``key``, if the platform has one."""
+        ...
+
+    async def send_direct(self, user: str, text: str) -> None:
+        """Send a notice to ``user`` by direct message (see `bot.notices`)."""
+        ...
+
+    async def send_notice(self, channel: str, text: str) -> None:
+        """Post a notice in ``channel`` (an admin channel; see `bot.notices`)."""
         ...
 
 

@@ -239,8 +239,10 @@ class Scheduler:
         ingest: Callable[[], Awaitable[object]],
         compose: Callable[[date], Awaitable[object]],
         worker: str | None = None,
+        on_pause: Callable[[SubscriptionRecord], Awaitable[object]] | None = None,
     ) -> None:
         self._store = store
+        self._on_pause = on_pause
         self._clock = clock
         self._settings = settings
         self._chats = chats
@@ -602,7 +604,12 @@ class Scheduler:
     async def _fail(self, job: DeliveryJob, destination: Destination, reason: str) -> None:
         now = self._clock.now()
         await self._store.finish_delivery(job.id, self.worker, "failed", reason, now)
-        await self._store.pause_subscription(destination.platform, destination.channel, reason, now)
+        paused = await self._store.pause_subscription(
+            destination.platform, destination.channel, reason, now
+        )
         self.counters.deliveries_failed += 1
-        # Admins see this in `digestbot status`, `/digest-admin status` and /healthz.
+        # Admins see this in `digestbot status`, `/digest-admin status` and /healthz; the
+        # worker that paused it (one, across instances) also sends the notices.
         logger.error("subscription %s paused: %s", destination, reason)
+        if paused is not None and self._on_pause is not None:
+            await self._on_pause(paused)

@@ -2,7 +2,8 @@
 
 Subscriptions in six channels (three Slack, three Discord) in different timezones are due a
 few minutes ago; the bot must deliver the edition to each exactly once, in order, in one
-thread; a deleted channel pauses its subscription and spares the others.
+thread; a deleted channel pauses its subscription, spares the others, and its admin is told
+(by DM, and in the admin channel).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from bot.domain import Edition, Subscription
 from storage.store import Store
 from tests.bot.test_deliver import an_edition
 from tests.cli_process import both_platforms_env, clean_env, start_digestbot, stop_digestbot
-from tests.fakes.discord_server import FakeDiscord
+from tests.fakes.discord_server import ADMIN_ID, FakeDiscord
 from tests.fakes.slack_server import FakeSlack
 
 NO_SOURCES = """
@@ -32,6 +33,7 @@ enabled = false
 TIMEZONES = ("Europe/Paris", "America/New_York", "Asia/Tokyo")
 DISCORD_CHANNELS = ("1400000000000000101", "1400000000000000102", "1400000000000000103")
 SLACK_CHANNELS = ("C0PARIS", "C0NEWYORK", "C0TOKYO")
+DISCORD_OPS = "1400000000000000199"
 
 
 def slot_minutes_ago(timezone: str, minutes: int) -> tuple[int, str]:
@@ -55,9 +57,10 @@ async def subscribed_and_composed(
             zip(slack_channels, discord_channels, timezones, strict=True)
         ):
             weekday, at = slot_minutes_ago(tz, 3 + n)
-            for platform, channel in (("slack", slack), ("discord", discord)):
+            for platform, channel, admin in (("slack", slack, "U0ADMIN"),
+                                             ("discord", discord, ADMIN_ID)):  # fmt: skip
                 subscription = Subscription(platform, "W1", channel, weekday, at, tz, None)
-                await store.subscribe(subscription, "U0ADMIN", week_ago)
+                await store.subscribe(subscription, admin, week_ago)
     finally:
         await store.aclose()
     (tmp_path / "digestbot.toml").write_text(NO_SOURCES + "[sources]\nfeeds = []\n")
@@ -78,6 +81,7 @@ async def test_run_delivers_each_subscription_once_in_its_own_timezone(tmp_path:
         for channel in DISCORD_CHANNELS:
             discord.add_channel(channel, f"digest-{channel[-3:]}")
         discord.delete_channel(DISCORD_CHANNELS[2])  # removed by a server admin
+        discord.add_channel(DISCORD_OPS, "digest-ops")
         env = clean_env(
             DIGEST_DATABASE_URL=url,
             DIGEST_CONFIG=str(tmp_path / "digestbot.toml"),
@@ -85,6 +89,7 @@ async def test_run_delivers_each_subscription_once_in_its_own_timezone(tmp_path:
             DIGEST_SCHEDULE__POLL_S="0.2",
             DIGEST_SLACK__MIN_INTERVAL_S="0.05",
             DIGEST_HTTP_PORT="0",
+            DIGEST_DISCORD__ADMIN_CHANNEL=DISCORD_OPS,
             **both_platforms_env(slack, discord),
         )
         process = await start_digestbot("run", env=env, cwd=tmp_path)
@@ -99,7 +104,8 @@ async def test_run_delivers_each_subscription_once_in_its_own_timezone(tmp_path:
                     for c in DISCORD_CHANNELS[:2]
                     if discord.threads_of(c)
                 ) and all(discord.threads_of(c) for c in DISCORD_CHANNELS[:2])
-                if slack_done and discord_done:
+                told = discord.direct_messages(ADMIN_ID) and discord.posts(DISCORD_OPS)
+                if slack_done and discord_done and told:
                     break
                 await asyncio.sleep(0.2)
             await asyncio.sleep(1.0)  # anything extra would show up now
@@ -113,6 +119,12 @@ async def test_run_delivers_each_subscription_once_in_its_own_timezone(tmp_path:
             assert all(m.get("thread_ts") == parent["ts"] for m in messages[1:])
             keys = [m["metadata"]["event_payload"]["key"] for m in messages]
             assert keys == [f"llm-news-digest:{edition.id}:{n}" for n in range(parts)]
+        # The admin who subscribed the deleted channel is told by DM, and the admin channel.
+        (dm,) = discord.direct_messages(ADMIN_ID)
+        (notice,) = discord.posts(DISCORD_OPS)
+        for message in (dm, notice):
+            assert f"discord:{DISCORD_CHANNELS[2]}" in message["content"]
+            assert "was not found" in message["content"]
         for channel in DISCORD_CHANNELS[:2]:
             (thread,) = discord.threads_of(channel)
             footers = [m["embeds"][-1]["footer"]["text"] for m in discord.posts(thread["id"])]

@@ -53,3 +53,13 @@ class ConsoleChat:
     async def find_sent(self, channel: str, thread: str | None, key: str) -> str | None:
         """Return the id of what was already written with ``key``."""
         return self._sent.get(key)
+
+    async def send_direct(self, user: str, text: str) -> None:
+        """Write a notice addressed to ``user`` (implements `NoticeSender`)."""
+        self._stream.write(f"[notice to user {user}]\n{text}\n\n")
+        self._stream.flush()
+
+    async def send_notice(self, channel: str, text: str) -> None:
+        """Write a notice for the admin channel ``channel``."""
+        self._stream.write(f"[notice in channel {channel}]\n{text}\n\n")
+        self._stream.flush()

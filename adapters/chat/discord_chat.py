@@ -117,6 +117,11 @@ def clip(text: str, limit: int) -> str:
     return (cut or text[: limit - 1]).rstrip() + "…"
 
 
+def notice_content(text: str) -> str:
+    """Return a notice as message content: escaped, within Discord's 2,000 characters."""
+    return clip(clean(text), CONTENT_LIMIT)
+
+
 def safe_url(url: str) -> str | None:
     """Return an http(s) link Discord will accept as an embed URL, or ``None``."""
     try:
@@ -513,3 +518,40 @@ class DiscordChat:
             if any(embed.footer.text == marker for embed in starter.embeds):
                 return str(post.id)
         return None
+
+    async def send_direct(self, user: str, text: str) -> None:
+        """Send ``text`` to ``user`` by direct message (implements `NoticeSender`).
+
+        A member who closed DMs from server members answers 50007; that is reported.
+        """
+        try:
+            await self._pace()
+            dm = await self._client.create_dm(discord.Object(id=int(user)))
+            await self._retrying(
+                functools.partial(
+                    dm.send,
+                    content=notice_content(text),
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
+            )
+        except discord.HTTPException as exc:
+            raise DeliveryError(
+                f"Discord: cannot message user {user}: HTTP {exc.status}: {exc.text}",
+                permanent=exc.status != 429 and exc.status < 500,
+            ) from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _failure(exc, user) from None
+
+    async def send_notice(self, channel: str, text: str) -> None:
+        """Post ``text``, escaped and without pings, in the text channel ``channel``."""
+        where = self._client.get_partial_messageable(int(channel), type=discord.ChannelType.text)
+        try:
+            await self._retrying(
+                functools.partial(
+                    where.send,
+                    content=notice_content(text),
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
+            )
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+            raise _failure(exc, channel) from None

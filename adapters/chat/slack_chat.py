@@ -183,3 +183,32 @@ class SlackChat:
             if payload.get("key") == key:
                 return str(message["ts"])
         return None
+
+    async def send_direct(self, user: str, text: str) -> None:
+        """Send ``text`` to ``user`` in the app's direct message (implements `NoticeSender`).
+
+        ``conversations.open`` (scope ``im:write``) returns the DM channel; then it is a post.
+        """
+        try:
+            opened = await self._client.conversations_open(users=user)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "unknown_error"))
+            raise DeliveryError(f"Slack: {error}", permanent=True) from None
+        await self.send_notice(str(opened["channel"]["id"]), text)
+
+    async def send_notice(self, channel: str, text: str) -> None:
+        """Post ``text``, escaped (it may quote a platform's error), in ``channel``."""
+        await self._pace(channel)
+        try:
+            await self._client.chat_postMessage(
+                channel=channel,
+                text=escape(text),
+                blocks=[{"type": "section", "text": _text(escape(text))}],
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "unknown_error"))
+            raise DeliveryError(f"Slack: {error}", permanent=error in PERMANENT_ERRORS) from None
+        finally:
+            self._last_send[channel] = self._clock.now()

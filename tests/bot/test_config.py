@@ -110,6 +110,13 @@ def test_secrets_never_appear_in_the_printed_settings() -> None:
         ),
         ({"SLACK_API_URL": "ftp://slack.example"}, "slack.api_url (SLACK_API_URL"),
         ({"DIGEST_TIMEZONE": "Mars/Olympus"}, "unknown timezone 'Mars/Olympus'"),
+        (
+            {"DIGEST_SCHEDULE__COMPOSE_TIMEZONE": "Paris"},
+            "schedule.compose_timezone (DIGEST_SCHEDULE__COMPOSE_TIMEZONE or [schedule] "
+            "compose_timezone in digestbot.toml): unknown timezone 'Paris'",
+        ),
+        ({"DIGEST_SLACK__ADMIN_CHANNEL": "#digest-ops"}, "slack.admin_channel"),
+        ({"DIGEST_DISCORD__ADMIN_CHANNEL": "digest-ops"}, "discord.admin_channel"),
         ({"DIGEST_SOURCES__ARXIV__QUERI": "x"}, "sources.arxiv.queri"),
         ({"DIGEST_EDITION__SIZE": "0"}, "edition.size"),
         ({"SLACK_BOT_TOKEN": "xoxb-1"}, "neither SLACK_APP_TOKEN"),
@@ -165,3 +172,15 @@ def test_discord_shards_and_sync_guild_come_from_the_environment() -> None:
     assert settings.discord.sync_guild_id == 1200000000000000001
     with pytest.raises(ConfigError, match="DIGEST_DISCORD__SHARD_COUNT"):
         load_settings({"DIGEST_DISCORD__SHARD_COUNT": "0"})
+
+
+def test_admin_channels_come_from_the_environment() -> None:
+    settings = load_settings(
+        {
+            "DIGEST_SLACK__ADMIN_CHANNEL": "C0OPS1234",
+            "DIGEST_DISCORD__ADMIN_CHANNEL": "1400000000000000199",
+        }
+    )
+    assert settings.slack.admin_channel == "C0OPS1234"
+    assert settings.discord.admin_channel == "1400000000000000199"
+    assert load_settings({}).slack.admin_channel is None

@@ -13,6 +13,7 @@ import pytest
 from adapters.chat.console_chat import ConsoleChat
 from bot.config import ScheduleSettings
 from bot.domain import Difficulty, Subscription
+from bot.notices import Noticeboard
 from bot.render import Digest
 from bot.scheduler import Scheduler, last_slot, next_slot, upcoming_jobs
 from storage.store import Store
@@ -154,6 +155,52 @@ async def test_a_permanent_failure_pauses_the_subscription_with_its_reason(store
     assert [s.active for s in subscriptions] == [False, False]
     assert all("channel_not_found" in s.paused_reason for s in subscriptions)
     assert scheduler.counters.deliveries_failed == 2
+
+
+class ToldAndBroken(FailingAfter):
+    """Fails every send for good, and keeps the notices it is asked to send."""
+
+    def __init__(self) -> None:
+        super().__init__(io.StringIO(), limit=0, permanent=True)
+        self.notices: list[tuple[str, str]] = []
+
+    async def send_direct(self, user: str, text: str) -> None:
+        self.notices.append((f"user:{user}", text))
+
+    async def send_notice(self, channel: str, text: str) -> None:
+        self.notices.append((f"channel:{channel}", text))
+
+
+async def test_a_pause_is_noticed_once_by_its_subscriber_and_the_admin_channel(
+    store: Store,
+) -> None:
+    week_before = MONDAY - timedelta(days=3)
+    await store.subscribe(
+        Subscription("slack", "T1", "C1", 0, "10:00", "UTC", None), "U0ADMIN", week_before
+    )
+    await store.subscribe(
+        Subscription("slack", "T1", "C2", 0, "10:00", "UTC", None), "cli", week_before
+    )
+    await an_edition(store)
+    clock = FakeClock(MONDAY + timedelta(hours=4))
+    broken = ToldAndBroken()
+    board = Noticeboard({"slack": broken}, {"slack": "C0OPS"})
+    scheduler = scheduler_for(store, clock, broken)
+    scheduler._on_pause = board.subscription_paused
+    await scheduler.plan()
+    assert await drain(scheduler) == 2
+
+    told = sorted((to, "slack:C1" in text, "slack:C2" in text) for to, text in broken.notices)
+    # C1's creator hears of C1; the admin channel of both; nobody can be told of C2 directly
+    # (the CLI made it).
+    assert told == [
+        ("channel:C0OPS", False, True),
+        ("channel:C0OPS", True, False),
+        ("user:U0ADMIN", True, False),
+    ]
+    text = broken.notices[0][1]
+    assert "channel_not_found" in text
+    assert "/digest-admin resume" in text
 
 
 async def test_a_passing_failure_is_retried_with_backoff_then_delivered(store: Store) -> None:

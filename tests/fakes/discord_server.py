@@ -2,8 +2,9 @@
 
 REST answers what discord.py calls: login (``/users/@me``, ``/oauth2/applications/@me``),
 command sync, channels, guild roles and members, messages (with ``nonce`` + ``enforce_nonce``
-deduplicated per author, as Discord does), threads from a message, forum posts, interaction
-callbacks, follow-ups and ``@original``. Every response carries ``Content-Type:
+deduplicated per author, as Discord does), threads from a message, forum posts, direct
+messages (50007 from a member who closed them), interaction callbacks, follow-ups and
+``@original``. Every response carries ``Content-Type:
 application/json`` exactly (discord.py compares it with ``==``) and ``Via`` (without it a 429
 looks like a Cloudflare ban). Rate limits: a 429 with bucket headers on demand, or at a given
 share of message sends, and Discord's global 50 requests per second when asked to enforce it.
@@ -146,6 +147,9 @@ class FakeDiscord:
     commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     command_puts: int = 0
     interactions: dict[str, Interaction] = field(default_factory=dict)
+    # Direct messages: channel id -> recipient; members who refuse DMs from the server.
+    dm_channels: dict[str, str] = field(default_factory=dict)
+    dms_closed: set[str] = field(default_factory=set)
     rate_limit_next: int = 0
     rate_limit_share: float = 0.0
     global_limit_per_s: int | None = None
@@ -346,6 +350,8 @@ class FakeDiscord:
             return _json({"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
         if request.method == "PUT" and parts[0] == "applications" and parts[-1] == "commands":
             return self._sync_commands(parts, body)
+        if route == ("POST", "users", "@me", "channels"):
+            return self._open_dm(str((body or {}).get("recipient_id")))
         if parts[0] == "guilds":
             return self._guild_route(request, parts)
         if parts[0] == "channels":
@@ -474,7 +480,38 @@ class FakeDiscord:
             return _json([self._role(role) for role in self.roles.values()])
         return _error(404, 0, "404: Not Found")
 
+    def _open_dm(self, recipient: str) -> web.Response:
+        """``POST /users/@me/channels``: the bot's DM channel with a member (one per member)."""
+        member = self.members.get(recipient)
+        if member is None:
+            return _error(400, 50033, "Invalid Recipient(s)")
+        found = [c for c, user in self.dm_channels.items() if user == recipient]
+        channel_id = found[0] if found else self.snowflake()
+        self.dm_channels[channel_id] = recipient
+        self.messages.setdefault(channel_id, [])
+        channel = {"id": channel_id, "type": 1, "last_message_id": None, "flags": 0,
+                   "recipients": [member["user"]]}  # fmt: skip
+        return _json(channel)
+
+    def direct_messages(self, user: str) -> list[dict[str, Any]]:
+        """Return the bot's direct messages to ``user``, oldest first."""
+        return [m for c, u in self.dm_channels.items() if u == user for m in self.messages[c]]
+
+    def _dm_route(self, request: web.Request, parts: list[str], body: Any) -> web.Response:
+        if parts[2:] != ["messages"] or request.method != "POST":
+            return _error(404, 0, "404: Not Found")
+        if self.dm_channels[parts[1]] in self.dms_closed:
+            return _error(403, 50007, "Cannot send messages to this user")
+        problem = self._check_message(body or {})
+        if problem is not None:
+            return problem
+        message = self._message(parts[1], body)
+        self.messages[parts[1]].append(message)
+        return _json(message)
+
     def _channel_route(self, request: web.Request, parts: list[str], body: Any) -> web.Response:
+        if parts[1] in self.dm_channels:
+            return self._dm_route(request, parts, body)
         channel = self.channels.get(parts[1])
         if channel is None:
             return _error(404, 10003, "Unknown Channel")

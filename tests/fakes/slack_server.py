@@ -4,7 +4,8 @@ It answers ``/api/<method>`` as Slack does: HTTP 200 with ``{"ok": true, ...}`` 
 ``{"ok": false, "error": "..."}``, arguments as query string, form or JSON body, the token in
 ``Authorization: Bearer``. ``chat.postMessage`` stores messages per channel with their thread
 and metadata; ``conversations.replies`` reads a thread back and ``conversations.history`` a
-channel (newest first; metadata only with ``include_all_metadata``, as on Slack). Tests can
+channel (newest first; metadata only with ``include_all_metadata``, as on Slack);
+``conversations.open`` opens the app's DM with a member (``D`` + their id). Tests can
 make the next calls answer 429 with Retry-After, or a share of posts at random, or enforce
 Slack's one message per second per channel (the message is then not stored, as on Slack).
 """
@@ -35,6 +36,9 @@ class FakeSlack:
 
     channels: set[str] = field(default_factory=lambda: {"C0DIGEST"})
     admins: set[str] = field(default_factory=lambda: {"U0ADMIN"})
+    members: set[str] = field(default_factory=lambda: {"U0MEMBER"})
+    # Scopes the app was installed without (``missing_scope`` for the methods needing them).
+    missing_scopes: set[str] = field(default_factory=set)
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     rate_limit_next: int = 0
@@ -58,6 +62,8 @@ class FakeSlack:
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
     _acks: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
     connected: asyncio.Event = field(default_factory=asyncio.Event)
+    # While True, apps.connections.open fails: a dropped Socket Mode client cannot come back.
+    refuse_connections: bool = False
     responses: list[dict[str, Any]] = field(default_factory=list)
     responded: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -85,6 +91,11 @@ class FakeSlack:
             await socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def drop_connections(self) -> None:
+        """Close every Socket Mode websocket, as Slack does before a refresh or an outage."""
+        for socket in list(self._sockets):
+            await socket.close()
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         """Socket Mode: say hello, then collect the client's acks by envelope id."""
@@ -216,6 +227,8 @@ class FakeSlack:
             return web.json_response(
                 {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "0"}
             )
+        if method == "apps.connections.open" and self.refuse_connections:
+            return web.json_response({"ok": False, "error": "internal_error"})
         if method == "apps.connections.open":
             url = f"ws://127.0.0.1:{self.port}/link/?ticket={uuid.uuid4()}&app_id=A0FAKE"
             return web.json_response({"ok": True, "url": url})
@@ -235,6 +248,8 @@ class FakeSlack:
         if method == "chat.postMessage":
             limited = self._post_limited(str(args.get("channel")))
             return limited if limited is not None else self._post(args)
+        if method == "conversations.open":
+            return self._open_dm(str(args.get("users", "")))
         if method in ("conversations.replies", "conversations.history"):
             channel, ts = str(args.get("channel")), str(args.get("ts"))
             if channel not in self.channels:
@@ -251,6 +266,21 @@ class FakeSlack:
                 found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
             return web.json_response({"ok": True, "messages": found, "has_more": False})
         return web.json_response({"ok": False, "error": "unknown_method"})
+
+    def _open_dm(self, users: str) -> web.Response:
+        """``conversations.open`` for one user: the app's DM with them (scope ``im:write``)."""
+        if "im:write" in self.missing_scopes:
+            return web.json_response({"ok": False, "error": "missing_scope", "needed": "im:write"})
+        if users not in self.admins | self.members:
+            return web.json_response({"ok": False, "error": "user_not_found"})
+        channel = self.dm_channel(users)
+        self.channels.add(channel)
+        return web.json_response({"ok": True, "channel": {"id": channel}})
+
+    @staticmethod
+    def dm_channel(user: str) -> str:
+        """Return the id of the app's DM with ``user``."""
+        return "D" + user[1:]
 
     def _post_limited(self, channel: str) -> web.Response | None:
         """Answer 429 when the post is one of the random share, or too soon in its channel."""

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from adapters.chat.slack_chat import SlackChat, item_blocks, web_client
-from bot.deliver import Destination, deliver, part_key
-from bot.domain import Difficulty, Edition
+from bot.deliver import DeliveryError, Destination, deliver, part_key
+from bot.domain import Difficulty, Edition, Subscription, SubscriptionRecord
+from bot.notices import Noticeboard
 from bot.render import DigestItem, split_text
 from storage.store import Store
 from tests.bot.test_deliver import CrashBeforeRecording, an_edition
@@ -184,3 +185,46 @@ def test_long_text_is_split_at_sentences_within_slack_limits() -> None:
         "word word",
         "word word",
     ]
+
+
+def a_pause(created_by: str, reason: str) -> SubscriptionRecord:
+    subscription = Subscription(
+        "slack", "T0FAKE", "C0GONE", 0, "09:00", "UTC", None, active=False, paused_reason=reason
+    )
+    at = datetime(2026, 4, 13, tzinfo=UTC)
+    return SubscriptionRecord(subscription, created_by, at, at, at)
+
+
+async def test_a_pause_is_told_by_dm_to_its_subscriber_and_in_the_admin_channel(
+    slack: FakeSlack,
+) -> None:
+    slack.channels.add("C0OPS")
+    board = Noticeboard({"slack": chat_for(slack, FakeClock())}, {"slack": "C0OPS"})
+    hostile = "Slack: channel_not_found <!channel> <@U0BOSS>"
+    told = await board.subscription_paused(a_pause("U0ADMIN", hostile))
+
+    assert told == ["user:U0ADMIN", "channel:C0OPS"]
+    (dm,) = slack.messages[FakeSlack.dm_channel("U0ADMIN")]
+    (notice,) = slack.messages["C0OPS"]
+    for message in (dm, notice):
+        assert "slack:C0GONE" in message["text"]
+        assert "channel_not_found &lt;!channel&gt; &lt;@U0BOSS&gt;" in message["text"]
+        assert "/digest-admin resume" in message["text"]
+    assert "<!channel>" not in every_text(slack)
+    assert "<@U0BOSS>" not in every_text(slack)
+
+
+async def test_without_the_im_write_scope_only_the_admin_channel_is_told(
+    slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    slack.missing_scopes.add("im:write")  # installed from an older manifest
+    chat = chat_for(slack, FakeClock())
+    with pytest.raises(DeliveryError, match="Slack: missing_scope"):
+        await chat.send_direct("U0ADMIN", "hello")
+    with pytest.raises(DeliveryError, match="Slack: channel_not_found"):
+        await chat.send_notice("C0NOWHERE", "hello")
+
+    board = Noticeboard({"slack": chat}, {"slack": "C0DIGEST"})
+    told = await board.subscription_paused(a_pause("U0ADMIN", "Slack: is_archived"))
+    assert told == ["channel:C0DIGEST"]
+    assert "missing_scope" in caplog.text
