@@ -195,8 +195,19 @@ class SlackSocketBot:
         self._started = False
 
     def connected(self) -> bool:
-        """Tell whether started (the handler reconnects by itself when Slack asks it to)."""
-        return self._started
+        """Tell whether the Socket Mode websocket is open now.
+
+        slack_sdk reconnects by itself (Slack asks apps to, every few hours); between a drop
+        and the new connection this says False, and /healthz with it.
+        """
+        client = self._handler.client
+        session = getattr(client, "current_session", None)
+        return (
+            self._started
+            and not getattr(client, "closed", True)
+            and session is not None
+            and not session.closed
+        )
 
     async def start(self) -> None:
         """Connect without blocking the event loop."""

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -290,3 +290,34 @@ async def test_http_mode_answers_signed_requests_and_refuses_others(tmp_path: Pa
     assert good.json()["text"].startswith("Accessible items in the edition of April 13, 2026")
     assert forged.status_code == 401
     assert stale.status_code == 401
+
+
+async def test_health_follows_the_socket_through_a_drop_and_the_reconnection(
+    tmp_path: Path,
+) -> None:
+    store = await Store.open(f"sqlite:///{tmp_path / 'bot.db'}")
+    async with FakeSlack() as slack:
+        bot = SlackSocketBot(
+            build_slack_app(web_client(BOT_TOKEN, slack.api_url), store, FakeClock()), APP_TOKEN
+        )
+        assert not bot.connected()
+        await bot.start()
+        try:
+            assert bot.connected()
+            slack.refuse_connections = True  # Slack is down: the socket cannot come back
+            await slack.drop_connections()
+            await until(lambda: not bot.connected(), within_s=5)
+            slack.refuse_connections = False
+            await until(bot.connected, within_s=30)  # slack_sdk retries on its own
+        finally:
+            await bot.aclose()
+            await store.aclose()
+    assert not bot.connected()
+
+
+async def until(condition: Callable[[], bool], within_s: float) -> None:
+    """Wait until ``condition()`` holds; fail after ``within_s`` seconds."""
+    async with asyncio.timeout(within_s):
+        # Polling: slack_sdk's connection state has no event to wait on.
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
