@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
+from asyncio.subprocess import PIPE
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -10,11 +14,12 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.orm import Session
 
-from storage.db import current_revision, downgrade, head_revision, upgrade
+from storage.db import create_engine_for, current_revision, downgrade, head_revision, upgrade
 from storage.models import Base, DeliveryJobRow, SubscriptionRow
 from tests.storage.conftest import DATABASES
 
 pytestmark = pytest.mark.parametrize("database_url", DATABASES, indirect=True)
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:
@@ -77,3 +82,33 @@ def test_a_delivery_job_written_by_hand_starts_with_no_attempts(engine: Engine) 
     with Session(engine) as session:
         job = session.scalars(select(DeliveryJobRow)).one()
         assert (job.attempts, job.claimed_by, job.reason, job.lease_until) == (0, "", "", None)
+
+
+async def test_instances_starting_at_once_on_a_fresh_database_all_migrate_it(
+    database_url: str,
+) -> None:
+    # Separate processes, as several `digestbot run` would be (alembic's context is
+    # process-wide, so threads would not show it). Without a lock, all but one failed
+    # creating tables that another had just created.
+    script = "import sys; from storage.db import upgrade; upgrade(sys.argv[1])"
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            script,
+            database_url,
+            cwd=REPOSITORY,
+            stdout=PIPE,
+            stderr=PIPE,
+        )
+        for _ in range(4)
+    ]
+    results = [await process.communicate() for process in processes]
+    failures = [err.decode()[-500:] for _, err in results if err]
+    assert failures == []
+    assert [process.returncode for process in processes] == [0, 0, 0, 0]
+    engine = create_engine_for(database_url)
+    try:
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
