@@ -253,6 +253,10 @@ class Scheduler:
         self._scheduler: AsyncIOScheduler | None = None
         self._worker_task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        # Cleared while the ingest missed during downtime runs: a missed compose waits for it.
+        self._ingest_caught_up = asyncio.Event()
+        self._ingest_caught_up.set()
+        self._catch_up_task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._subscription_jobs: dict[str, str] = {}
         self._editions: dict[int, tuple[datetime, Edition]] = {}
@@ -266,11 +270,19 @@ class Scheduler:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         settings = self._settings
+        now = self._clock.now()
+        first_ingest = await self._first_ingest()
+        catch_up_ingest = first_ingest <= now
+        if catch_up_ingest:
+            # Ingest first, then compose what was missed: composing at once on a fresh or
+            # long-stopped bot would make an edition without the week's news.
+            first_ingest = now + timedelta(hours=settings.ingest_every_hours)
+            self._ingest_caught_up.clear()
         scheduler.add_job(
             self.run_ingest,
             IntervalTrigger(hours=settings.ingest_every_hours, timezone=UTC),
             id="ingest",
-            next_run_time=await self._first_ingest(),
+            next_run_time=first_ingest,
         )
         scheduler.add_job(
             self.run_compose,
@@ -290,6 +302,18 @@ class Scheduler:
         scheduler.start()
         self._scheduler = scheduler
         self._worker_task = asyncio.create_task(self._work(), name="delivery-worker")
+        if catch_up_ingest:
+            self._catch_up_task = asyncio.create_task(self._catch_up(), name="catch-up-ingest")
+
+    async def _catch_up(self) -> None:
+        """Run the ingest missed while stopped, then plan (which composes a missed edition)."""
+        try:
+            await self.run_ingest()
+        except Exception:
+            logger.exception("the catch-up ingest failed; composing with what is stored")
+        finally:
+            self._ingest_caught_up.set()
+        await self.plan()
 
     async def aclose(self) -> None:
         """Stop firing jobs; let the send in flight finish and be recorded; then return."""
@@ -297,6 +321,9 @@ class Scheduler:
         self._wake.set()
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+        if self._catch_up_task is not None and not self._catch_up_task.done():
+            self._catch_up_task.cancel()  # an ingest holds no send; the next start redoes it
+            await asyncio.gather(self._catch_up_task, return_exceptions=True)
         if self._worker_task is not None:
             await self._worker_task
 
@@ -330,6 +357,21 @@ class Scheduler:
             await self._ingest()
             self.counters.ingests += 1
 
+    def _edition_slot(self, edition: Edition) -> datetime:
+        """Return when ``edition`` was due: the compose slot it was made for.
+
+        A compose that ran late (the bot was down at its slot) makes an edition due at its
+        slot all the same: a subscription whose slot came between them gets it late (or,
+        past ``stale_after_hours``, skipped and reported), not a week later.
+        """
+        settings = self._settings
+        return last_slot(
+            WEEKDAYS.index(settings.compose_day),
+            settings.compose_time,
+            settings.compose_timezone,
+            edition.created_at,
+        )
+
     def _compose_slot(self) -> datetime:
         settings = self._settings
         return last_slot(
@@ -352,6 +394,8 @@ class Scheduler:
             await self.plan()
 
     async def _compose_if_missed(self) -> None:
+        if not self._ingest_caught_up.is_set():
+            return  # the catch-up ingest plans again when it is done
         slot = self._compose_slot()
         latest = await self._store.edition()
         attempt = await self._store.last_compose()
@@ -410,8 +454,8 @@ class Scheduler:
         slot = last_slot(subscription.weekday, subscription.at_time, subscription.timezone, now)
         if slot <= created:
             return  # subscribed after this slot: start with the next edition
-        if edition.created_at > slot:
-            return  # nothing composed before the slot: wait for the next one
+        if self._edition_slot(edition) > slot:
+            return  # the edition was not due yet at this slot: it goes at the next one
         destination = f"{subscription.platform}:{subscription.channel}"
         new = await self._store.enqueue_delivery(
             destination, edition.id, subscription.difficulty, slot, now

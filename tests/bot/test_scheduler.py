@@ -11,13 +11,17 @@ from pathlib import Path
 import pytest
 
 from adapters.chat.console_chat import ConsoleChat
+from bot.compose import compose_edition
 from bot.config import ScheduleSettings
 from bot.domain import Difficulty, Subscription
 from bot.notices import Noticeboard
+from bot.profile import load_profile
 from bot.render import Digest
 from bot.scheduler import Scheduler, last_slot, next_slot, upcoming_jobs
+from bot.summarize import OfflineSummarizer
 from storage.store import Store
 from tests.bot.test_deliver import FailingAfter, an_edition
+from tests.bot.test_editions import IN_WEEK, seed_week
 from tests.fakes.clock import FakeClock
 
 MONDAY = datetime(2026, 4, 13, 7, tzinfo=UTC)  # the sample edition is composed at this time
@@ -221,6 +225,52 @@ async def test_a_passing_failure_is_retried_with_backoff_then_delivered(store: S
     assert len(await store.sent_parts("slack:C1", edition.id)) == 1 + len(edition.entries)
     (job,) = await store.delivery_jobs()
     assert job.state == "done"
+
+
+async def test_an_edition_composed_late_still_reaches_the_slots_it_was_due_for(
+    store: Store,
+) -> None:
+    # The bot was down over Monday 06:00 UTC (the compose slot) and composed at 10:00.
+    late = FakeClock(MONDAY + timedelta(hours=3))
+    await seed_week(store, IN_WEEK)
+    profile = load_profile()
+    composed = await compose_edition(
+        store, late, OfflineSummarizer(profile), profile, edition_date=MONDAY.date()
+    )
+    assert composed.edition is not None
+    before = MONDAY - timedelta(days=3)
+    await subscribe(store, "C0MON0830", 0, "08:30", "UTC", before)  # after the compose slot
+    await subscribe(store, "C0SUN2000", 6, "20:00", "UTC", before)  # before it: next week
+    scheduler = scheduler_for(store, late, ConsoleChat(io.StringIO()))
+    await scheduler.plan()
+    assert await drain(scheduler) == 1
+    assert await store.sent_parts("slack:C0MON0830", composed.edition.id)
+    assert await store.sent_parts("slack:C0SUN2000", composed.edition.id) == {}
+
+
+async def test_a_missed_ingest_runs_before_the_missed_compose_on_start(store: Store) -> None:
+    order: list[str] = []
+
+    async def ingest() -> None:
+        order.append("ingest begins")
+        await asyncio.sleep(0.3)  # fetching the week's news
+        order.append("ingest ends")
+
+    async def compose(day: date) -> None:
+        order.append("compose")
+
+    clock = FakeClock(datetime(2026, 4, 15, 12, tzinfo=UTC))  # never ingested; Monday missed
+    scheduler = Scheduler(
+        store, clock, ScheduleSettings(), {}, ingest=ingest, compose=compose, worker="test"
+    )
+    await scheduler.start()
+    try:
+        async with asyncio.timeout(10):
+            while "compose" not in order:  # noqa: ASYNC110 -- APScheduler fires on its own
+                await asyncio.sleep(0.05)
+    finally:
+        await scheduler.aclose()
+    assert order == ["ingest begins", "ingest ends", "compose"]
 
 
 async def test_a_missed_compose_runs_once_when_the_bot_is_back(store: Store) -> None:
