@@ -357,28 +357,20 @@ class Scheduler:
             await self._ingest()
             self.counters.ingests += 1
 
-    def _edition_slot(self, edition: Edition) -> datetime:
-        """Return when ``edition`` was due: the compose slot it was made for.
+    def _compose_slot(self, moment: datetime | None = None) -> datetime:
+        """Return the latest compose slot at or before ``moment`` (default: now).
 
-        A compose that ran late (the bot was down at its slot) makes an edition due at its
-        slot all the same: a subscription whose slot came between them gets it late (or,
-        past ``stale_after_hours``, skipped and reported), not a week later.
+        Given an edition's ``created_at``, that is the slot the edition was made for: a
+        compose that ran late (the bot was down at its slot) makes an edition due at its slot
+        all the same, so a subscription whose slot came between them gets it late (or, past
+        ``stale_after_hours``, skipped and reported), not a week later.
         """
         settings = self._settings
         return last_slot(
             WEEKDAYS.index(settings.compose_day),
             settings.compose_time,
             settings.compose_timezone,
-            edition.created_at,
-        )
-
-    def _compose_slot(self) -> datetime:
-        settings = self._settings
-        return last_slot(
-            WEEKDAYS.index(settings.compose_day),
-            settings.compose_time,
-            settings.compose_timezone,
-            self._clock.now(),
+            moment or self._clock.now(),
         )
 
     async def run_compose(self, *, then_plan: bool = True) -> None:
@@ -454,7 +446,7 @@ class Scheduler:
         slot = last_slot(subscription.weekday, subscription.at_time, subscription.timezone, now)
         if slot <= created:
             return  # subscribed after this slot: start with the next edition
-        if self._edition_slot(edition) > slot:
+        if self._compose_slot(edition.created_at) > slot:
             return  # the edition was not due yet at this slot: it goes at the next one
         destination = f"{subscription.platform}:{subscription.channel}"
         new = await self._store.enqueue_delivery(

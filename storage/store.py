@@ -215,6 +215,27 @@ class Store:
         async with self._lock:
             return await asyncio.to_thread(in_thread)
 
+    def _insert_if_absent(
+        self,
+        session: Session,
+        row_type: type[DeliveryRow | DeliveryStartRow | SubscriptionRow | DeliveryJobRow],
+        values: Mapping[str, object],
+        unique: Sequence[str],
+    ) -> bool:
+        """Insert a row unless one with the same ``unique`` columns exists; True if inserted.
+
+        ``ON CONFLICT DO NOTHING`` on both databases: concurrent writers (several instances on
+        one PostgreSQL) never fail on the unique constraint.
+        """
+        insert = postgresql_insert if self._dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(row_type)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=list(unique))
+            .returning(row_type.id)  # no row when it existed (SQLite 3.35+)
+        )
+        return session.execute(statement).first() is not None
+
     # -- items -----------------------------------------------------------------------------
 
     async def upsert_sightings(
@@ -847,14 +868,9 @@ class Store:
         values = {"destination": destination, "edition_id": edition_id, "started_at": at}
 
         def write(session: Session) -> bool:
-            insert = postgresql_insert if self._dialect == "postgresql" else sqlite_insert
-            inserted = session.execute(
-                insert(DeliveryStartRow)
-                .values(**values)
-                .on_conflict_do_nothing(index_elements=["destination", "edition_id"])
-                .returning(DeliveryStartRow.id)
-            ).first()
-            return inserted is not None
+            return self._insert_if_absent(
+                session, DeliveryStartRow, values, ["destination", "edition_id"]
+            )
 
         return await self._run(write, writes=True)
 
@@ -881,11 +897,8 @@ class Store:
         }
 
         def write(session: Session) -> None:
-            insert = postgresql_insert if self._dialect == "postgresql" else sqlite_insert
-            session.execute(
-                insert(DeliveryRow)
-                .values(**values)
-                .on_conflict_do_nothing(index_elements=["destination", "edition_id", "part"])
+            self._insert_if_absent(
+                session, DeliveryRow, values, ["destination", "edition_id", "part"]
             )
 
         await self._run(write)
@@ -917,23 +930,22 @@ class Store:
         }
 
         def write(session: Session) -> bool:
-            insert = postgresql_insert if self._dialect == "postgresql" else sqlite_insert
-            inserted = session.execute(
-                insert(SubscriptionRow)
-                .values(
-                    platform=subscription.platform,
-                    workspace=subscription.workspace,
-                    channel=subscription.channel,
-                    created_by=by,
-                    created_at=at,
+            created = self._insert_if_absent(
+                session,
+                SubscriptionRow,
+                {
+                    "platform": subscription.platform,
+                    "workspace": subscription.workspace,
+                    "channel": subscription.channel,
+                    "created_by": by,
+                    "created_at": at,
                     **schedule,
-                )
-                .on_conflict_do_nothing(index_elements=["platform", "workspace", "channel"])
-                .returning(SubscriptionRow.id)
-            ).first()
-            if inserted is None:
+                },
+                ["platform", "workspace", "channel"],
+            )
+            if not created:
                 session.execute(update(SubscriptionRow).where(*where).values(**schedule))
-            return inserted is not None
+            return created
 
         return await self._run(write, writes=True)
 
@@ -1079,14 +1091,9 @@ class Store:
         }
 
         def write(session: Session) -> bool:
-            insert = postgresql_insert if self._dialect == "postgresql" else sqlite_insert
-            statement = (
-                insert(DeliveryJobRow)
-                .values(**values)
-                .on_conflict_do_nothing(index_elements=["destination", "edition_id"])
-                .returning(DeliveryJobRow.id)  # no row when it existed (SQLite 3.35+)
+            return self._insert_if_absent(
+                session, DeliveryJobRow, values, ["destination", "edition_id"]
             )
-            return session.execute(statement).scalar() is not None
 
         return await self._run(write)
 

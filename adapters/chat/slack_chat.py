@@ -102,6 +102,12 @@ RECENT_MESSAGES = 100
 """How far back in a channel a parent whose record was lost is looked for."""
 
 
+def _failure(exc: SlackApiError) -> DeliveryError:
+    """Map a Web API error to a delivery error, permanent for the errors retrying cannot fix."""
+    error = str(exc.response.get("error", "unknown_error"))
+    return DeliveryError(f"Slack: {error}", permanent=error in PERMANENT_ERRORS)
+
+
 def web_client(token: str, api_url: str) -> AsyncWebClient:
     """Return a Web API client on ``api_url`` (SLACK_API_URL) that waits out 429s."""
     client = AsyncWebClient(token=token, base_url=api_url)
@@ -129,8 +135,10 @@ class SlackChat:
         self._last_send[channel] = self._clock.now()
 
     async def _post(
-        self, channel: str, blocks: list[dict[str, Any]], key: str, thread: str | None
+        self, channel: str, blocks: list[dict[str, Any]], key: str | None, thread: str | None
     ) -> str:
+        """Post ``blocks``, with ``key`` in the message metadata when given; return the ts."""
+        metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": key}} if key else None
         await self._pace(channel)
         try:
             response = await self._client.chat_postMessage(
@@ -140,11 +148,10 @@ class SlackChat:
                 thread_ts=thread,
                 unfurl_links=False,
                 unfurl_media=False,
-                metadata={"event_type": METADATA_EVENT, "event_payload": {"key": key}},
+                metadata=metadata,
             )
         except SlackApiError as exc:
-            error = str(exc.response.get("error", "unknown_error"))
-            raise DeliveryError(f"Slack: {error}", permanent=error in PERMANENT_ERRORS) from None
+            raise _failure(exc) from None
         finally:
             # Pace from the answer, not the request: two posts then reach Slack at least the
             # interval apart, however long the first one queued on its way.
@@ -175,8 +182,7 @@ class SlackChat:
                     channel=channel, ts=thread, include_all_metadata=True, limit=200
                 )
         except SlackApiError as exc:
-            error = str(exc.response.get("error", "unknown_error"))
-            raise DeliveryError(f"Slack: {error}", permanent=error in PERMANENT_ERRORS) from None
+            raise _failure(exc) from None
         messages: list[dict[str, Any]] = response.get("messages") or []
         for message in messages:
             payload = (message.get("metadata") or {}).get("event_payload") or {}
@@ -198,17 +204,4 @@ class SlackChat:
 
     async def send_notice(self, channel: str, text: str) -> None:
         """Post ``text``, escaped (it may quote a platform's error), in ``channel``."""
-        await self._pace(channel)
-        try:
-            await self._client.chat_postMessage(
-                channel=channel,
-                text=escape(text),
-                blocks=[{"type": "section", "text": _text(escape(text))}],
-                unfurl_links=False,
-                unfurl_media=False,
-            )
-        except SlackApiError as exc:
-            error = str(exc.response.get("error", "unknown_error"))
-            raise DeliveryError(f"Slack: {error}", permanent=error in PERMANENT_ERRORS) from None
-        finally:
-            self._last_send[channel] = self._clock.now()
+        await self._post(channel, _sections(escape(text)), None, None)

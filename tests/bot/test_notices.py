@@ -14,10 +14,13 @@ from bot.notices import Noticeboard, pause_notice, platform_user
 T0 = datetime(2026, 4, 13, 6, 0, tzinfo=UTC)
 
 
-def paused(platform: str, channel: str, created_by: str) -> SubscriptionRecord:
+def paused(
+    platform: str, channel: str, created_by: str, reason: str = "Slack: is_archived"
+) -> SubscriptionRecord:
+    """Return a subscription just paused for ``reason``, as the store hands it to notices."""
     subscription = Subscription(
         platform, "W1", channel, 0, "09:00", "Europe/Paris", Difficulty.ACCESSIBLE,
-        active=False, paused_reason="Slack: is_archived",
+        active=False, paused_reason=reason,
     )  # fmt: skip
     return SubscriptionRecord(subscription, created_by, T0, T0, T0)
 

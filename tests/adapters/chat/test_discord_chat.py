@@ -24,11 +24,12 @@ from adapters.chat.discord_chat import (
 )
 from bot.clock import SystemClock
 from bot.deliver import DeliveryError, Destination, deliver, part_key
-from bot.domain import Difficulty, Subscription, SubscriptionRecord
+from bot.domain import Difficulty
 from bot.notices import Noticeboard
 from bot.render import DigestItem, to_digest
 from storage.store import Store
 from tests.bot.test_deliver import CrashBeforeRecording, an_edition
+from tests.bot.test_notices import paused
 from tests.fakes.clock import FakeClock
 from tests.fakes.discord_server import (
     ADMIN_ID,
@@ -42,6 +43,7 @@ from tests.fakes.discord_server import (
 
 CLOCK = FakeClock(datetime(2026, 4, 13, 7, tzinfo=UTC))
 TO = Destination("discord", TEXT_CHANNEL)
+GONE = "1400000000000000099"  # a deleted channel whose subscription was paused
 
 
 @pytest.fixture
@@ -375,21 +377,12 @@ async def test_requests_waiting_together_take_one_slot_each() -> None:
     assert went == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4])
 
 
-def a_pause(created_by: str, reason: str) -> SubscriptionRecord:
-    subscription = Subscription(
-        "discord", "1200000000000000001", "1400000000000000099", 0, "09:00", "UTC", None,
-        active=False, paused_reason=reason,
-    )  # fmt: skip
-    at = datetime(2026, 4, 13, tzinfo=UTC)
-    return SubscriptionRecord(subscription, created_by, at, at, at)
-
-
 async def test_a_pause_is_told_by_dm_to_its_subscriber_and_in_the_admin_channel(
     fake: FakeDiscord, chat: DiscordChat
 ) -> None:
     board = Noticeboard({"discord": chat}, {"discord": TEXT_CHANNEL})
     reason = "Discord: channel 1400000000000000099 was not found: Unknown Channel @everyone"
-    told = await board.subscription_paused(a_pause(ADMIN_ID, reason))
+    told = await board.subscription_paused(paused("discord", GONE, ADMIN_ID, reason))
 
     assert told == [f"user:{ADMIN_ID}", f"channel:{TEXT_CHANNEL}"]
     (dm,) = fake.direct_messages(ADMIN_ID)
@@ -411,7 +404,8 @@ async def test_a_member_who_closed_dms_is_reported_and_the_channel_still_told(
         await chat.send_notice("1400000000000000077", "hello")
 
     board = Noticeboard({"discord": chat}, {"discord": TEXT_CHANNEL})
-    told = await board.subscription_paused(a_pause(ADMIN_ID, "Discord: HTTP 403: Missing Access"))
+    reason = "Discord: HTTP 403: Missing Access"
+    told = await board.subscription_paused(paused("discord", GONE, ADMIN_ID, reason))
     assert told == [f"channel:{TEXT_CHANNEL}"]
     assert fake.direct_messages(ADMIN_ID) == []
     assert "Cannot send messages to this user" in caplog.text

@@ -12,11 +12,12 @@ import pytest
 
 from adapters.chat.slack_chat import SlackChat, item_blocks, web_client
 from bot.deliver import DeliveryError, Destination, deliver, part_key
-from bot.domain import Difficulty, Edition, Subscription, SubscriptionRecord
+from bot.domain import Difficulty, Edition
 from bot.notices import Noticeboard
 from bot.render import DigestItem, split_text
 from storage.store import Store
 from tests.bot.test_deliver import CrashBeforeRecording, an_edition
+from tests.bot.test_notices import paused
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack_server import BOT_TOKEN, FakeSlack
 
@@ -187,21 +188,13 @@ def test_long_text_is_split_at_sentences_within_slack_limits() -> None:
     ]
 
 
-def a_pause(created_by: str, reason: str) -> SubscriptionRecord:
-    subscription = Subscription(
-        "slack", "T0FAKE", "C0GONE", 0, "09:00", "UTC", None, active=False, paused_reason=reason
-    )
-    at = datetime(2026, 4, 13, tzinfo=UTC)
-    return SubscriptionRecord(subscription, created_by, at, at, at)
-
-
 async def test_a_pause_is_told_by_dm_to_its_subscriber_and_in_the_admin_channel(
     slack: FakeSlack,
 ) -> None:
     slack.channels.add("C0OPS")
     board = Noticeboard({"slack": chat_for(slack, FakeClock())}, {"slack": "C0OPS"})
     hostile = "Slack: channel_not_found <!channel> <@U0BOSS>"
-    told = await board.subscription_paused(a_pause("U0ADMIN", hostile))
+    told = await board.subscription_paused(paused("slack", "C0GONE", "U0ADMIN", hostile))
 
     assert told == ["user:U0ADMIN", "channel:C0OPS"]
     (dm,) = slack.messages[FakeSlack.dm_channel("U0ADMIN")]
@@ -225,6 +218,6 @@ async def test_without_the_im_write_scope_only_the_admin_channel_is_told(
         await chat.send_notice("C0NOWHERE", "hello")
 
     board = Noticeboard({"slack": chat}, {"slack": "C0DIGEST"})
-    told = await board.subscription_paused(a_pause("U0ADMIN", "Slack: is_archived"))
+    told = await board.subscription_paused(paused("slack", "C0GONE", "U0ADMIN"))
     assert told == ["channel:C0DIGEST"]
     assert "missing_scope" in caplog.text
