@@ -1,0 +1,189 @@
+"""The store's delivery jobs (the outbox): enqueued once, claimed under a lease, finished.
+
+Several instances on one PostgreSQL share the outbox; a claim is a compare-and-set, so no two
+workers ever hold one job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import false, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.domain import DeliveryJob, Difficulty
+from storage.base import StoreBase
+from storage.models import DeliveryJobRow
+from storage.rows import delivery_job_of
+
+
+class OutboxPart(StoreBase):
+    """Delivery jobs: enqueue, claim, renew, finish or retry, and list or count them."""
+
+    async def enqueue_delivery(
+        self,
+        destination: str,
+        edition_id: int,
+        difficulty: Difficulty | None,
+        due_at: datetime,
+        at: datetime,
+    ) -> bool:
+        """Add a pending delivery; False when (destination, edition) has one already.
+
+        An ``INSERT ... ON CONFLICT DO NOTHING``: two instances planning at once add one job.
+        """
+        values = {
+            "destination": destination,
+            "edition_id": edition_id,
+            "difficulty": difficulty.value if difficulty else None,
+            "state": "pending",
+            "due_at": due_at,
+            "attempts": 0,
+            "claimed_by": "",
+            "lease_until": None,
+            "reason": "",
+            "created_at": at,
+            "finished_at": None,
+        }
+
+        def write(session: Session) -> bool:
+            return self._insert_if_absent(
+                session, DeliveryJobRow, values, ["destination", "edition_id"]
+            )
+
+        return await self._run(write)
+
+    async def claim_delivery(
+        self,
+        worker: str,
+        now: datetime,
+        lease: timedelta,
+        platforms: Sequence[str] | None = None,
+    ) -> DeliveryJob | None:
+        """Claim the oldest due delivery: pending and due, or claimed with its lease run out.
+
+        With ``platforms``, only deliveries to those platforms are claimed (an instance that
+        runs Slack alone leaves Discord's to the instances that run Discord).
+
+        The claim sets ``claimed_by``, ``lease_until = now + lease`` and adds an attempt;
+        ``None`` when nothing is due. On PostgreSQL the row is read ``FOR UPDATE SKIP
+        LOCKED``, so instances pass over each other's rows instead of waiting; on SQLite the
+        transaction holds the write lock. On both, the claim is a compare-and-set on the row
+        as read, so no two workers ever hold one job.
+        """
+
+        def write(session: Session) -> DeliveryJob | None:
+            claimable = ((DeliveryJobRow.state == "pending") & (DeliveryJobRow.due_at <= now)) | (
+                (DeliveryJobRow.state == "claimed") & (DeliveryJobRow.lease_until < now)
+            )
+            if platforms is not None:
+                claimable = claimable & or_(
+                    false(),
+                    *(DeliveryJobRow.destination.startswith(f"{p}:") for p in platforms),
+                )
+            query = (
+                select(DeliveryJobRow)
+                .where(claimable)
+                .order_by(DeliveryJobRow.due_at, DeliveryJobRow.id)
+                .limit(1)
+            )
+            if self._dialect == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            row = session.scalars(query).first()
+            if row is None:
+                return None
+            # Compare-and-set: the row is still claimable and nobody claimed it since we read
+            # it (each claim adds an attempt), or no row changes and we claim nothing.
+            claimed = session.execute(
+                update(DeliveryJobRow)
+                .where(
+                    DeliveryJobRow.id == row.id,
+                    DeliveryJobRow.attempts == row.attempts,
+                    claimable,
+                )
+                .values(
+                    state="claimed",
+                    claimed_by=worker,
+                    lease_until=now + lease,
+                    attempts=row.attempts + 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            session.expire(row)
+            return delivery_job_of(session.get_one(DeliveryJobRow, row.id))
+
+        return await self._run(write, writes=True)
+
+    async def _change_claim(self, job_id: int, worker: str, **values: Any) -> bool:
+        def write(session: Session) -> bool:
+            result = session.execute(
+                update(DeliveryJobRow)
+                .where(
+                    DeliveryJobRow.id == job_id,
+                    DeliveryJobRow.state == "claimed",
+                    DeliveryJobRow.claimed_by == worker,
+                )
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+        return await self._run(write)
+
+    async def renew_claim(self, job_id: int, worker: str, until: datetime) -> bool:
+        """Extend a claim ``worker`` still holds; False when it lost it."""
+        return await self._change_claim(job_id, worker, lease_until=until)
+
+    async def finish_delivery(
+        self, job_id: int, worker: str, state: str, reason: str, at: datetime
+    ) -> bool:
+        """Record how a claimed delivery ended: ``done``, ``failed`` or ``skipped``."""
+        if state not in ("done", "failed", "skipped"):
+            raise ValueError(f"a delivery ends done, failed or skipped, not {state!r}")
+        return await self._change_claim(
+            job_id, worker, state=state, reason=reason, finished_at=at, lease_until=None
+        )
+
+    async def retry_delivery(
+        self, job_id: int, worker: str, reason: str, not_before: datetime
+    ) -> bool:
+        """Put a claimed delivery back, due again at ``not_before``."""
+        return await self._change_claim(
+            job_id,
+            worker,
+            state="pending",
+            reason=reason,
+            due_at=not_before,
+            claimed_by="",
+            lease_until=None,
+        )
+
+    async def delivery_jobs(
+        self, states: Sequence[str] | None = None, limit: int = 200
+    ) -> list[DeliveryJob]:
+        """Return delivery jobs (in some states), newest first."""
+
+        def read(session: Session) -> list[DeliveryJob]:
+            query = select(DeliveryJobRow).order_by(DeliveryJobRow.id.desc()).limit(limit)
+            if states is not None:
+                query = query.where(DeliveryJobRow.state.in_(list(states)))
+            return [delivery_job_of(row) for row in session.scalars(query)]
+
+        return await self._run(read)
+
+    async def count_delivery_jobs(self, states: Sequence[str]) -> int:
+        """Return how many delivery jobs are in ``states`` (for health and metrics)."""
+        return await self._run(
+            lambda session: int(
+                session.scalar(
+                    select(func.count(DeliveryJobRow.id)).where(
+                        DeliveryJobRow.state.in_(list(states))
+                    )
+                )
+                or 0
+            )
+        )
