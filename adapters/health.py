@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from bot.health import HealthReport
+from bot.commands.health import HealthReport
 
 logger = logging.getLogger(__name__)
 ReportSource = Callable[[], Awaitable[HealthReport]]

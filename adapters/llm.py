@@ -3,7 +3,7 @@
 OPENAI_BASE_URL moves it to Ollama, vLLM or a test's fake server; the client retries
 timeouts, 429 (honouring Retry-After) and 5xx with backoff on its own. Answers are asked for
 as JSON following a schema (``response_format: json_schema``); validating them is the core's
-job (bot/llm_summarize.py).
+job (bot/edition/llm_summarize.py).
 """
 
 from __future__ import annotations

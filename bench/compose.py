@@ -22,13 +22,15 @@ from pathlib import Path
 from adapters.llm import OpenAiModel
 from adapters.sources.feeds import parse_feed
 from adapters.sources.sample import sample_bytes
-from bot.compose import ComposeResult, compose_edition
 from bot.domain import Sighting
-from bot.ingest import identify_all
-from bot.llm_rank import LlmRanker
-from bot.llm_summarize import LlmEditor, LlmSummarizer, TokenBudget, source_text
-from bot.profile import load_profile
-from bot.summarize import OfflineSummarizer, readable_sentences
+from bot.edition.compose import ComposeResult, compose_edition
+from bot.edition.guard import source_text
+from bot.edition.llm_rank import LlmRanker
+from bot.edition.llm_summarize import LlmEditor, LlmSummarizer
+from bot.edition.model import TokenBudget
+from bot.edition.profile import load_profile
+from bot.edition.summarize import OfflineSummarizer, readable_sentences
+from bot.ingest.ingester import identify_all
 from storage.store import Store
 from tests.fakes.clock import FakeClock
 from tests.fakes.openai_server import ChatAnswer, ChatRequest, FakeOpenAI

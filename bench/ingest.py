@@ -46,7 +46,7 @@ async def _ours(corpus: Path, files: list[str]) -> dict[str, float]:
 
     from adapters.sources.feeds import FeedSource
     from bot.clock import SystemClock
-    from bot.ingest import Ingester
+    from bot.ingest.ingester import Ingester
     from storage.store import Store
 
     # Each feed is read when it is asked for, as a network would deliver it: the corpus is

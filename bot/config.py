@@ -183,7 +183,7 @@ class ScheduleSettings(_Group):
 
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,80}")
-"""A channel or workspace id, as `bot.deliver.Destination` accepts channel ids."""
+"""A channel or workspace id, as `bot.delivery.deliver.Destination` accepts channel ids."""
 
 
 class SubscriptionSettings(_Group):

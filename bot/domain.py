@@ -135,7 +135,7 @@ class IdentifiedSighting:
 
 @dataclass(frozen=True, slots=True)
 class ItemContent:
-    """An item's readable fields, merged from all of its sightings (see bot.merge)."""
+    """An item's readable fields, merged from all of its sightings (see bot.ingest.merge)."""
 
     canonical_id: str
     kind: ItemKind
@@ -239,6 +239,78 @@ class SubscriptionRecord:
     paused_at: datetime | None = None
 
 
+class Platform(StrEnum):
+    """A chat platform an edition is delivered to (``console`` prints it)."""
+
+    SLACK = "slack"
+    DISCORD = "discord"
+    CONSOLE = "console"
+
+
+class JobState(StrEnum):
+    """Where a delivery job is in the outbox.
+
+    ``pending`` waits for its due time (or a retry), ``claimed`` is held by a worker until its
+    lease runs out; ``done``, ``failed`` and ``skipped`` (found too late after its slot) are
+    final.
+    """
+
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+    @property
+    def final(self) -> bool:
+        """Whether the job is over (no worker will claim it again)."""
+        return self in (JobState.DONE, JobState.FAILED, JobState.SKIPPED)
+
+
+class ComposeOutcome(StrEnum):
+    """How a compose attempt ended: an edition, or nothing to compose (with a reason)."""
+
+    COMPOSED = "composed"
+    SKIPPED = "skipped"
+
+
+class SubmissionStatus(StrEnum):
+    """Where an editor's pick is: waiting to be fetched, stored as an item, or failed."""
+
+    PENDING = "pending"
+    RESOLVED = "resolved"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class ComposeAttempt:
+    """The latest compose: the edition it was for, how it ended, why, and when."""
+
+    edition_date: date
+    outcome: ComposeOutcome
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LastDelivery:
+    """A destination's latest delivery: the edition's date, parts sent, and the last send."""
+
+    destination: str
+    edition_date: date
+    parts: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpend:
+    """What the language model cost since some moment: calls, tokens and US dollars."""
+
+    calls: int = 0
+    tokens: int = 0
+    cost_usd: float = 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryJob:
     """One edition due in one destination: the outbox row a worker claims and finishes."""
@@ -247,7 +319,7 @@ class DeliveryJob:
     destination: str
     edition_id: int
     difficulty: Difficulty | None
-    state: str
+    state: JobState
     due_at: datetime
     attempts: int
     claimed_by: str

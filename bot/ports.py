@@ -1,7 +1,7 @@
 """Ports: the protocols through which the core reaches the outside world.
 
-Adapters implement them; the composition root (bot.app) plugs adapters in; tests plug in fakes
-that speak the real protocols. The core imports only these protocols, never an adapter.
+Adapters implement them; the composition root (`bot.app`) plugs adapters in; tests plug in
+fakes that speak the real protocols. The core imports only these protocols, never an adapter.
 """
 
 from __future__ import annotations
@@ -181,4 +181,32 @@ class LanguageModel(Protocol):
         self, system: str, user: str, schema_name: str, schema: Mapping[str, object]
     ) -> Completion:
         """Ask once; raise `LanguageModelError` when no answer came back."""
+        ...
+
+
+class IngestProgress(Protocol):
+    """Told as sources start and finish (the CLI shows a progress display)."""
+
+    def started(self, source: str) -> None:
+        """Show that a source began fetching."""
+        ...
+
+    def finished(self, run: SourceRun) -> None:
+        """Show how a source's run ended (successfully or not)."""
+        ...
+
+
+class PlatformBot(Protocol):
+    """A connected platform: started without blocking, closed cleanly."""
+
+    async def start(self) -> None:
+        """Connect; return once ready to answer."""
+        ...
+
+    async def aclose(self) -> None:
+        """Disconnect and release every resource."""
+        ...
+
+    def connected(self) -> bool:
+        """Tell whether connected."""
         ...

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.domain import Edition, EditionEntry, ItemSummary
+from bot.domain import ComposeAttempt, ComposeOutcome, Edition, EditionEntry, ItemSummary
 from storage.base import StoreBase
 from storage.models import ComposeRunRow, EditionEntryRow, EditionRow, ItemRow, SummaryRow
 from storage.rows import edition_of, item_of, summary_of
@@ -167,12 +167,14 @@ class EditionsPart(StoreBase):
         )
         await self._run(lambda session: session.add(row))
 
-    async def last_compose(self) -> tuple[date, str, str, datetime] | None:
-        """Return the latest compose attempt: (edition date, outcome, reason, when)."""
+    async def last_compose(self) -> ComposeAttempt | None:
+        """Return the latest compose attempt: the edition it was for, how it ended, when."""
 
-        def read(session: Session) -> tuple[date, str, str, datetime] | None:
+        def read(session: Session) -> ComposeAttempt | None:
             row = session.scalars(select(ComposeRunRow).order_by(ComposeRunRow.id.desc())).first()
-            return (row.edition_date, row.outcome, row.reason, row.at) if row else None
+            if row is None:
+                return None
+            return ComposeAttempt(row.edition_date, ComposeOutcome(row.outcome), row.reason, row.at)
 
         return await self._run(read)
 

@@ -21,9 +21,10 @@ from bot.domain import (
     Sighting,
     SourceRun,
     Submission,
+    SubmissionStatus,
     UpsertCounts,
 )
-from bot.merge import merge_sightings, sighting_fingerprint
+from bot.ingest.merge import merge_sightings, sighting_fingerprint
 from storage.base import StoreBase, chunks
 from storage.models import ItemRow, SightingRow, SourceRunRow, SourceStateRow, SubmissionRow
 from storage.rows import (
@@ -309,7 +310,7 @@ class ItemsPart(StoreBase):
                 note=note,
                 submitted_by=submitted_by,
                 submitted_at=at,
-                status="pending",
+                status=SubmissionStatus.PENDING,
                 reason="",
             )
             session.add(row)
@@ -322,7 +323,7 @@ class ItemsPart(StoreBase):
         """Return the editors' picks not yet resolved, oldest first."""
 
         def read(session: Session) -> list[Submission]:
-            query = select(SubmissionRow).where(SubmissionRow.status == "pending")
+            query = select(SubmissionRow).where(SubmissionRow.status == SubmissionStatus.PENDING)
             return [submission_of(row) for row in session.scalars(query.order_by(SubmissionRow.id))]
 
         return await self._run(read)
@@ -336,7 +337,7 @@ class ItemsPart(StoreBase):
             row = session.get(SubmissionRow, submission_id)
             if row is None:
                 return
-            row.status = "resolved" if canonical_id else "failed"
+            row.status = SubmissionStatus.RESOLVED if canonical_id else SubmissionStatus.FAILED
             row.canonical_id = canonical_id
             row.reason = reason
             row.resolved_at = at

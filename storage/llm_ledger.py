@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.domain import ModelSpend
 from storage.base import StoreBase, chunks
 from storage.models import LlmAnswerRow, LlmCallRow
 
@@ -36,10 +37,10 @@ class LlmLedgerPart(StoreBase):
         )
         await self._run(lambda session: session.add(row))
 
-    async def llm_spend_since(self, since: datetime) -> tuple[int, int, float]:
-        """Return (calls, tokens, cost in USD) spent on the model since ``since``."""
+    async def llm_spend_since(self, since: datetime) -> ModelSpend:
+        """Return the calls, tokens and cost in USD spent on the model since ``since``."""
 
-        def read(session: Session) -> tuple[int, int, float]:
+        def read(session: Session) -> ModelSpend:
             calls, tokens, cost = session.execute(
                 select(
                     func.count(LlmCallRow.id),
@@ -47,7 +48,7 @@ class LlmLedgerPart(StoreBase):
                     func.coalesce(func.sum(LlmCallRow.cost_usd), 0.0),
                 ).where(LlmCallRow.at >= since)
             ).one()
-            return int(calls), int(tokens), float(cost)
+            return ModelSpend(int(calls), int(tokens), float(cost))
 
         return await self._run(read)
 

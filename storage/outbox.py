@@ -13,10 +13,12 @@ from typing import Any
 from sqlalchemy import false, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.domain import DeliveryJob, Difficulty
+from bot.domain import DeliveryJob, Difficulty, JobState
 from storage.base import StoreBase
 from storage.models import DeliveryJobRow
 from storage.rows import delivery_job_of
+
+FINAL_STATES = frozenset(state for state in JobState if state.final)
 
 
 class OutboxPart(StoreBase):
@@ -38,7 +40,7 @@ class OutboxPart(StoreBase):
             "destination": destination,
             "edition_id": edition_id,
             "difficulty": difficulty.value if difficulty else None,
-            "state": "pending",
+            "state": JobState.PENDING,
             "due_at": due_at,
             "attempts": 0,
             "claimed_by": "",
@@ -75,9 +77,9 @@ class OutboxPart(StoreBase):
         """
 
         def write(session: Session) -> DeliveryJob | None:
-            claimable = ((DeliveryJobRow.state == "pending") & (DeliveryJobRow.due_at <= now)) | (
-                (DeliveryJobRow.state == "claimed") & (DeliveryJobRow.lease_until < now)
-            )
+            claimable = (
+                (DeliveryJobRow.state == JobState.PENDING) & (DeliveryJobRow.due_at <= now)
+            ) | ((DeliveryJobRow.state == JobState.CLAIMED) & (DeliveryJobRow.lease_until < now))
             if platforms is not None:
                 claimable = claimable & or_(
                     false(),
@@ -104,7 +106,7 @@ class OutboxPart(StoreBase):
                     claimable,
                 )
                 .values(
-                    state="claimed",
+                    state=JobState.CLAIMED,
                     claimed_by=worker,
                     lease_until=now + lease,
                     attempts=row.attempts + 1,
@@ -124,7 +126,7 @@ class OutboxPart(StoreBase):
                 update(DeliveryJobRow)
                 .where(
                     DeliveryJobRow.id == job_id,
-                    DeliveryJobRow.state == "claimed",
+                    DeliveryJobRow.state == JobState.CLAIMED,
                     DeliveryJobRow.claimed_by == worker,
                 )
                 .values(**values)
@@ -139,10 +141,10 @@ class OutboxPart(StoreBase):
         return await self._change_claim(job_id, worker, lease_until=until)
 
     async def finish_delivery(
-        self, job_id: int, worker: str, state: str, reason: str, at: datetime
+        self, job_id: int, worker: str, state: JobState, reason: str, at: datetime
     ) -> bool:
         """Record how a claimed delivery ended: ``done``, ``failed`` or ``skipped``."""
-        if state not in ("done", "failed", "skipped"):
+        if state not in FINAL_STATES:
             raise ValueError(f"a delivery ends done, failed or skipped, not {state!r}")
         return await self._change_claim(
             job_id, worker, state=state, reason=reason, finished_at=at, lease_until=None
@@ -155,7 +157,7 @@ class OutboxPart(StoreBase):
         return await self._change_claim(
             job_id,
             worker,
-            state="pending",
+            state=JobState.PENDING,
             reason=reason,
             due_at=not_before,
             claimed_by="",
@@ -163,7 +165,7 @@ class OutboxPart(StoreBase):
         )
 
     async def delivery_jobs(
-        self, states: Sequence[str] | None = None, limit: int = 200
+        self, states: Sequence[JobState] | None = None, limit: int = 200
     ) -> list[DeliveryJob]:
         """Return delivery jobs (in some states), newest first."""
 
@@ -175,7 +177,7 @@ class OutboxPart(StoreBase):
 
         return await self._run(read)
 
-    async def count_delivery_jobs(self, states: Sequence[str]) -> int:
+    async def count_delivery_jobs(self, states: Sequence[JobState]) -> int:
         """Return how many delivery jobs are in ``states`` (for health and metrics)."""
         return await self._run(
             lambda session: int(

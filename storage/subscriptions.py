@@ -6,12 +6,12 @@ worker is what pauses one (when it meets a channel it cannot post to).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot.domain import Subscription, SubscriptionRecord
+from bot.domain import LastDelivery, Subscription, SubscriptionRecord
 from storage.base import StoreBase
 from storage.models import DeliveryRow, DeliveryStartRow, EditionRow, SubscriptionRow
 from storage.rows import subscription_of, subscription_record_of
@@ -154,10 +154,10 @@ class SubscriptionsPart(StoreBase):
 
         return await self._run(read)
 
-    async def last_deliveries(self) -> list[tuple[str, date, int, datetime]]:
+    async def last_deliveries(self) -> list[LastDelivery]:
         """Return per destination its latest edition's date, parts sent and last send time."""
 
-        def read(session: Session) -> list[tuple[str, date, int, datetime]]:
+        def read(session: Session) -> list[LastDelivery]:
             rows = session.execute(
                 select(
                     DeliveryRow.destination,
@@ -169,9 +169,9 @@ class SubscriptionsPart(StoreBase):
                 .group_by(DeliveryRow.destination, EditionRow.edition_date)
                 .order_by(DeliveryRow.destination, EditionRow.edition_date.desc())
             )
-            latest: dict[str, tuple[str, date, int, datetime]] = {}
+            latest: dict[str, LastDelivery] = {}
             for destination, day, parts, at in rows:
-                latest.setdefault(destination, (destination, day, int(parts), at))
+                latest.setdefault(destination, LastDelivery(destination, day, int(parts), at))
             return list(latest.values())
 
         return await self._run(read)

@@ -13,7 +13,7 @@ from tests.fakes import discord_server, slack_server
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import FakeSlack
 
-ENTRY = "from bot.cli import main; main()"
+ENTRY = "from bot.app.cli import main; main()"
 
 
 def clean_env(**settings: str) -> dict[str, str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from bot.commands import Reply
-from bot.render import DIGEST_NAME, Digest, DigestItem, render_item_text
+from bot.commands.reply import Reply
+from bot.edition.render import DIGEST_NAME, Digest, DigestItem, render_item_text
 
 
 def _line(item: DigestItem) -> str:

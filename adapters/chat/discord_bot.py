@@ -1,10 +1,10 @@
 """Discord commands: /digest, /paper and /digest-admin as app commands on discord.py.
 
-The client is built by a factory (nothing is reached at import time) and started inside our
-event loop with `DiscordBot.start`, closed with `DiscordBot.aclose`. Typed options are turned
-into the same text the platform-free bot.commands and bot.admin parse for Slack, so both
-platforms answer alike. Answers come from the store in milliseconds, well inside Discord's
-3-second rule; an unknown arXiv id is deferred ("thinking…") and answered by a follow-up.
+The client is built by a factory (nothing is reached at import time) and started inside our event
+loop with `DiscordBot.start`, closed with `DiscordBot.aclose`. Typed options are turned into the
+same text the platform-free `bot.commands` parse for Slack, so both platforms answer alike. Answers
+come from the store in milliseconds, well inside Discord's 3-second rule; an unknown arXiv id is
+deferred ("thinking…") and answered by a follow-up.
 
 Command definitions are synced only when they changed (Discord allows 200 creations a day per
 guild): a hash of the definitions is kept in the store and compared at start.
@@ -37,11 +37,14 @@ from adapters.chat.discord_chat import (
     pack,
     safe_url,
 )
-from bot.admin import WEEKDAYS, AdminContext, AdminStore, answer_admin
-from bot.commands import Command, CommandStore, Reply, answer, error
+from bot.commands.admin import AdminContext, answer_admin
+from bot.commands.digest import answer
+from bot.commands.ports import AdminStore, CommandStore
+from bot.commands.reply import Command, Reply, error
+from bot.delivery.slots import WEEKDAYS
 from bot.domain import Difficulty
+from bot.edition.render import DigestItem, split_text
 from bot.ports import Clock
-from bot.render import DigestItem, split_text
 
 logger = logging.getLogger(__name__)
 MAX_CARDS = 3

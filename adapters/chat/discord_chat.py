@@ -32,10 +32,10 @@ import aiohttp
 import discord
 import yarl
 
-from bot.deliver import DeliveryError, parse_part_key
+from bot.delivery.deliver import DeliveryError, parse_part_key
 from bot.domain import Difficulty
+from bot.edition.render import DIGEST_NAME, Digest, DigestItem, split_text
 from bot.ports import Clock
-from bot.render import DIGEST_NAME, Digest, DigestItem, split_text
 
 T = TypeVar("T")
 CONTENT_LIMIT = 2000

@@ -2,7 +2,7 @@
 
 The app is made by a factory (Bolt calls ``auth.test`` when it first needs to, so nothing is
 reached at import time). Each command is parsed and answered by the platform-free
-bot.commands and acknowledged with the answer: answers come from the store in milliseconds,
+bot.commands.digest and acknowledged with the answer: answers come from the store in milliseconds,
 well inside Slack's 3-second deadline. Socket Mode runs on the aiohttp handler, started
 without blocking and closed cleanly.
 """
@@ -21,10 +21,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.chat.slack_chat import escape, item_blocks, safe_url
-from bot.admin import AdminContext, AdminStore, answer_admin
-from bot.commands import Command, CommandStore, Reply, answer, error
+from bot.commands.admin import AdminContext, answer_admin
+from bot.commands.digest import answer
+from bot.commands.ports import AdminStore, CommandStore
+from bot.commands.reply import Command, Reply, error
+from bot.edition.render import DigestItem
 from bot.ports import Clock
-from bot.render import DigestItem
 
 logger = logging.getLogger(__name__)
 MAX_LISTED = 20

@@ -18,9 +18,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deliver import DeliveryError
+from bot.delivery.deliver import DeliveryError
+from bot.edition.render import DIGEST_NAME, Digest, DigestItem, split_text
 from bot.ports import Clock
-from bot.render import DIGEST_NAME, Digest, DigestItem, split_text
 
 SECTION_LIMIT = 3000
 HEADER_LIMIT = 150

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import httpx
 
 from adapters.health import HealthServer
-from bot.health import HealthReport
-from bot.scheduler import Counters, UpcomingJob
+from bot.commands.health import HealthReport
+from bot.delivery.slots import UpcomingJob
+from bot.delivery.worker import Counters
 
 NOW = datetime(2026, 4, 13, 7, tzinfo=UTC)
 

@@ -24,14 +24,15 @@ from bot.domain import (
     EditionEntry,
     IdentifiedSighting,
     ItemSummary,
+    JobState,
     SourceLabel,
     Subscription,
 )
 from storage.db import create_engine_for
 from storage.models import SubscriptionRow
 from storage.store import Store, advisory_key
+from tests.builders import PAPER_ID, paper
 from tests.storage.conftest import DATABASES
-from tests.storage.test_store import PAPER_ID, paper
 
 pytestmark = pytest.mark.parametrize("database_url", DATABASES, indirect=True)
 T0 = datetime(2026, 4, 13, 6, 0, tzinfo=UTC)
@@ -112,12 +113,12 @@ async def test_a_delivery_is_enqueued_once_and_claimed_once(store: Store) -> Non
     )
     assert job.lease_until == T0 + LEASE
     assert await store.claim_delivery("w2", T0, LEASE) is None
-    assert not await store.finish_delivery(job.id, "w2", "done", "", T0)  # not w2's
-    assert await store.finish_delivery(job.id, "w1", "done", "13 sent", T0)
+    assert not await store.finish_delivery(job.id, "w2", JobState.DONE, "", T0)  # not w2's
+    assert await store.finish_delivery(job.id, "w1", JobState.DONE, "13 sent", T0)
     assert await store.claim_delivery("w2", T0 + timedelta(days=1), LEASE) is None
     (done,) = await store.delivery_jobs()
     assert (done.state, done.reason, done.lease_until) == ("done", "13 sent", None)
-    assert not await store.finish_delivery(job.id, "w1", "failed", "twice", T0)  # ended
+    assert not await store.finish_delivery(job.id, "w1", JobState.FAILED, "twice", T0)  # ended
 
 
 async def test_instances_enqueuing_the_same_deliveries_at_once_add_each_once(
@@ -202,7 +203,7 @@ async def test_concurrent_workers_on_two_stores_finish_every_job_exactly_once(
     async def worker(name: str, on: Store) -> None:
         while (job := await on.claim_delivery(name, T0, LEASE)) is not None:
             claimed.append((job.destination, name))
-            assert await on.finish_delivery(job.id, name, "done", "", T0)
+            assert await on.finish_delivery(job.id, name, JobState.DONE, "", T0)
 
     try:
         await asyncio.gather(*(worker(f"w{n}", (store, other)[n % 2]) for n in range(6)))
@@ -221,7 +222,7 @@ async def test_a_crashed_workers_claim_expires_and_is_taken_over(store: Store) -
     second = await store.claim_delivery("w2", T0 + LEASE + timedelta(seconds=1), LEASE)
     assert second is not None
     assert (second.id, second.claimed_by, second.attempts) == (first.id, "w2", 2)
-    assert not await store.finish_delivery(first.id, "crashed", "done", "", T0)
+    assert not await store.finish_delivery(first.id, "crashed", JobState.DONE, "", T0)
     assert not await store.renew_claim(first.id, "crashed", T0 + 3 * LEASE)
 
 
@@ -257,11 +258,13 @@ async def test_a_renewed_claim_is_kept_and_a_lost_one_cannot_be_renewed(store: S
     assert taken.claimed_by == "w2"
     assert not await store.renew_claim(job.id, "w1", T0 + 9 * LEASE)
     assert not await store.retry_delivery(job.id, "w1", "lost", T0)
-    assert await store.finish_delivery(job.id, "w2", "failed", "Slack: channel_not_found", T0)
+    assert await store.finish_delivery(
+        job.id, "w2", JobState.FAILED, "Slack: channel_not_found", T0
+    )
     assert not await store.renew_claim(job.id, "w2", T0 + 9 * LEASE)
-    (failed,) = await store.delivery_jobs(["failed"])
+    (failed,) = await store.delivery_jobs([JobState.FAILED])
     assert (failed.claimed_by, failed.reason) == ("w2", "Slack: channel_not_found")
-    assert await store.delivery_jobs(["pending", "claimed"]) == []
+    assert await store.delivery_jobs([JobState.PENDING, JobState.CLAIMED]) == []
 
 
 async def test_a_retry_puts_the_job_back_until_its_time(store: Store) -> None:
@@ -271,7 +274,7 @@ async def test_a_retry_puts_the_job_back_until_its_time(store: Store) -> None:
     assert job is not None
     later = T0 + timedelta(minutes=1)
     assert await store.retry_delivery(job.id, "w1", "Slack: ratelimited", later)
-    (pending,) = await store.delivery_jobs(["pending"])
+    (pending,) = await store.delivery_jobs([JobState.PENDING])
     assert (pending.due_at, pending.reason, pending.attempts, pending.claimed_by) == (
         later,
         "Slack: ratelimited",
@@ -286,7 +289,7 @@ async def test_a_retry_puts_the_job_back_until_its_time(store: Store) -> None:
 
 async def test_a_delivery_ends_only_done_failed_or_skipped(store: Store) -> None:
     with pytest.raises(ValueError, match="done, failed or skipped"):
-        await store.finish_delivery(1, "w1", "pending", "", T0)
+        await store.finish_delivery(1, "w1", JobState.PENDING, "", T0)
 
 
 async def test_delivery_jobs_are_listed_newest_first_and_by_state(store: Store) -> None:
@@ -296,14 +299,14 @@ async def test_delivery_jobs_are_listed_newest_first_and_by_state(store: Store) 
     job = await store.claim_delivery("w1", T0, LEASE)
     assert job is not None
     assert job.destination == "slack:C0"
-    await store.finish_delivery(job.id, "w1", "skipped", "36 hours late", T0)
+    await store.finish_delivery(job.id, "w1", JobState.SKIPPED, "36 hours late", T0)
     assert [j.destination for j in await store.delivery_jobs()] == [
         "slack:C2",
         "slack:C1",
         "slack:C0",
     ]
     assert [j.destination for j in await store.delivery_jobs(limit=1)] == ["slack:C2"]
-    assert [j.destination for j in await store.delivery_jobs(["skipped"])] == ["slack:C0"]
+    assert [j.destination for j in await store.delivery_jobs([JobState.SKIPPED])] == ["slack:C0"]
     assert await store.delivery_jobs([]) == []
 
 
@@ -571,5 +574,5 @@ async def test_pending_jobs_are_counted_without_a_cap(store: Store) -> None:
     edition = await an_edition_id(store)
     for n in range(250):
         await store.enqueue_delivery(f"slack:C{n}", edition, None, T0, T0)
-    assert await store.count_delivery_jobs(["pending", "claimed"]) == 250
-    assert await store.count_delivery_jobs(["done"]) == 0
+    assert await store.count_delivery_jobs([JobState.PENDING, JobState.CLAIMED]) == 250
+    assert await store.count_delivery_jobs([JobState.DONE]) == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,6 +9,8 @@ import pytest
 from bot.domain import (
     IdentifiedSighting,
     ItemKind,
+    LastDelivery,
+    ModelSpend,
     RunOutcome,
     Sighting,
     SourceLabel,
@@ -17,26 +18,12 @@ from bot.domain import (
     UpsertCounts,
 )
 from storage.store import Store
+from tests.builders import PAPER_ID, paper
 from tests.storage.conftest import DATABASES
 
 pytestmark = pytest.mark.parametrize("database_url", DATABASES, indirect=True)
 
 T0 = datetime(2026, 4, 13, 6, 0, tzinfo=UTC)
-PAPER_ID = "arxiv:2604.06132"
-
-
-def paper(source: str, **changes: object) -> IdentifiedSighting:
-    base = Sighting(
-        source=source,
-        url=f"https://arxiv.org/abs/2604.06132?from={source}",
-        title=f"Claw-Eval as told by {source}",
-        summary=f"Abstract from {source}.",
-        authors=("Bowen Ye", "Rang Li") if source != SourceLabel.feed("willison") else (),
-        arxiv_id="2604.06132",
-        arxiv_version=1,
-        data={"seen_by": source},
-    )
-    return IdentifiedSighting(PAPER_ID, ItemKind.PAPER, replace(base, **changes))  # type: ignore[arg-type]
 
 
 def post(n: int) -> IdentifiedSighting:
@@ -248,10 +235,10 @@ async def test_editions_round_trip_replace_and_search(store: Store) -> None:
 async def test_llm_calls_and_answers_are_kept(store: Store) -> None:
     await store.record_llm_call("item_summary", "small", 1000, 200, 0.00065, T0)
     await store.record_llm_call("relevance", "small", 500, 50, 0.0002, T0 + timedelta(days=1))
-    calls, tokens, cost = await store.llm_spend_since(T0)
-    assert (calls, tokens) == (2, 1750)
-    assert cost == pytest.approx(0.00085)
-    assert await store.llm_spend_since(T0 + timedelta(days=2)) == (0, 0, 0.0)
+    spend = await store.llm_spend_since(T0)
+    assert (spend.calls, spend.tokens) == (2, 1750)
+    assert spend.cost_usd == pytest.approx(0.00085)
+    assert await store.llm_spend_since(T0 + timedelta(days=2)) == ModelSpend(0, 0, 0.0)
 
     await store.save_llm_answers({"h1": {"score": 7, "reason": "agents"}}, "v1", "small", T0)
     await store.save_llm_answers({"h1": {"score": 1, "reason": "later"}}, "v1", "small", T0)
@@ -281,8 +268,8 @@ async def test_deliveries_are_recorded_once_per_part(store: Store) -> None:
         1: ("1.0002", "1.0001"),
     }
     assert await store.last_deliveries() == [
-        ("discord:9", T0.date(), 1, T0),
-        ("slack:C1", T0.date(), 2, T0),
+        LastDelivery("discord:9", T0.date(), 1, T0),
+        LastDelivery("slack:C1", T0.date(), 2, T0),
     ]
     # A second record of one part (two workers racing) keeps the first and raises nothing.
     await store.record_sent("slack:C1", edition.id, 1, "1.0003", "1.0001", T0)

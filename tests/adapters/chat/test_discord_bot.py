@@ -11,10 +11,10 @@ import discord
 import pytest
 
 from adapters.chat.discord_bot import DiscordBot
-from bot.commands import Reply
+from bot.commands.reply import Reply
 from bot.domain import Edition
 from storage.store import Store
-from tests.bot.test_deliver import an_edition
+from tests.builders import an_edition
 from tests.fakes.clock import FakeClock
 from tests.fakes.discord_server import ADMIN_ID, BOT_TOKEN, MEMBER_ID, TEXT_CHANNEL, FakeDiscord
 

@@ -23,13 +23,13 @@ from adapters.chat.discord_chat import (
     rest_client,
 )
 from bot.clock import SystemClock
-from bot.deliver import DeliveryError, Destination, deliver, part_key
-from bot.domain import Difficulty
-from bot.notices import Noticeboard
-from bot.render import DigestItem, to_digest
+from bot.delivery.deliver import DeliveryError, Destination, deliver, part_key
+from bot.delivery.notices import Noticeboard
+from bot.domain import Difficulty, Platform
+from bot.edition.render import DigestItem, to_digest
 from storage.store import Store
-from tests.bot.test_deliver import CrashBeforeRecording, an_edition
-from tests.bot.test_notices import paused
+from tests.builders import an_edition, paused
+from tests.fakes.chat import CrashBeforeRecording
 from tests.fakes.clock import FakeClock
 from tests.fakes.discord_server import (
     ADMIN_ID,
@@ -42,7 +42,7 @@ from tests.fakes.discord_server import (
 )
 
 CLOCK = FakeClock(datetime(2026, 4, 13, 7, tzinfo=UTC))
-TO = Destination("discord", TEXT_CHANNEL)
+TO = Destination(Platform.DISCORD, TEXT_CHANNEL)
 GONE = "1400000000000000099"  # a deleted channel whose subscription was paused
 
 
@@ -90,14 +90,16 @@ async def test_a_forum_gets_one_post_per_edition(
     store: Store, fake: FakeDiscord, chat: DiscordChat
 ) -> None:
     edition = await an_edition(store)
-    report = await deliver(edition, Destination("discord", FORUM_CHANNEL), chat, store, CLOCK)
+    report = await deliver(
+        edition, Destination(Platform.DISCORD, FORUM_CHANNEL), chat, store, CLOCK
+    )
 
     assert report.complete
     (post,) = fake.threads_of(FORUM_CHANNEL)
     messages = fake.posts(post["id"])
     assert messages[0]["content"] == f"**LLM News Digest: {edition.title}**"
     assert len(messages) == 1 + len(edition.entries)
-    again = await deliver(edition, Destination("discord", FORUM_CHANNEL), chat, store, CLOCK)
+    again = await deliver(edition, Destination(Platform.DISCORD, FORUM_CHANNEL), chat, store, CLOCK)
     assert again.sent == 0
     assert len(fake.threads_of(FORUM_CHANNEL)) == 1
 
@@ -147,7 +149,7 @@ async def test_a_missing_permission_is_named_and_nothing_is_sent(
     fake.add_channel("1400000000000000077", "locked", deny_bot=CREATE_PUBLIC_THREADS)
     edition = await an_edition(store)
     report = await deliver(
-        edition, Destination("discord", "1400000000000000077"), chat, store, CLOCK
+        edition, Destination(Platform.DISCORD, "1400000000000000077"), chat, store, CLOCK
     )
 
     assert report.error is not None
@@ -167,7 +169,7 @@ async def test_a_deleted_channel_fails_once_and_is_not_asked_again(
     later = replace(edition, id=edition.id)  # the same edition, resumed: nothing left to send
     assert (await deliver(later, TO, chat, store, CLOCK)).complete
 
-    gone = Destination("discord", "1400000000000000099")
+    gone = Destination(Platform.DISCORD, "1400000000000000099")
     report = await deliver(edition, gone, chat, store, CLOCK)
     assert report.error is not None
     assert report.error.permanent
@@ -300,7 +302,7 @@ async def test_deliveries_share_a_pace_that_keeps_under_the_global_limit(
 
     async def two_at_once(chat: DiscordChat, pair: list[str]) -> None:
         reports = await asyncio.gather(
-            *(deliver(edition, Destination("discord", c), chat, store, clock) for c in pair)
+            *(deliver(edition, Destination(Platform.DISCORD, c), chat, store, clock) for c in pair)
         )
         assert all(report.complete for report in reports)
 

@@ -17,13 +17,14 @@ import pytest
 from adapters.chat.slack_bot import SlackHttpBot, SlackSocketBot, build_slack_app
 from adapters.chat.slack_chat import SlackChat, web_client
 from adapters.sources.arxiv import ArxivSource
-from bot.commands import Reply as BotReply
-from bot.commands import fetch_paper
-from bot.deliver import Destination, deliver
-from bot.profile import load_profile
-from bot.summarize import OfflineSummarizer
+from bot.commands.digest import fetch_paper
+from bot.commands.reply import Reply as BotReply
+from bot.delivery.deliver import Destination, deliver
+from bot.domain import Platform
+from bot.edition.profile import load_profile
+from bot.edition.summarize import OfflineSummarizer
 from storage.store import Store
-from tests.bot.test_deliver import an_edition
+from tests.builders import an_edition
 from tests.conftest import data_file
 from tests.fakes.clock import FakeClock
 from tests.fakes.http_server import FakeHttpServer, Reply
@@ -131,7 +132,11 @@ async def admin_bot(tmp_path: Path) -> AsyncIterator[tuple[FakeSlack, Store]]:
             edition = await store.edition()
             assert edition is not None
             report = await deliver(
-                edition, Destination("slack", channel), SlackChat(client, clock), store, clock
+                edition,
+                Destination(Platform.SLACK, channel),
+                SlackChat(client, clock),
+                store,
+                clock,
             )
             return BotReply(text=f"Posted: {report.sent} messages sent.")
 

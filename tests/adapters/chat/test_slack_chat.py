@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from adapters.chat.slack_chat import SlackChat, item_blocks, web_client
-from bot.deliver import DeliveryError, Destination, deliver, part_key
+from bot.delivery.deliver import DeliveryError, Destination, deliver, part_key
+from bot.delivery.notices import Noticeboard
 from bot.domain import Difficulty, Edition
-from bot.notices import Noticeboard
-from bot.render import DigestItem, split_text
+from bot.edition.render import DigestItem, split_text
 from storage.store import Store
-from tests.bot.test_deliver import CrashBeforeRecording, an_edition
-from tests.bot.test_notices import paused
+from tests.builders import an_edition, paused
+from tests.fakes.chat import CrashBeforeRecording
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack_server import BOT_TOKEN, FakeSlack
 

@@ -1,0 +1,390 @@
+"""The ``digestbot`` command line (DESIGN.md §4).
+
+Every command exits 0 on success, 2 on bad usage and 1 on failure, printing one clear line that
+says why. Settings are read and validated once per command, before any work starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import tempfile
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from adapters.chat.console_chat import render_reply
+from adapters.sources.sample import SAMPLE_FEEDS, sample_transport
+from bot.app.cli_subscriptions import (
+    resume_command,
+    subscribe_command,
+    subscriptions_command,
+    unsubscribe_command,
+)
+from bot.app.console import (
+    LineProgress,
+    err,
+    fail,
+    out,
+    print_compose,
+    print_report,
+    print_status,
+    run_async,
+    settings_or_exit,
+    usage_error,
+)
+from bot.app.run import NothingToRunError, PlatformStartError, run_until
+from bot.app.wiring import (
+    App,
+    DestinationUnavailableError,
+    compose,
+    ingest,
+    open_app,
+    publish,
+    publish_due,
+    read_status,
+    source_names,
+)
+from bot.clock import SystemClock
+from bot.commands.digest import answer
+from bot.commands.reply import Command
+from bot.config import FeedSettings, Settings
+from bot.delivery.deliver import DeliveryReport, Destination
+from bot.delivery.worker import Counters
+from bot.domain import Edition
+from bot.edition.compose import ComposeResult, edition_covering
+from bot.edition.render import render_json, render_markdown, render_text, to_digest
+from bot.ids import canonical_url
+from bot.ingest.ingester import IngestReport
+from storage.db import DatabaseError, upgrade
+
+cli = typer.Typer(
+    name="digestbot",
+    help="LLM News Digest: a weekly digest of LLM engineering papers and posts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_cli = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.command("subscribe")(subscribe_command)
+cli.command("unsubscribe")(unsubscribe_command)
+cli.command("subscriptions")(subscriptions_command)
+cli.command("resume")(resume_command)
+
+
+async def _ingest(settings: Settings, only: Sequence[str]) -> IngestReport:
+    async with open_app(settings, SystemClock()) as app:
+        return await ingest(app, only, LineProgress(err))
+
+
+@cli.command("ingest")
+def ingest_command(
+    source: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--source",
+            "-s",
+            help="Only this source (repeatable): hf, arxiv, a feed name, manual, semantic_scholar.",
+        ),
+    ] = None,
+) -> None:
+    """Pull the sources now and store what is new; print per-source counts."""
+    settings = settings_or_exit()
+    only = source or []
+    unknown = [name for name in only if name not in source_names(settings)]
+    if unknown:
+        usage_error(
+            f"unknown source {', '.join(unknown)}; "
+            f"configured sources: {', '.join(source_names(settings))}"
+        )
+    report = run_async(_ingest(settings, only))
+    print_report(report)
+    if report.runs and len(report.failed) == len(report.runs):
+        fail("every source failed; see the reasons above")
+
+
+@cli.command("submit")
+def submit_command(
+    url: Annotated[
+        str, typer.Argument(help="The link to feature: an arXiv/HF paper or any web page.")
+    ],
+    note: Annotated[
+        str, typer.Option("--note", help="Why this pick matters (shown to editors).")
+    ] = "",
+    by: Annotated[str, typer.Option("--by", help="Who picked it.")] = "cli",
+) -> None:
+    """Queue an editor's pick; the next ingest resolves it (try: digestbot ingest -s manual)."""
+    try:
+        canonical_url(url)
+    except ValueError as exc:
+        usage_error(f"not a usable link: {exc}")
+    settings = settings_or_exit()
+
+    async def queue() -> int:
+        async with open_app(settings, SystemClock()) as app:
+            pick = await app.store.add_submission(url, note.strip(), by, app.clock.now())
+            return pick.id
+
+    pick_id = run_async(queue())
+    out.print(f"Queued pick #{pick_id}: {url}. It is resolved on the next ingest.", markup=False)
+
+
+@cli.command("status")
+def status_command() -> None:
+    """Show sources' last runs, last compose, next jobs, subscriptions, deliveries, LLM spend."""
+    settings = settings_or_exit()
+    print_status(run_async(read_status(settings)))
+
+
+def parse_monday(text: str | None) -> date | None:
+    """Parse ``--date``; it must be a Monday (editions are dated on Mondays)."""
+    if text is None:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        usage_error(f"--date must look like 2026-04-13, not {text!r}")
+    if day.weekday() != 0:
+        usage_error(f"--date {day} is a {day:%A}; editions are dated on Mondays")
+    return day
+
+
+@cli.command("compose")
+def compose_command(
+    when: Annotated[
+        str | None,
+        typer.Option("--date", help="The edition's Monday, YYYY-MM-DD (default: the next one)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Rebuild the edition if it exists.")
+    ] = False,
+) -> None:
+    """Build (or rebuild) the edition for the week before a Monday."""
+    monday = parse_monday(when)
+    settings = settings_or_exit()
+
+    async def work() -> ComposeResult:
+        async with open_app(settings, SystemClock()) as app:
+            return await compose(app, monday, force=force)
+
+    print_compose(run_async(work()))
+
+
+def parse_edition(text: str) -> tuple[int | None, date | None]:
+    """Parse ``--edition``: latest, an id, or an edition's date."""
+    if text == "latest":
+        return None, None
+    if text.isdigit():
+        return int(text), None
+    try:
+        return None, date.fromisoformat(text)
+    except ValueError:
+        usage_error(f"--edition must be latest, an id or a date like 2026-04-13, not {text!r}")
+
+
+@cli.command("preview")
+def preview_command(
+    edition: Annotated[
+        str, typer.Option("--edition", help="latest, an edition id, or its date.")
+    ] = "latest",
+    output: Annotated[str, typer.Option("--format", help="text, markdown or json.")] = "text",
+) -> None:
+    """Render an edition without posting it."""
+    renderers = {"text": render_text, "markdown": render_markdown, "json": render_json}
+    if output not in renderers:
+        usage_error(f"--format must be one of text, markdown, json, not {output!r}")
+    edition_id, edition_date = parse_edition(edition)
+    settings = settings_or_exit()
+
+    async def read() -> Edition | None:
+        async with open_app(settings, SystemClock()) as app:
+            return await app.store.edition(edition_id=edition_id, edition_date=edition_date)
+
+    found = run_async(read())
+    if found is None:
+        fail(f"no edition {edition}; run: digestbot compose")
+    sys.stdout.write(renderers[output](to_digest(found)).rstrip("\n") + "\n")
+
+
+@cli.command("publish")
+def publish_command(
+    to: Annotated[
+        list[str] | None,
+        typer.Option("--to", help="slack:CHANNEL_ID (repeatable)."),
+    ] = None,
+    edition: Annotated[
+        str, typer.Option("--edition", help="latest, an edition id, or its date.")
+    ] = "latest",
+) -> None:
+    """Post an edition now: a parent message, then one threaded reply per item.
+
+    Without --to, every subscription whose slot has passed gets the edition due to it, as
+    the schedule would post it (resuming, never twice).
+    """
+    if not to:
+        if edition != "latest":
+            usage_error("--edition needs --to: subscriptions get the edition due to them")
+        _publish_due(settings_or_exit())
+        return
+    try:
+        destinations = [Destination.parse(text) for text in to]
+    except ValueError as exc:
+        usage_error(str(exc))
+    edition_id, edition_date = parse_edition(edition)
+    settings = settings_or_exit()
+
+    async def work() -> list[DeliveryReport]:
+        async with open_app(settings, SystemClock()) as app:
+            found = await app.store.edition(edition_id=edition_id, edition_date=edition_date)
+            if found is None:
+                fail(f"no edition {edition}; run: digestbot compose")
+            return await publish(app, found, destinations)
+
+    try:
+        reports = run_async(work())
+    except DestinationUnavailableError as exc:
+        fail(str(exc))
+    for report in reports:
+        state = (
+            "complete"
+            if report.complete
+            else f"stopped: {report.error.reason if report.error else ''}"
+        )
+        out.print(
+            f"{report.destination}: {report.sent} sent, {report.already} already there, "
+            f"{report.recovered} recovered; {state}",
+            markup=False,
+        )
+    if any(not report.complete for report in reports):
+        fail("some destinations did not get the whole edition; run publish again to resume")
+
+
+def _publish_due(settings: Settings) -> None:
+    async def work() -> Counters:
+        async with open_app(settings, SystemClock()) as app:
+            return await publish_due(app)
+
+    try:
+        done = run_async(work())
+    except DestinationUnavailableError as exc:
+        fail(str(exc))
+    out.print(
+        f"Subscriptions: {done.deliveries_done} delivered ({done.messages_sent} messages), "
+        f"{done.deliveries_skipped} skipped as stale, {done.deliveries_retried} to retry, "
+        f"{done.deliveries_failed} failed and paused",
+        markup=False,
+    )
+    if done.deliveries_failed or done.deliveries_retried:
+        fail("some subscriptions did not get their edition; see: digestbot status")
+
+
+@cli.command("run")
+def run_command() -> None:
+    """Run the bot: answer commands on the configured platforms until SIGTERM or SIGINT."""
+    settings = settings_or_exit()
+
+    async def work() -> list[str]:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        async with open_app(settings, SystemClock()) as app:
+            return await run_until(app, stop)
+
+    try:
+        ran = run_async(work())
+    except (NothingToRunError, PlatformStartError) as exc:
+        fail(str(exc))
+    out.print(f"Stopped cleanly ({', '.join(ran)}).", markup=False)
+
+
+@db_cli.command("upgrade")
+def db_upgrade_command() -> None:
+    """Apply database migrations up to the latest schema."""
+    settings = settings_or_exit()
+    try:
+        upgrade(settings.database_url)
+    except DatabaseError as exc:
+        fail(str(exc))
+    out.print("Database is at the latest schema.")
+
+
+def demo_settings(settings: Settings, database_url: str) -> Settings:
+    """Return ``settings`` pointed at the bundled sample data and the demo database."""
+    feeds = tuple(FeedSettings(name=name, url=url) for name, url in SAMPLE_FEEDS.items())
+    # Recorded responses served in-process need no politeness pause (the real arXiv does).
+    arxiv = settings.sources.arxiv.model_copy(update={"min_interval_s": 0.0})
+    sources = settings.sources.model_copy(update={"feeds": feeds, "arxiv": arxiv})
+    return settings.model_copy(update={"database_url": database_url, "sources": sources})
+
+
+SAMPLE_PICK = "https://arxiv.org/abs/2104.12255v1"
+
+
+async def _demo(settings: Settings) -> None:
+    async with open_app(settings, SystemClock(), transport=sample_transport()) as app:
+        await app.store.add_submission(
+            SAMPLE_PICK,
+            "A sample editor's pick, resolved through the arXiv API.",
+            "demo",
+            app.clock.now(),
+        )
+        out.print("Ingesting the bundled sample data (recorded HF, arXiv, feed responses)…")
+        report = await ingest(app, (), LineProgress(err))
+        print_report(report)
+        out.print("Ingesting again: unchanged data must change nothing…")
+        print_report(await ingest(app, (), None))
+        # The sample was just ingested: compose the edition whose week includes now.
+        result = await compose(app, edition_covering(app.clock.now()))
+        print_compose(result)
+        if result.edition is None:
+            fail(result.message)
+        out.rule()
+        sys.stdout.write(render_text(to_digest(result.edition)))
+        sys.stdout.flush()
+        out.rule()
+        await _sample_commands(app, result.edition)
+
+
+async def _sample_commands(app: App, edition: Edition) -> None:
+    # Prefer a paper the sources found over an editor's pick: it shows the richer card.
+    papers = [
+        e.item.content.arxiv_id
+        for e in sorted(edition.entries, key=lambda e: "manual" in e.item.sources)
+        if e.item.content.arxiv_id
+    ]
+    samples = [Command("digest", "difficulty:accessible")]
+    if papers:
+        samples.append(Command("paper", papers[0]))
+    for command in samples:
+        out.print(f"> /{command.name} {command.text}", markup=False)
+        out.print(render_reply(await answer(command, app.store)), markup=False)
+        out.print()
+
+
+@cli.command("demo")
+def demo_command(
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database", help="SQLAlchemy URL to use instead of a temporary SQLite file."
+        ),
+    ] = None,
+) -> None:
+    """Run offline on bundled sample data: ingest, compose, print the edition, answer commands."""
+    settings = settings_or_exit()
+    with tempfile.TemporaryDirectory(prefix="digestbot-demo-") as folder:
+        url = database or f"sqlite:///{Path(folder) / 'demo.db'}"
+        run_async(_demo(demo_settings(settings, url)))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``digestbot`` console script."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    cli(args=list(argv) if argv is not None else sys.argv[1:], prog_name="digestbot")

@@ -1,0 +1,229 @@
+"""``digestbot run``: the long-running bot.
+
+Starts the platforms whose tokens are set (Slack in Socket or HTTP mode, Discord), the health
+and metrics server, and the schedule with its delivery worker, all in one event loop; stops
+them in reverse order when told to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
+
+from aiohttp import web
+
+from adapters.chat.discord_bot import DiscordBot
+from adapters.chat.slack_bot import SlackHttpBot, SlackSocketBot, build_slack_app
+from adapters.chat.slack_chat import SlackChat, web_client
+from adapters.health import HealthServer, add_health_routes
+from adapters.sources.arxiv import ArxivSource
+from bot.app.wiring import App, compose, configure_discord, ingest, noticeboard, publish
+from bot.commands.digest import fetch_paper
+from bot.commands.health import HealthReport, failing, paused
+from bot.commands.reply import Reply
+from bot.delivery.deliver import Destination
+from bot.delivery.schedule import Scheduler
+from bot.delivery.subscriptions import seed_subscriptions
+from bot.delivery.worker import Counters
+from bot.domain import JobState, Platform
+from bot.edition.profile import load_profile
+from bot.edition.summarize import CachedSummarizer, OfflineSummarizer
+from bot.ports import PlatformBot
+
+logger = logging.getLogger(__name__)
+
+
+def paper_fetcher(app: App) -> Callable[[str], Awaitable[Reply]]:
+    """Return the on-demand /paper fetch: arXiv lookup, store, cached offline summary."""
+    settings = app.settings.sources
+    papers = ArxivSource(
+        app.http,
+        app.clock,
+        url=settings.arxiv.url,
+        min_interval_s=settings.arxiv.min_interval_s,
+        deadline_s=settings.timeout_s,
+    )
+    summarizer = CachedSummarizer(OfflineSummarizer(load_profile()), app.store, app.clock)
+
+    async def fetch(arxiv_id: str) -> Reply:
+        return await fetch_paper(arxiv_id, papers, app.store, summarizer, app.clock)
+
+    return fetch
+
+
+def channel_publisher(app: App, platform: str) -> Callable[[str], Awaitable[Reply]]:
+    """Return the admin's "post the latest edition in this channel now"."""
+
+    async def publish_here(channel: str) -> Reply:
+        edition = await app.store.edition()
+        if edition is None:
+            return Reply(text="There is no edition yet.", error=True)
+        (report,) = await publish(app, edition, [Destination(Platform(platform), channel)])
+        if report.error is not None:
+            return Reply(text=f"Posting stopped: {report.error.reason}", error=True)
+        return Reply(text=f"Posted the edition of {edition.date}: {report.sent} messages sent.")
+
+    return publish_here
+
+
+class NothingToRunError(ValueError):
+    """``digestbot run`` found no platform configured."""
+
+
+class PlatformStartError(RuntimeError):
+    """A platform could not connect (refused token, unreachable); says which and why."""
+
+
+def _slack_bot(app: App, health: Callable[[web.Application], None]) -> PlatformBot | None:
+    slack = app.settings.slack
+    transport = slack.app_token or slack.signing_secret
+    if slack.bot_token is None or transport is None:
+        return None
+    client = web_client(slack.bot_token.get_secret_value(), slack.api_url)
+    secret = slack.signing_secret.get_secret_value() if slack.signing_secret else None
+    slack_app = build_slack_app(
+        client,
+        app.store,
+        app.clock,
+        fetch_paper=paper_fetcher(app),
+        publish_to=channel_publisher(app, "slack"),
+        admin_user_ids=slack.admin_user_ids,
+        default_tz=app.settings.timezone,
+        signing_secret=None if slack.app_token else secret,
+    )
+    app.live_chats["slack"] = SlackChat(client, app.clock, min_interval_s=slack.min_interval_s)
+    if slack.app_token:
+        return SlackSocketBot(slack_app, slack.app_token.get_secret_value())
+    return SlackHttpBot(
+        slack_app, app.settings.http.host, app.settings.http.port, extra_routes=health
+    )
+
+
+def _discord_bot(app: App) -> PlatformBot | None:
+    settings = app.settings.discord
+    if settings.bot_token is None:
+        return None
+    configure_discord(app.settings)
+    bot = DiscordBot(
+        settings.bot_token.get_secret_value(),
+        app.store,
+        app.clock,
+        fetch_paper=paper_fetcher(app),
+        publish_to=channel_publisher(app, "discord"),
+        default_tz=app.settings.timezone,
+        sync_guild_id=settings.sync_guild_id,
+        sharded=settings.sharded or bool(settings.shard_ids),
+        shard_ids=settings.shard_ids or None,
+        shard_count=settings.shard_count,
+        guild_ready_timeout=settings.guild_ready_timeout_s,
+        requests_per_s=settings.requests_per_s,
+    )
+    app.live_chats["discord"] = bot.chat()
+    return bot
+
+
+async def health_report(
+    app: App, scheduler: Scheduler | None, bots: Sequence[tuple[str, PlatformBot]]
+) -> HealthReport:
+    """Return the bot's health now: database, platforms, sources, subscriptions, jobs."""
+    now = app.clock.now()
+    platforms = {name: bot.connected() for name, bot in bots}
+    try:
+        runs = await app.store.last_source_runs()
+        subscriptions = await app.store.subscriptions()
+        pending = await app.store.count_delivery_jobs([JobState.PENDING, JobState.CLAIMED])
+    except Exception as exc:  # any database failure: report it, the probe decides
+        return HealthReport(
+            now, False, platforms, problem=f"{exc.__class__.__name__}: {str(exc)[:200]}"
+        )
+    return HealthReport(
+        at=now,
+        database_ok=True,
+        platforms=platforms,
+        failing_sources=failing(runs),
+        paused=paused(subscriptions),
+        next_jobs=scheduler.next_jobs() if scheduler is not None else (),
+        pending_deliveries=pending,
+        counters=scheduler.counters if scheduler is not None else Counters(),
+    )
+
+
+def build_scheduler(app: App) -> Scheduler:
+    """Return the schedule of ingest, compose and deliveries for ``app``."""
+
+    async def run_ingest() -> object:
+        return await ingest(app)
+
+    async def run_compose(day: date) -> object:
+        return await compose(app, day)
+
+    return Scheduler(
+        app.store,
+        app.clock,
+        app.settings.schedule,
+        app.live_chats,
+        ingest=run_ingest,
+        compose=run_compose,
+        on_pause=noticeboard(app, app.live_chats).subscription_paused,
+    )
+
+
+async def run_until(app: App, stop: asyncio.Event) -> list[str]:
+    """Connect every configured platform and run the schedule until ``stop``; then close.
+
+    Returns the names of the platforms that ran. Slack runs in Socket Mode when
+    SLACK_APP_TOKEN is set, else in HTTP mode when SLACK_SIGNING_SECRET is; Discord when
+    DISCORD_BOT_TOKEN is set. /healthz and /metrics listen on DIGEST_HTTP_HOST:PORT (on
+    Slack's HTTP server in HTTP mode). Raises `PlatformStartError` when one cannot connect.
+    """
+    scheduler = build_scheduler(app) if app.settings.schedule.enabled else None
+    bots: list[tuple[str, PlatformBot]] = []
+
+    async def report() -> HealthReport:
+        return await health_report(app, scheduler, bots)
+
+    def health_routes(web_app: web.Application) -> None:
+        add_health_routes(web_app, report)
+
+    slack_bot = _slack_bot(app, health_routes)
+    bots += [
+        (name, bot)
+        for name, bot in (("slack", slack_bot), ("discord", _discord_bot(app)))
+        if bot is not None
+    ]
+    if not bots:
+        raise NothingToRunError(
+            "nothing to run: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) "
+            "or SLACK_SIGNING_SECRET (HTTP mode), or DISCORD_BOT_TOKEN"
+        )
+    await seed_subscriptions(app.store, app.settings, app.clock)  # [[subscriptions]] in TOML
+    services: list[tuple[str, PlatformBot | HealthServer]] = []
+    if not isinstance(slack_bot, SlackHttpBot):
+        services.append(
+            ("health", HealthServer(report, app.settings.http.host, app.settings.http.port))
+        )
+    services += bots
+    started: list[tuple[str, PlatformBot | HealthServer]] = []
+    try:
+        for name, service in services:
+            try:
+                await service.start()
+            except Exception as exc:
+                await service.aclose()
+                raise PlatformStartError(f"{name} could not start: {exc}") from exc
+            started.append((name, service))
+            logger.warning("%s started", name)
+        if scheduler is not None:
+            await scheduler.start()
+        try:
+            await stop.wait()
+        finally:
+            if scheduler is not None:
+                await scheduler.aclose()  # the send in flight ends and is recorded first
+    finally:
+        for _, service in reversed(started):
+            await service.aclose()
+        app.live_chats.clear()
+    return [name for name, _ in started if name != "health"]

@@ -1,0 +1,356 @@
+"""The composition root: builds adapters from settings and plugs them into the core's stages.
+
+This is the one module of bot/ that may import adapters, storage and httpx. Everything it
+builds has an explicit lifecycle: `open_app` is an async context manager that closes the HTTP
+client and disposes the database engine on the way out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import httpx
+
+from adapters.chat.discord_chat import (
+    DiscordChat,
+    RequestPacer,
+    configure_endpoints,
+    rest_client,
+)
+from adapters.chat.slack_chat import SlackChat, web_client
+from adapters.sources.arxiv import ArxivSource
+from adapters.sources.feeds import FeedSource
+from adapters.sources.hf_papers import HfPapersSource
+from adapters.sources.manual import ManualResolver
+from adapters.sources.semantic_scholar import SemanticScholarCitations
+from bot.clock import SystemClock
+from bot.commands.status import StatusReport, collect_status
+from bot.config import Settings
+from bot.delivery.deliver import DeliveryError, DeliveryReport, Destination, deliver
+from bot.delivery.notices import Noticeboard
+from bot.delivery.ports import ChatAdapter
+from bot.delivery.schedule import Scheduler
+from bot.delivery.worker import Counters
+from bot.domain import Edition
+from bot.edition.compose import ComposeResult, compose_edition
+from bot.edition.llm_rank import LlmRanker
+from bot.edition.llm_summarize import LlmEditor, LlmSummarizer
+from bot.edition.model import TokenBudget
+from bot.edition.profile import load_profile
+from bot.edition.summarize import OfflineSummarizer
+from bot.ingest.ingester import CITATIONS_SOURCE, MANUAL_SOURCE, Ingester, IngestReport
+from bot.ports import CitationLookup, Clock, IngestProgress, LinkResolver, Source
+from storage.store import Store
+
+logger = logging.getLogger(__name__)
+USER_AGENT = "llm-news-digest/0.1 (+https://github.com/llm-news-digest/llm-news-digest)"
+
+
+class UnknownSourceError(ValueError):
+    """``--source`` named a source that is not configured."""
+
+
+@dataclass(slots=True)
+class SourceSet:
+    """The sources one ingest runs, plus the editors' picks resolver and citation lookup."""
+
+    sources: list[Source] = field(default_factory=list)
+    links: LinkResolver | None = None
+    citations: CitationLookup | None = None
+
+
+@dataclass(slots=True)
+class App:
+    """What the CLI and the scheduler need: settings, clock, store and an HTTP client."""
+
+    settings: Settings
+    clock: Clock
+    store: Store
+    http: httpx.AsyncClient
+    # The posters of the platforms `run_until` connected (they share the bots' connections).
+    live_chats: dict[str, ChatAdapter] = field(default_factory=dict)
+
+
+def source_names(settings: Settings) -> list[str]:
+    """Return every source name ``--source`` accepts, in run order."""
+    names = []
+    if settings.sources.hf.enabled:
+        names.append("hf")
+    if settings.sources.arxiv.enabled:
+        names.append("arxiv")
+    names.extend(feed.name for feed in settings.sources.feeds)
+    names.append(MANUAL_SOURCE)
+    if settings.sources.semantic_scholar.enabled:
+        names.append(CITATIONS_SOURCE)
+    return names
+
+
+def build_sources(
+    settings: Settings, client: httpx.AsyncClient, clock: Clock, only: Sequence[str] = ()
+) -> SourceSet:
+    """Build the configured sources, or just those named in ``only``."""
+    known = source_names(settings)
+    unknown = [name for name in only if name not in known]
+    if unknown:
+        raise UnknownSourceError(
+            f"unknown source {', '.join(unknown)}; configured sources: {', '.join(known)}"
+        )
+    wanted = set(only or known)
+    limits = settings.sources
+    arxiv = ArxivSource(
+        client,
+        clock,
+        url=limits.arxiv.url,
+        query=limits.arxiv.query,
+        max_results=limits.arxiv.max_results,
+        lookback_days=limits.arxiv.lookback_days,
+        min_interval_s=limits.arxiv.min_interval_s,
+        deadline_s=limits.timeout_s,
+        max_bytes=limits.max_bytes,
+    )
+    chosen = SourceSet()
+    if "hf" in wanted:
+        chosen.sources.append(
+            HfPapersSource(
+                client,
+                clock,
+                url=limits.hf.url,
+                weeks=limits.hf.weeks,
+                deadline_s=limits.timeout_s,
+                max_bytes=limits.max_bytes,
+            )
+        )
+    if "arxiv" in wanted:
+        chosen.sources.append(arxiv)
+    for feed in limits.feeds:
+        if feed.name in wanted:
+            chosen.sources.append(
+                FeedSource(
+                    feed.name,
+                    feed.url,
+                    client,
+                    max_bytes=limits.max_bytes,
+                    deadline_s=limits.timeout_s,
+                )
+            )
+    if MANUAL_SOURCE in wanted:
+        # Editors' arXiv and HF links resolve through the same paced arXiv client.
+        chosen.links = ManualResolver(client, arxiv)
+    if CITATIONS_SOURCE in wanted and limits.semantic_scholar.enabled:
+        key = limits.semantic_scholar.api_key
+        chosen.citations = SemanticScholarCitations(
+            client,
+            clock,
+            url=limits.semantic_scholar.url,
+            api_key=key.get_secret_value() if key else None,
+            deadline_s=limits.timeout_s,
+        )
+    return chosen
+
+
+def build_http_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+    """Return the HTTP client every source shares (redirects followed, bounded per request)."""
+    return httpx.AsyncClient(
+        headers={"User-Agent": USER_AGENT},
+        timeout=httpx.Timeout(30.0, connect=10.0),
+        follow_redirects=True,
+        max_redirects=5,
+        transport=transport,
+    )
+
+
+@asynccontextmanager
+async def open_app(
+    settings: Settings, clock: Clock, *, transport: httpx.AsyncBaseTransport | None = None
+) -> AsyncIterator[App]:
+    """Open the store (migrated to the latest schema) and the HTTP client; close both after."""
+    store = await Store.open(settings.database_url)
+    try:
+        async with build_http_client(transport) as client:
+            yield App(settings=settings, clock=clock, store=store, http=client)
+    finally:
+        await store.aclose()
+
+
+async def ingest(
+    app: App, only: Sequence[str] = (), progress: IngestProgress | None = None
+) -> IngestReport:
+    """Run one ingest of the configured sources (or those in ``only``) into the store."""
+    chosen = build_sources(app.settings, app.http, app.clock, only)
+    ingester = Ingester(
+        app.store, app.clock, concurrency=app.settings.sources.concurrency, progress=progress
+    )
+    refresh = timedelta(hours=app.settings.sources.semantic_scholar.refresh_hours)
+    return await ingester.run(
+        chosen.sources,
+        links=chosen.links,
+        citations=chosen.citations,
+        citation_max_age=refresh,
+    )
+
+
+async def compose(
+    app: App, edition_date: date | None = None, *, force: bool = False
+) -> ComposeResult:
+    """Compose (or with ``force`` rebuild) the edition dated ``edition_date``.
+
+    With OPENAI_API_KEY set, the model writes the summaries, title and intro (validated,
+    within the edition's token budget); without, everything is written offline.
+    """
+    profile = load_profile()
+    offline = OfflineSummarizer(profile)
+    llm = app.settings.llm
+    if llm.api_key is None:
+        return await compose_edition(
+            app.store,
+            app.clock,
+            offline,
+            profile,
+            edition_date=edition_date,
+            size=app.settings.edition.size,
+            window_days=app.settings.edition.window_days,
+            force=force,
+        )
+    budget = TokenBudget(
+        llm.edition_token_budget,
+        input_usd_per_mtok=llm.input_usd_per_mtok,
+        output_usd_per_mtok=llm.output_usd_per_mtok,
+    )
+    # Imported here: the openai package weighs about 45 MB, and a bot without a key (or
+    # one that composes elsewhere) never needs it.
+    from adapters.llm import OpenAiModel
+
+    async with OpenAiModel(
+        api_key=llm.api_key.get_secret_value(),
+        model=llm.model,
+        base_url=llm.base_url,
+        timeout_s=llm.timeout_s,
+    ) as model:
+        return await compose_edition(
+            app.store,
+            app.clock,
+            LlmSummarizer(model, offline, budget),
+            profile,
+            edition_date=edition_date,
+            size=app.settings.edition.size,
+            window_days=app.settings.edition.window_days,
+            force=force,
+            editor=LlmEditor(model, budget, app.store, app.clock),
+            ranker=LlmRanker(model, budget, app.store, app.clock, concurrency=llm.concurrency),
+            budget=budget,
+            concurrency=llm.concurrency,
+        )
+
+
+class DestinationUnavailableError(ValueError):
+    """A destination whose platform is not configured (or not supported yet)."""
+
+
+@asynccontextmanager
+async def chat_adapters(
+    app: App, platforms: Sequence[str]
+) -> AsyncIterator[dict[str, ChatAdapter]]:
+    """Yield a poster per platform: the running bot's if connected, else one opened now.
+
+    Raises `DestinationUnavailableError` for a platform without its token, or whose token
+    the platform refused.
+    """
+    async with AsyncExitStack() as stack:
+        adapters: dict[str, ChatAdapter] = {}
+        for platform in sorted(set(platforms)):
+            if platform in app.live_chats:
+                adapters[platform] = app.live_chats[platform]
+            elif platform == "slack":
+                token = app.settings.slack.bot_token
+                if token is None:
+                    raise DestinationUnavailableError("slack: destinations need SLACK_BOT_TOKEN")
+                client = web_client(token.get_secret_value(), app.settings.slack.api_url)
+                adapters[platform] = SlackChat(
+                    client, app.clock, min_interval_s=app.settings.slack.min_interval_s
+                )
+            elif platform == "discord":
+                adapters[platform] = await _discord_chat(app, stack)
+            else:
+                raise DestinationUnavailableError(f"{platform}: is not a chat platform")
+        yield adapters
+
+
+def configure_discord(settings: Settings) -> None:
+    """Point discord.py at DISCORD_API_URL and DISCORD_GATEWAY_URL."""
+    configure_endpoints(str(settings.discord.api_url), settings.discord.gateway_url)
+
+
+async def _discord_chat(app: App, stack: AsyncExitStack) -> ChatAdapter:
+    token = app.settings.discord.bot_token
+    if token is None:
+        raise DestinationUnavailableError("discord: destinations need DISCORD_BOT_TOKEN")
+    configure_discord(app.settings)
+    try:
+        client = await stack.enter_async_context(rest_client(token.get_secret_value()))
+    except DeliveryError as exc:
+        raise DestinationUnavailableError(exc.reason) from None
+    pacer = RequestPacer(app.clock, app.settings.discord.requests_per_s)
+    return DiscordChat(client, app.clock, pacer=pacer)
+
+
+async def publish(
+    app: App, edition: Edition, destinations: Sequence[Destination]
+) -> list[DeliveryReport]:
+    """Deliver ``edition`` to each destination now (resuming, never duplicating)."""
+    async with chat_adapters(app, [d.platform for d in destinations]) as adapters:
+        return [
+            await deliver(
+                edition, destination, adapters[destination.platform], app.store, app.clock
+            )
+            for destination in destinations
+        ]
+
+
+async def _nothing(*_: object) -> None:
+    return None
+
+
+def noticeboard(app: App, chats: Mapping[str, ChatAdapter]) -> Noticeboard:
+    """Return where pause notices go: each subscriber, and each platform's admin channel."""
+    admin_channels = {
+        "slack": app.settings.slack.admin_channel,
+        "discord": app.settings.discord.admin_channel,
+    }
+    return Noticeboard(chats, admin_channels)
+
+
+async def publish_due(app: App) -> Counters:
+    """Deliver what is due to every active subscription now, as the schedule would.
+
+    Platforms without their token are left out (their deliveries wait for an instance that
+    has it); the rest share ``schedule.workers`` deliveries at once.
+    """
+    configured = {
+        "slack": app.settings.slack.bot_token is not None,
+        "discord": app.settings.discord.bot_token is not None,
+    }
+    wanted = {s.platform for s in await app.store.subscriptions() if s.active}
+    missing = sorted(p for p in wanted if not configured.get(p, False))
+    if missing:
+        logger.warning("subscriptions on %s wait: no token set here", ", ".join(missing))
+    async with chat_adapters(app, sorted(wanted - set(missing))) as adapters:
+        scheduler = Scheduler(
+            app.store,
+            app.clock,
+            app.settings.schedule,
+            adapters,
+            ingest=_nothing,
+            compose=_nothing,
+            on_pause=noticeboard(app, adapters).subscription_paused,
+        )
+        return await scheduler.deliver_due()
+
+
+async def read_status(settings: Settings) -> StatusReport:
+    """Open the store once and read the status report from it."""
+    async with open_app(settings, SystemClock()) as app:
+        return await collect_status(app.store, settings.schedule, app.clock)

@@ -1,0 +1,1 @@
+"""Commands, platform-free: /digest, /paper, /digest-admin, status and health reports."""

@@ -1,0 +1,184 @@
+"""``/digest-admin``: subscriptions, health, editors' picks and posting now, for admins only.
+
+Platform-free like bot.commands.digest: the adapter says who is asking (and whether the platform
+counts them as an admin) and where; this module checks, parses and answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.commands.ports import AdminStore
+from bot.commands.reply import Reply, error, parse_options
+from bot.commands.status import StatusReport, collect_status
+from bot.config import ScheduleSettings
+from bot.delivery.slots import local_time
+from bot.delivery.subscriptions import build_subscription, describe
+from bot.domain import Subscription
+from bot.ids import canonical_url
+from bot.ports import Clock
+
+SUBCOMMANDS = ("subscribe", "unsubscribe", "status", "submit", "publish", "resume")
+SUBSCRIBE_KEYS = ("day", "time", "tz", "difficulty")
+
+
+@dataclass(frozen=True, slots=True)
+class AdminContext:
+    """Who asks, where, and whether they may."""
+
+    platform: str
+    workspace: str
+    channel: str
+    user: str
+    is_admin: bool
+
+
+Publisher = Callable[[], Awaitable[Reply]]
+"""Posts the latest edition to the asking channel now."""
+
+
+def parse_subscription(text: str, ctx: AdminContext, default_tz: str) -> Subscription | str:
+    """Parse ``[day:] [time:] [tz:] [difficulty:]``; return a subscription or an error line."""
+    options = parse_options(text, SUBSCRIBE_KEYS)
+    if isinstance(options, str):
+        return options
+    return build_subscription(
+        ctx.platform,
+        ctx.workspace,
+        ctx.channel,
+        day=options.get("day", "mon"),
+        at_time=options.get("time", "09:00"),
+        tz=text_option(text, "tz") or default_tz,
+        difficulty=options.get("difficulty"),
+    )
+
+
+def text_option(text: str, key: str) -> str | None:
+    """Return an option's value as typed (timezones are case-sensitive)."""
+    for token in text.split():
+        name, _, value = token.partition(":")
+        if name.lower() == key and value:
+            return value
+    return None
+
+
+def status_lines(report: StatusReport, ctx: AdminContext) -> list[str]:
+    """Return the short ``/digest-admin status`` answer (at most 14 lines), this channel first.
+
+    Other workspaces' subscriptions are never shown: one bot serves many workspaces.
+    """
+    here = report.subscription(ctx.platform, ctx.channel)
+    lines: list[str] = []
+    if here is None:
+        lines.append("This channel has no subscription.")
+    else:
+        s = here.record.subscription
+        if here.next_delivery is not None:
+            lines.append(
+                f"This channel: {describe(s)}; next {local_time(here.next_delivery, s.timezone)}."
+            )
+        else:
+            lines.append(
+                f"This channel: {describe(s)}, PAUSED: {s.paused_reason[:160]}. "
+                "Fix that, then /digest-admin resume."
+            )
+        if here.last_delivery is not None:
+            last = here.last_delivery
+            lines.append(
+                f"Last delivery here: edition of {last.edition_date}, {last.parts} messages, "
+                f"{last.at:%Y-%m-%d %H:%M} UTC."
+            )
+        job = here.last_job
+        if job is not None and job.reason and job.state in ("failed", "skipped", "pending"):
+            state = "retrying" if job.state == "pending" else job.state
+            lines.append(f"Last try here ({state}): {job.reason[:160]}")
+    elsewhere = [
+        p
+        for p in report.paused
+        if p.record.subscription.platform == ctx.platform
+        and p.record.subscription.workspace == ctx.workspace
+        and p.record.subscription.channel != ctx.channel
+    ]
+    if elsewhere:
+        lines.append(f"Paused in other channels: {len(elsewhere)}")
+        lines += [
+            f"• {p.destination}: {p.record.subscription.paused_reason[:100]}" for p in elsewhere[:3]
+        ]
+    failing = report.failing_sources
+    lines.append(f"Sources: {len(report.sources) - len(failing)} ok, {len(failing)} failing")
+    lines += [f"• {run.source}: {run.reason[:120]}" for run in failing[:3]]
+    if report.last_compose is not None:
+        compose = report.last_compose
+        lines.append(f"Last compose: {compose.outcome}: {compose.reason[:160]}")
+    lines.append(
+        f"Deliveries: {report.pending_deliveries} waiting, {report.failed_deliveries} failed, "
+        f"{report.skipped_deliveries} skipped."
+    )
+    llm = report.llm
+    lines.append(f"LLM this week: {llm.calls} calls, {llm.tokens} tokens, ${llm.cost_usd:.2f}")
+    return lines
+
+
+async def answer_admin(
+    text: str,
+    ctx: AdminContext,
+    store: AdminStore,
+    clock: Clock,
+    *,
+    default_tz: str = "UTC",
+    publish_here: Publisher | None = None,
+) -> Reply:
+    """Answer ``/digest-admin <subcommand> ...`` for an admin; refuse politely otherwise."""
+    if not ctx.is_admin:
+        return error(
+            "Sorry, /digest-admin is for workspace admins and owners (and listed editors)."
+        )
+    sub, _, rest = text.strip().partition(" ")
+    sub = sub.lower()
+    if sub not in SUBCOMMANDS:
+        return error(f"use /digest-admin {' | '.join(SUBCOMMANDS)}")
+    if sub == "subscribe":
+        parsed = parse_subscription(rest, ctx, default_tz)
+        if isinstance(parsed, str):
+            return error(parsed)
+        new = await store.subscribe(parsed, ctx.user, clock.now())
+        verb = "Subscribed" if new else "Updated the subscription:"
+        return Reply(
+            text=f"{verb} this channel gets {describe(parsed)}, starting with the next edition. "
+            "/digest-admin publish posts the latest one now."
+        )
+    if sub == "unsubscribe":
+        removed = await store.unsubscribe(ctx.platform, ctx.workspace, ctx.channel)
+        return Reply(text="Unsubscribed." if removed else "This channel had no subscription.")
+    if sub == "submit":
+        url, _, note = rest.strip().partition(" ")
+        try:
+            canonical_url(url)
+        except ValueError as exc:
+            return error(f"submit needs a link: {exc}")
+        pick = await store.add_submission(url, note.strip(), ctx.user, clock.now())
+        return Reply(text=f"Queued pick #{pick.id}; it is resolved at the next ingest.")
+    if sub == "publish":
+        if publish_here is None:
+            return error("publishing from here is not available")
+        # Posting takes a second per message: acknowledge now, report when done.
+        return Reply(text="Posting the latest edition in this channel…", deferred=publish_here)
+    if sub == "resume":
+        return await _resume(ctx, store, clock)
+    # The reply shows this channel's own slot, not the schedule-wide jobs: no settings needed.
+    report = await collect_status(store, ScheduleSettings(), clock)
+    return Reply(text="\n".join(status_lines(report, ctx)))
+
+
+async def _resume(ctx: AdminContext, store: AdminStore, clock: Clock) -> Reply:
+    """Reactivate this channel's paused subscription (once what paused it is fixed)."""
+    here = [s for s in await store.subscriptions(ctx.platform) if s.channel == ctx.channel]
+    if not here:
+        return error("This channel has no subscription; use /digest-admin subscribe.")
+    if not await store.resume_subscription(ctx.platform, ctx.channel, clock.now()):
+        return Reply(text=f"This channel's subscription is not paused: {describe(here[0])}.")
+    return Reply(
+        text=f"Resumed: this channel gets {describe(here[0])} again. "
+        "/digest-admin publish posts the latest edition now."
+    )

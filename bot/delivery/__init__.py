@@ -1,0 +1,1 @@
+"""Delivery: weekly slots, the APScheduler schedule, the outbox worker, posting and notices."""

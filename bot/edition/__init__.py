@@ -1,0 +1,1 @@
+"""The edition: select the week's candidates, summarize them (model or offline), compose, render."""

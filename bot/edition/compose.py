@@ -1,0 +1,195 @@
+"""Compose: from a week of stored candidates to a saved edition with a title and an intro.
+
+An edition is dated on its Monday and covers the items first seen in the week before it. An
+empty week is never silent: it is recorded with its reason and shown by ``digestbot status``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from bot.domain import ComposeOutcome, Edition, EditionEntry, Item, ItemKind, ItemSummary
+from bot.edition.llm_rank import LlmRanker
+from bot.edition.llm_summarize import LlmEditor
+from bot.edition.model import TokenBudget
+from bot.edition.ports import EditionStore, Summarizer
+from bot.edition.profile import EditorialProfile
+from bot.edition.select import Choice, choose, score
+from bot.edition.summarize import CachedSummarizer
+from bot.ports import Clock
+
+
+@dataclass(frozen=True, slots=True)
+class ComposeResult:
+    """What composing did: the edition (or why there is none) and what it cost."""
+
+    edition: Edition | None
+    message: str
+    candidates: int = 0
+    summaries_written: int = 0
+    summaries_reused: int = 0
+    rebuilt: bool = False
+    llm_calls: int = 0
+    llm_tokens: int = 0
+    offline_fallbacks: int = 0
+
+
+def edition_monday(day: date) -> date:
+    """Return the Monday an edition composed on ``day`` is dated: that day or the next Monday."""
+    return day + timedelta(days=(7 - day.weekday()) % 7)
+
+
+def edition_covering(moment: datetime) -> date:
+    """Return the Monday of the edition whose week includes ``moment`` (the next Monday)."""
+    day = moment.date()
+    return day + timedelta(days=7 - day.weekday())
+
+
+def week_window(monday: date, days: int = 7) -> tuple[datetime, datetime]:
+    """Return the ``[start, end)`` of first-seen times an edition dated ``monday`` covers."""
+    end = datetime.combine(monday, time(0), UTC)
+    return end - timedelta(days=days), end
+
+
+def _kind_counts(items: Sequence[Item]) -> str:
+    counts = Counter(item.content.kind for item in items)
+    parts = [
+        f"{counts[kind]} {name}{'s' if counts[kind] != 1 else ''}"
+        for kind, name in (
+            (ItemKind.PAPER, "paper"),
+            (ItemKind.POST, "post"),
+            (ItemKind.PAGE, "page"),
+        )
+        if counts[kind]
+    ]
+    return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
+
+
+def offline_title_and_intro(profile: EditorialProfile, chosen: Sequence[Choice]) -> tuple[str, str]:
+    """Write an edition title (two clauses) and a 3-4 sentence intro from the week's topics."""
+    weight: dict[str, float] = {}
+    by_topic: dict[str, list[str]] = {}
+    for choice in chosen:
+        for topic, hits in choice.topics.most_common(2):
+            weight[topic] = weight.get(topic, 0.0) + hits * (1.0 + choice.score)
+            by_topic.setdefault(topic, []).append(choice.item.content.title)
+    top = sorted(weight, key=lambda name: (-weight[name], name))[:3]
+    clauses = [profile.clause(name) for name in top[:2]] or ["The Week in LLM Engineering"]
+    if len(clauses) == 1:
+        clauses.append("Practice Catches Up")
+    title = ", ".join(clauses)
+
+    items = [choice.item for choice in chosen]
+    picks = sum(1 for choice in chosen if choice.is_pick)
+    first = f"This edition gathers {_kind_counts(items)} from the week"
+    first += f", {picks} of them chosen by our editors." if picks else "."
+    sentences = [first]
+    mentioned: set[str] = set()
+    for rank, name in enumerate(top[:3]):
+        titles = [t for t in by_topic[name] if t not in mentioned][:2]
+        if not titles:
+            continue
+        mentioned.update(titles)
+        example = " and ".join(f"“{t}”" for t in titles)
+        lead = ("The main thread is", "A second thread is", "Also in view:")[rank]
+        sentences.append(f"{lead} {name}, with {example}.")
+    if len(sentences) < 3:
+        sentences.append("Each item comes with why it matters and three takeaways.")
+    return title, " ".join(sentences[:4])
+
+
+async def compose_edition(
+    store: EditionStore,
+    clock: Clock,
+    summarizer: Summarizer,
+    profile: EditorialProfile,
+    *,
+    edition_date: date | None = None,
+    size: int = 12,
+    window_days: int = 7,
+    force: bool = False,
+    editor: LlmEditor | None = None,
+    ranker: LlmRanker | None = None,
+    budget: TokenBudget | None = None,
+    concurrency: int = 8,
+) -> ComposeResult:
+    """Build the edition dated ``edition_date`` (default: the next edition's Monday).
+
+    With an ``editor`` (and an LLM ``summarizer``) the title, intro and summaries are the
+    model's, validated; without, everything is written offline.
+    """
+    now = clock.now()
+    monday = edition_date or edition_monday(now.date())
+    existing = await store.edition(edition_date=monday)
+    if existing is not None and not force:
+        return ComposeResult(
+            existing, f"the edition of {monday} already exists; use --force to rebuild it"
+        )
+    start, end = week_window(monday, window_days)
+    candidates = await store.items_first_seen_between(start, end)
+    featured = await store.featured_item_ids(except_date=monday)
+    pool = [item for item in candidates if item.id not in featured]
+    fits = await ranker.fit(pool) if ranker is not None and pool else {}
+    chosen = choose([score(item, profile, end, fits.get(item.id)) for item in pool], size)
+    if not chosen:
+        reason = (
+            f"no edition for {monday}: no new items were first seen between "
+            f"{start:%Y-%m-%d} and {end:%Y-%m-%d}"
+            if not pool
+            else f"no edition for {monday}: none of the {len(pool)} new items fits the profile"
+        )
+        await store.record_compose(monday, ComposeOutcome.SKIPPED, reason, now, None)
+        return ComposeResult(None, reason, candidates=len(pool))
+
+    cached = CachedSummarizer(summarizer, store, clock)
+    limit = asyncio.Semaphore(concurrency)
+
+    async def summarize(item: Item) -> ItemSummary:
+        async with limit:
+            return await cached.summarize(item)
+
+    summaries: list[ItemSummary] = list(
+        await asyncio.gather(*(summarize(choice.item) for choice in chosen))
+    )
+    written = None
+    if editor is not None:
+        written = await editor.title_and_intro(
+            [(c.item.content.title, s.why) for c, s in zip(chosen, summaries, strict=True)]
+        )
+    title, intro = written or offline_title_and_intro(profile, chosen)
+    entries = [
+        EditionEntry(position=n, item=c.item, summary=s, score=c.score, reason=c.reason)
+        for n, (c, s) in enumerate(zip(chosen, summaries, strict=True), start=1)
+    ]
+    if budget is not None:
+        for purpose, completion in budget.records:
+            await store.record_llm_call(
+                purpose,
+                completion.model,
+                completion.input_tokens,
+                completion.output_tokens,
+                budget.cost(completion),
+                now,
+            )
+    fallbacks = sum(1 for summary in summaries if summary.offline) if editor else 0
+    offline = written is None and all(summary.offline for summary in summaries)
+    edition = await store.save_edition(monday, title, intro, offline, entries, now)
+    message = f"edition of {monday}: {len(entries)} items chosen from {len(pool)} candidates"
+    if fallbacks:
+        message += f"; {fallbacks} summarized offline (see each item's note)"
+    await store.record_compose(monday, ComposeOutcome.COMPOSED, message, now, edition.id)
+    return ComposeResult(
+        edition,
+        message,
+        candidates=len(pool),
+        summaries_written=cached.fresh,
+        summaries_reused=cached.reused,
+        rebuilt=existing is not None,
+        llm_calls=budget.calls if budget else 0,
+        llm_tokens=budget.used if budget else 0,
+        offline_fallbacks=fallbacks,
+    )

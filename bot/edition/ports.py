@@ -1,0 +1,118 @@
+"""The ports of the edition stage: what selecting, summarizing and composing need.
+
+The store (`storage.store.Store`) implements the caches and `EditionStore`; the offline and
+model summarizers (`bot.edition.summarize`, `bot.edition.llm_summarize`) implement `Summarizer`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from bot.domain import ComposeOutcome, Edition, EditionEntry, Item, ItemSummary
+
+
+class Summarizer(Protocol):
+    """Writes an item's summary."""
+
+    @property
+    def model(self) -> str:
+        """The model name summaries are cached under."""
+        ...
+
+    @property
+    def prompt_version(self) -> str:
+        """The version of the prompt (or method) summaries are cached under."""
+        ...
+
+    async def summarize(self, item: Item) -> ItemSummary:
+        """Return the summary of ``item``."""
+        ...
+
+
+class SummaryCache(Protocol):
+    """Where summaries are kept between composes (the store)."""
+
+    async def cached_summary(
+        self, content_hash: str, prompt_version: str, model: str
+    ) -> ItemSummary | None:
+        """Return a kept summary, if any."""
+        ...
+
+    async def save_summary(self, content_hash: str, summary: ItemSummary, at: datetime) -> None:
+        """Keep a summary."""
+        ...
+
+
+class AnswerCache(Protocol):
+    """Where validated answers are kept by what they were asked from (the store)."""
+
+    async def llm_answers(
+        self, keys: Sequence[str], prompt_version: str, model: str
+    ) -> dict[str, dict[str, Any]]:
+        """Return kept answers by key."""
+        ...
+
+    async def save_llm_answers(
+        self,
+        answers: Mapping[str, Mapping[str, Any]],
+        prompt_version: str,
+        model: str,
+        at: datetime,
+    ) -> None:
+        """Keep answers by key."""
+        ...
+
+
+class EditionStore(SummaryCache, Protocol):
+    """The part of the store that composing reads and writes."""
+
+    async def items_first_seen_between(self, start: datetime, end: datetime) -> list[Item]:
+        """Return the items first seen in ``[start, end)``."""
+        ...
+
+    async def featured_item_ids(self, except_date: date | None = None) -> set[int]:
+        """Return the ids of items already featured (except in ``except_date``'s edition)."""
+        ...
+
+    async def edition(
+        self, *, edition_id: int | None = None, edition_date: date | None = None
+    ) -> Edition | None:
+        """Return an edition by id or date, or the latest."""
+        ...
+
+    async def save_edition(
+        self,
+        edition_date: date,
+        title: str,
+        intro: str,
+        offline: bool,
+        entries: Sequence[EditionEntry],
+        at: datetime,
+    ) -> Edition:
+        """Save (or replace) the edition of ``edition_date``."""
+        ...
+
+    async def record_compose(
+        self,
+        edition_date: date,
+        outcome: ComposeOutcome,
+        reason: str,
+        at: datetime,
+        edition_id: int | None,
+    ) -> None:
+        """Record how an attempt to compose ended."""
+        ...
+
+    async def record_llm_call(
+        self,
+        purpose: str,
+        model: str,
+        input_tokens: int,
+        output_tokens: int,
+        cost_usd: float,
+        at: datetime,
+    ) -> None:
+        """Record one model call's tokens and cost."""
+        ...

@@ -1,0 +1,142 @@
+"""Select: rank a week's candidates and pick an edition's items.
+
+Candidates are the items first seen in the week before the edition's Monday that no earlier
+edition featured. Each is scored on fit to the editorial profile, popularity (HF upvotes,
+GitHub stars, citations) and recency. Editors' picks are always in; caps per kind (papers,
+posts, pages) and per feed keep the edition a mix rather than a week of one blog.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.domain import Item, ItemKind, SourceLabel
+from bot.edition.profile import EditorialProfile
+
+FIT_WEIGHT, POPULARITY_WEIGHT, RECENCY_WEIGHT = 0.6, 0.25, 0.15
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A candidate with its score, the topics it hit, and a readable reason."""
+
+    item: Item
+    score: float
+    fit: float
+    topics: Counter[str] = field(default_factory=Counter)
+    reason: str = ""
+
+    @property
+    def is_pick(self) -> bool:
+        """True when an editor submitted this item."""
+        return SourceLabel.MANUAL in self.item.sources
+
+
+def _number(value: object) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def popularity(item: Item) -> float:
+    """Return 0 to 1 from HF upvotes, GitHub stars and citations (log-scaled, saturating)."""
+    data = item.content.data
+    signals = (
+        math.log1p(_number(data.get("upvotes"))) / math.log1p(100),
+        math.log1p(_number(data.get("github_stars"))) / math.log1p(2000),
+        math.log1p(float(item.citations or 0)) / math.log1p(50),
+    )
+    return min(1.0, max(signals))
+
+
+def recency(item: Item, now: datetime) -> float:
+    """Return 1 for an item published now, falling to 0 at four weeks old (or undated)."""
+    published = item.content.published_at or item.first_seen
+    age_days = max(0.0, (now - published).total_seconds() / 86400)
+    return max(0.0, 1.0 - age_days / 28.0)
+
+
+def score(
+    item: Item,
+    profile: EditorialProfile,
+    now: datetime,
+    llm_fit: tuple[float, str] | None = None,
+) -> Choice:
+    """Score one candidate: the model's fit when given, else the offline fit to the profile.
+
+    The profile's topic hits are kept either way: they shape an offline title and intro.
+    """
+    offline_fit, topics = profile.fit(item.content.title, item.content.summary)
+    if llm_fit is not None:
+        fit, reason = llm_fit[0], f"LLM fit {llm_fit[0]:.1f}: {llm_fit[1]}"
+    else:
+        top = ", ".join(name for name, _ in topics.most_common(2)) or "no profile topic"
+        fit, reason = offline_fit, f"fit {offline_fit:.2f} ({top})"
+    total = (
+        FIT_WEIGHT * fit
+        + POPULARITY_WEIGHT * popularity(item)
+        + RECENCY_WEIGHT * recency(item, now)
+    )
+    return Choice(item, round(total, 4), round(fit, 4), topics, reason)
+
+
+@dataclass(frozen=True, slots=True)
+class Caps:
+    """How many items of each kind, and from one feed, an edition may hold."""
+
+    papers: int
+    posts: int
+    pages: int
+    per_feed: int
+
+    @classmethod
+    def for_size(cls, size: int) -> Caps:
+        """Default caps: at most two thirds papers, half posts, a quarter from one feed."""
+        return cls(
+            papers=math.ceil(size * 2 / 3),
+            posts=math.ceil(size / 2),
+            pages=math.ceil(size / 3),
+            per_feed=max(1, math.ceil(size / 4)),
+        )
+
+
+def _feed_of(item: Item) -> str | None:
+    feeds = [s for s in item.sources if s.startswith(SourceLabel.FEED_PREFIX)]
+    return feeds[0] if feeds and item.content.kind is not ItemKind.PAPER else None
+
+
+def choose(choices: Sequence[Choice], size: int, caps: Caps | None = None) -> list[Choice]:
+    """Pick up to ``size`` items: editors' picks first, then the best that fit the caps.
+
+    Items with no fit to the profile are left out. If the caps leave slots empty, they are
+    filled from the best of what the caps held back, so a thin week still fills its edition.
+    """
+    limits = caps or Caps.for_size(size)
+    by_kind = {
+        ItemKind.PAPER: limits.papers,
+        ItemKind.POST: limits.posts,
+        ItemKind.PAGE: limits.pages,
+    }
+    picks = sorted((c for c in choices if c.is_pick), key=lambda c: -c.score)[:size]
+    ranked = sorted(
+        (c for c in choices if not c.is_pick and c.fit > 0),
+        key=lambda c: (-c.score, c.item.content.canonical_id),
+    )
+    chosen: list[Choice] = list(picks)
+    kinds = Counter(c.item.content.kind for c in chosen)
+    feeds = Counter(_feed_of(c.item) for c in chosen)
+    held_back: list[Choice] = []
+    for choice in ranked:
+        if len(chosen) >= size:
+            break
+        kind, feed = choice.item.content.kind, _feed_of(choice.item)
+        if kinds[kind] >= by_kind[kind] or (feed is not None and feeds[feed] >= limits.per_feed):
+            held_back.append(choice)
+            continue
+        chosen.append(choice)
+        kinds[kind] += 1
+        feeds[feed] += 1
+    chosen.extend(held_back[: max(0, size - len(chosen))])
+    return chosen

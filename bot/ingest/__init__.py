@@ -1,0 +1,1 @@
+"""Ingest: fetch every source, give each sighting its canonical id, merge and store them."""

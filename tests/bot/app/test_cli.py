@@ -1,0 +1,140 @@
+"""The ``digestbot`` command line as a user runs it: a subprocess, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def digestbot(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the console script's entry point in a fresh interpreter, offline, with no stdin."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
+    return subprocess.run(  # noqa: S603 - our own interpreter and entry point
+        [sys.executable, "-c", "from bot.app.cli import main; main()", *args],
+        cwd=cwd,
+        env=clean | (env or {}),
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_demo_ingests_the_bundled_sample_data_offline(tmp_path: Path) -> None:
+    result = digestbot("demo", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    output = result.stdout
+    for source in ("hf", "arxiv", "willison", "interconnects", "openai", "manual"):
+        assert source in output
+    assert "FAILED" not in output
+    assert "Nothing changed: every item was already stored and up to date." in output
+    assert "Composed the edition of" in output
+    assert "\nLLM News Digest\n" in output
+    assert output.count("\nTakeaways\n") == 12 + 1  # the edition, then the /paper card
+    assert "> /digest difficulty:accessible" in output
+    assert "Accessible items in the edition of" in output
+    assert "> /paper " in output
+    assert "From the edition of" in output
+    assert not list(tmp_path.iterdir()), "the demo must not leave files behind"
+
+
+def test_unknown_source_is_bad_usage_with_the_valid_names(tmp_path: Path) -> None:
+    result = digestbot("ingest", "--source", "nosuch", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "unknown source nosuch" in result.stderr
+    assert "hf, arxiv, willison" in result.stderr
+
+
+def test_a_wrong_setting_fails_with_one_line(tmp_path: Path) -> None:
+    result = digestbot("status", cwd=tmp_path, env={"DIGEST_HTTP_PORT": "eighty"})
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        "digestbot: invalid setting http.port (DIGEST_HTTP_PORT or [http] port in "
+        "digestbot.toml): Input should be a valid integer, unable to parse string as an integer"
+    ]
+
+
+def test_a_bad_database_url_is_one_clear_line(tmp_path: Path) -> None:
+    result = digestbot("status", cwd=tmp_path, env={"DIGEST_DATABASE_URL": "nosuchdb://x"})
+    assert result.returncode == 1
+    assert "DIGEST_DATABASE_URL" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_submit_then_status_shows_the_waiting_pick(tmp_path: Path) -> None:
+    env = {"DIGEST_DATABASE_URL": f"sqlite:///{tmp_path / 'd.db'}"}
+    queued = digestbot(
+        "submit", "https://example.org/post", "--note", "good", cwd=tmp_path, env=env
+    )
+    assert queued.returncode == 0, queued.stderr
+    assert "Queued pick #1" in queued.stdout
+    status = digestbot("status", cwd=tmp_path, env=env)
+    assert status.returncode == 0, status.stderr
+    assert "Editors' picks waiting for the next ingest: 1" in status.stdout
+
+
+def test_submit_refuses_a_link_that_is_not_http(tmp_path: Path) -> None:
+    result = digestbot("submit", "file:///etc/passwd", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "not a usable link" in result.stderr
+
+
+def test_every_command_has_help(tmp_path: Path) -> None:
+    for command in (
+        ["--help"],
+        ["ingest", "--help"],
+        ["db", "upgrade", "--help"],
+        ["demo", "--help"],
+    ):
+        result = digestbot(*command, cwd=tmp_path)
+        assert result.returncode == 0, (command, result.stderr)
+        assert "Usage" in result.stdout
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
+    env = {"DIGEST_DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}"}
+    result = digestbot("db", "upgrade", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "fresh.db").exists()
+    assert "latest schema" in result.stdout
+
+
+def test_compose_then_preview_in_every_format(tmp_path: Path) -> None:
+    env = {"DIGEST_DATABASE_URL": f"sqlite:///{tmp_path / 'd.db'}"}
+    empty = digestbot("compose", "--date", "2026-04-13", cwd=tmp_path, env=env)
+    assert empty.returncode == 0, empty.stderr
+    assert "No edition: no edition for 2026-04-13: no new items were first seen" in empty.stdout
+    status = digestbot("status", cwd=tmp_path, env=env)
+    assert "skipped: no edition for 2026-04-13" in status.stdout
+    assert "LLM this week: 0 calls, 0 tokens, $0.00" in status.stdout
+
+    missing = digestbot("preview", cwd=tmp_path, env=env)
+    assert missing.returncode == 1
+    assert "no edition latest; run: digestbot compose" in missing.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["compose", "--date", "2026-04-15"], "is a Wednesday; editions are dated on Mondays"),
+        (["compose", "--date", "next week"], "--date must look like 2026-04-13"),
+        (["preview", "--format", "pdf"], "--format must be one of text, markdown, json"),
+        (["preview", "--edition", "last"], "--edition must be latest, an id or a date"),
+    ],
+)
+def test_bad_compose_and_preview_options_are_usage_errors(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = digestbot(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr

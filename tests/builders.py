@@ -1,0 +1,166 @@
+"""Shared builders: the items, editions and subscriptions that many tests start from.
+
+One week of news (an HF paper and three feed posts, dated in the week of ``MONDAY``), the
+edition composed from it offline, a paused subscription, and the set-up of the whole-process
+schedule tests. Builders write through the real store; nothing here is a mock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.domain import (
+    Difficulty,
+    Edition,
+    IdentifiedSighting,
+    Item,
+    ItemKind,
+    Sighting,
+    SourceLabel,
+    Subscription,
+    SubscriptionRecord,
+)
+from bot.edition.compose import compose_edition
+from bot.edition.profile import load_profile
+from bot.edition.summarize import OfflineSummarizer
+from bot.ingest.ingester import identify
+from bot.ingest.merge import merge_sightings
+from storage.store import Store
+from tests.fakes.clock import FakeClock
+from tests.fakes.discord_server import ADMIN_ID
+
+MONDAY = date(2026, 4, 13)
+IN_WEEK = datetime(2026, 4, 8, 12, 0, tzinfo=UTC)
+CLAW_EVAL = Sighting(
+    source=SourceLabel.HF,
+    url="https://huggingface.co/papers/2604.06132",
+    title="Claw-Eval: Toward Trustworthy Evaluation of Autonomous Agents",
+    summary=(
+        "Current agent benchmarks only check final outputs and barely evaluate safety. "
+        "We introduce Claw-Eval, a benchmark of 300 real-world tasks that records every agent "
+        "action through execution traces, audit logs and environment snapshots. "
+        "Our evaluation shows that frontier agents fail safety checks in many tasks. "
+        "Furthermore, we find that robustness varies widely across multiple trials. "
+        "We release the benchmark and the evaluation harness as open source."
+    ),
+    authors=("Bowen Ye", "Rang Li"),
+    published_at=IN_WEEK,
+    arxiv_id="2604.06132",
+    data={"upvotes": 40},
+)
+COMPOSED_AT = datetime(2026, 4, 13, 6, tzinfo=UTC)
+"""When the week's edition is composed: 06:00 UTC on its Monday."""
+PAPER_ID = "arxiv:2604.06132"
+
+
+def item(sighting: Sighting, item_id: int = 1, citations: int | None = None) -> Item:
+    identified = identify(sighting)
+    content = merge_sightings(identified.canonical_id, identified.kind, [identified.sighting])
+    return Item(item_id, content, (sighting.source,), IN_WEEK, IN_WEEK, citations)
+
+
+def post(
+    n: int, feed: str = "willison", title: str = "Prompt injection in coding agents"
+) -> Sighting:
+    return Sighting(
+        source=SourceLabel.feed(feed),
+        url=f"https://{feed}.example/posts/{n}",
+        title=f"{title} #{n}",
+        summary="Coding agents that read untrusted files can be steered by prompt injection. "
+        "This post walks through three attacks on a real coding agent and what stopped them. "
+        "The fix that worked was to keep tool permissions narrow and log every action.",
+        published_at=IN_WEEK,
+    )
+
+
+async def seed_week(store: Store, at: datetime) -> None:
+    batch = [
+        identify(CLAW_EVAL),
+        *[identify(post(n, feed)) for n, feed in enumerate(["a", "b", "c"], 1)],
+    ]
+    await store.upsert_sightings(batch, at)
+
+
+async def an_edition(store: Store) -> Edition:
+    await seed_week(store, IN_WEEK)
+    profile = load_profile()
+    result = await compose_edition(
+        store, FakeClock(COMPOSED_AT), OfflineSummarizer(profile), profile, edition_date=MONDAY
+    )
+    assert result.edition is not None
+    return result.edition
+
+
+def paused(
+    platform: str, channel: str, created_by: str, reason: str = "Slack: is_archived"
+) -> SubscriptionRecord:
+    """Return a subscription just paused for ``reason``, as the store hands it to notices."""
+    subscription = Subscription(
+        platform, "W1", channel, 0, "09:00", "Europe/Paris", Difficulty.ACCESSIBLE,
+        active=False, paused_reason=reason,
+    )  # fmt: skip
+    return SubscriptionRecord(subscription, created_by, COMPOSED_AT, COMPOSED_AT, COMPOSED_AT)
+
+
+def paper(source: str, **changes: object) -> IdentifiedSighting:
+    base = Sighting(
+        source=source,
+        url=f"https://arxiv.org/abs/2604.06132?from={source}",
+        title=f"Claw-Eval as told by {source}",
+        summary=f"Abstract from {source}.",
+        authors=("Bowen Ye", "Rang Li") if source != SourceLabel.feed("willison") else (),
+        arxiv_id="2604.06132",
+        arxiv_version=1,
+        data={"seen_by": source},
+    )
+    return IdentifiedSighting(PAPER_ID, ItemKind.PAPER, replace(base, **changes))  # type: ignore[arg-type]
+
+
+# -- whole-process schedule tests ----------------------------------------------------------
+
+NO_SOURCES = """
+[sources.hf]
+enabled = false
+[sources.arxiv]
+enabled = false
+[sources.semantic_scholar]
+enabled = false
+"""
+TIMEZONES = ("Europe/Paris", "America/New_York", "Asia/Tokyo")
+DISCORD_CHANNELS = ("1400000000000000101", "1400000000000000102", "1400000000000000103")
+SLACK_CHANNELS = ("C0PARIS", "C0NEWYORK", "C0TOKYO")
+
+
+def slot_minutes_ago(timezone: str, minutes: int) -> tuple[int, str]:
+    local = (datetime.now(UTC) - timedelta(minutes=minutes)).astimezone(ZoneInfo(timezone))
+    return local.weekday(), f"{local:%H:%M}"
+
+
+async def subscribed_and_composed(
+    url: str,
+    tmp_path: Path,
+    slack_channels: Sequence[str],
+    discord_channels: Sequence[str],
+    timezones: Sequence[str],
+) -> Edition:
+    """Compose an edition; subscribe each channel pair, its slot a few minutes ago in a zone."""
+    store = await Store.open(url)
+    try:
+        edition = await an_edition(store)
+        week_ago = datetime.now(UTC) - timedelta(days=7)
+        for n, (slack, discord, tz) in enumerate(
+            zip(slack_channels, discord_channels, timezones, strict=True)
+        ):
+            weekday, at = slot_minutes_ago(tz, 3 + n)
+            for platform, channel, admin in (("slack", slack, "U0ADMIN"),
+                                             ("discord", discord, ADMIN_ID)):  # fmt: skip
+                subscription = Subscription(platform, "W1", channel, weekday, at, tz, None)
+                await store.subscribe(subscription, admin, week_ago)
+    finally:
+        await store.aclose()
+    (tmp_path / "digestbot.toml").write_text(NO_SOURCES + "[sources]\nfeeds = []\n")
+    return edition
