@@ -2,18 +2,26 @@
 
 httpx's timeouts are per operation, so a server that trickles a byte every few seconds would
 never time out; the overall deadline here catches that. The size cap stops a 50 MB (or endless)
-body before it is held in memory.
+body before it is held in memory, and applies to the decoded bytes of every content-coding
+layer (`adapters.sources.bounded_decode`), so a compression bomb is refused at the cap too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
 
+from adapters.sources.bounded_decode import (
+    BoundedDecoder,
+    OversizedBody,
+    UnsupportedEncoding,
+    codings,
+)
 from bot.ports import SourceError
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -83,7 +91,9 @@ async def fetch_limited(
                 method,
                 url,
                 params=params,
-                headers=headers,
+                # Only the codings BoundedDecoder undoes (httpx would offer br and zstd when
+                # their packages happen to be installed).
+                headers={"Accept-Encoding": "gzip, deflate", **(headers or {})},
                 json=json_body,
                 extensions=dict(extensions) if extensions else None,
             )
@@ -96,15 +106,7 @@ async def fetch_limited(
                         f"response from {host} is {_megabytes(int(declared))}, "
                         f"over the {_megabytes(max_bytes)} limit"
                     )
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise SourceError(
-                            f"response from {host} exceeded the {_megabytes(max_bytes)} limit"
-                        )
-                    chunks.append(chunk)
+                chunks = await _read_bounded(response, host, max_bytes)
             finally:
                 await response.aclose()
     except TimeoutError:
@@ -114,6 +116,35 @@ async def fetch_limited(
     except httpx.HTTPError as exc:
         raise SourceError(f"could not reach {host}: {type(exc).__name__}: {exc}") from None
     return FetchedBody(response.status_code, response.headers, b"".join(chunks), str(response.url))
+
+
+async def _read_bounded(response: httpx.Response, host: str, max_bytes: int) -> list[bytes]:
+    """Read the raw body and decode it ourselves, every layer bounded by ``max_bytes``."""
+    if response.is_stream_consumed:
+        # An in-process transport (httpx.MockTransport: the demo's sample data, benchmarks)
+        # hands over a body it already holds; nothing came over a network to expand.
+        if len(response.content) > max_bytes:
+            raise SourceError(f"response from {host} exceeded the {_megabytes(max_bytes)} limit")
+        return [response.content]
+    try:
+        decoder = BoundedDecoder(codings(response.headers.get("content-encoding", "")), max_bytes)
+    except UnsupportedEncoding as exc:
+        raise SourceError(f"{host} sent an unsupported content encoding ({exc})") from None
+    chunks: list[bytes] = []
+    raw_size = 0
+    try:
+        async for raw in response.aiter_raw():
+            raw_size += len(raw)
+            if raw_size > max_bytes:
+                raise OversizedBody
+            chunks.append(decoder.feed(raw))
+    except OversizedBody:
+        raise SourceError(
+            f"response from {host} exceeded the {_megabytes(max_bytes)} limit"
+        ) from None
+    except zlib.error:
+        raise SourceError(f"{host} sent a body that does not decode") from None
+    return chunks
 
 
 def retry_after_seconds(headers: httpx.Headers, default: float) -> float:
