@@ -127,6 +127,9 @@ class SourcesSettings(_Group):
     output_usd_per_mtok: float = Field(default=0.0, ge=0)
     max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     concurrency: int = Field(default=4, ge=1, le=32)
+    # Redirects to loopback, private and link-local addresses are refused unless this is set
+    # (self-hosted feeds on a private network); a configured URL itself may be anywhere.
+    allow_private_redirects: bool = False
 
     @field_validator("feeds")
     @classmethod

@@ -39,8 +39,14 @@ class AddressPolicy:
         """Return what kind of address ``ip`` is when it is refused, or ``None`` if allowed."""
         if self.allow_private:
             return None
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
+        if isinstance(ip, ipaddress.IPv6Address):
+            if ip.is_site_local:  # fec0::/10: deprecated, but still routed inside some networks
+                return "a site-local address"
+            # An IPv4 address carried inside IPv6 (mapped, 6to4 2002::/16, Teredo) is judged
+            # as the IPv4 address it reaches.
+            embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+            if embedded is not None:
+                return self.check(embedded)
         for refused, label in (
             (ip.is_loopback, "a loopback address"),
             (ip.is_link_local, "a link-local address"),
@@ -152,3 +158,24 @@ async def fetch_public_page(
     raise SourceError(
         f"too many redirects (more than {max_redirects}) from {urlsplit(url).hostname}"
     )
+
+
+def redirect_guard(
+    policy: AddressPolicy = PUBLIC_ONLY, resolver: Resolver | None = None
+) -> Callable[[httpx.Response], Awaitable[None]]:
+    """Return an httpx response hook that refuses a redirect to a non-public address.
+
+    Configured sources (feeds, HF, arXiv) are trusted where they start, not where they send
+    us: a feed answering 302 to ``http://169.254.169.254/latest/meta-data/`` must not be
+    followed. The hook runs before httpx builds the next request, so a refused target is
+    never connected to.
+    """
+    resolve = resolver or system_resolver
+
+    async def check(response: httpx.Response) -> None:
+        if not response.has_redirect_location:
+            return
+        target = urljoin(str(response.url), response.headers["location"])
+        await _vetted_address(target, policy, resolve)
+
+    return check

@@ -26,6 +26,7 @@ from adapters.sources.arxiv import ArxivSource
 from adapters.sources.feeds import FeedSource
 from adapters.sources.hf_papers import HfPapersSource
 from adapters.sources.manual import ManualResolver
+from adapters.sources.safe_fetch import AddressPolicy, redirect_guard
 from adapters.sources.semantic_scholar import SemanticScholarCitations
 from bot.clock import SystemClock
 from bot.commands.status import StatusReport, collect_status
@@ -152,14 +153,22 @@ def build_sources(
     return chosen
 
 
-def build_http_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
-    """Return the HTTP client every source shares (redirects followed, bounded per request)."""
+def build_http_client(
+    transport: httpx.AsyncBaseTransport | None = None, *, allow_private_redirects: bool = False
+) -> httpx.AsyncClient:
+    """Return the HTTP client every source shares (redirects followed, bounded per request).
+
+    Redirects to loopback, private, link-local and metadata addresses are refused unless
+    ``allow_private_redirects`` (self-hosted feeds on a LAN).
+    """
+    policy = AddressPolicy(allow_private=allow_private_redirects)
     return httpx.AsyncClient(
         headers={"User-Agent": USER_AGENT},
         timeout=httpx.Timeout(30.0, connect=10.0),
         follow_redirects=True,
         max_redirects=5,
         transport=transport,
+        event_hooks={"response": [redirect_guard(policy)]},
     )
 
 
@@ -170,7 +179,8 @@ async def open_app(
     """Open the store (migrated to the latest schema) and the HTTP client; close both after."""
     store = await Store.open(settings.database_url)
     try:
-        async with build_http_client(transport) as client:
+        allow_private = settings.sources.allow_private_redirects
+        async with build_http_client(transport, allow_private_redirects=allow_private) as client:
             yield App(settings=settings, clock=clock, store=store, http=client)
     finally:
         await store.aclose()

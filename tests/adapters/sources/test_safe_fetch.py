@@ -7,7 +7,9 @@ import ipaddress
 import httpx
 import pytest
 
-from adapters.sources.safe_fetch import AddressPolicy, fetch_public_page
+from adapters.sources.http_fetch import fetch_limited
+from adapters.sources.safe_fetch import AddressPolicy, fetch_public_page, redirect_guard
+from bot.app.wiring import build_http_client
 from bot.ports import SourceError
 from tests.fakes.http_server import FakeHttpServer, Reply
 
@@ -122,3 +124,47 @@ async def test_limits_and_errors(
     url = http_server.route("/page", reply)
     with pytest.raises(SourceError, match=reason):
         await fetch_public_page(client, url, policy=LOCAL, max_bytes=1000, deadline_s=0.3)
+
+
+@pytest.mark.parametrize(
+    ("address", "label"),
+    [
+        ("fec0::1", "a site-local address"),
+        ("2002:0a00:0001::1", "a private address"),  # 6to4 of 10.0.0.1
+        ("2002:7f00:0001::", "a loopback address"),  # 6to4 of 127.0.0.1
+        ("2002:a9fe:a9fe::", "a link-local address"),  # 6to4 of 169.254.169.254
+        ("::ffff:192.168.1.1", "a private address"),
+    ],
+)
+def test_private_addresses_hidden_in_ipv6_forms_are_refused(address: str, label: str) -> None:
+    assert AddressPolicy().check(ipaddress.ip_address(address)) == label
+
+
+def test_a_public_address_in_6to4_form_is_allowed() -> None:
+    assert AddressPolicy().check(ipaddress.ip_address("2002:0808:0808::1")) is None
+
+
+async def test_a_configured_source_never_follows_a_redirect_to_the_metadata_service(
+    http_server: FakeHttpServer,
+) -> None:
+    # The feed's own address is trusted (it was configured); where it redirects is not.
+    metadata = "http://169.254.169.254/latest/meta-data/"
+    url = http_server.route("/feed", Reply(status=302, headers={"Location": metadata}))
+    async with httpx.AsyncClient(
+        follow_redirects=True, event_hooks={"response": [redirect_guard()]}
+    ) as client:
+        with pytest.raises(SourceError, match=r"169\.254\.169\.254 is a link-local address"):
+            await fetch_limited(client, url)
+    assert len(http_server.requests) == 1  # refused before any connection to the target
+
+
+async def test_the_apps_client_refuses_private_redirects_unless_allowed(
+    http_server: FakeHttpServer,
+) -> None:
+    moved = http_server.route("/moved", Reply(body=b"<rss/>"))
+    url = http_server.route("/feed", Reply(status=301, headers={"Location": moved}))
+    async with build_http_client() as client:
+        with pytest.raises(SourceError, match=r"127\.0\.0\.1 is a loopback address"):
+            await fetch_limited(client, url)
+    async with build_http_client(allow_private_redirects=True) as client:
+        assert (await fetch_limited(client, url)).content == b"<rss/>"
