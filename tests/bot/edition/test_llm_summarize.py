@@ -167,7 +167,7 @@ async def test_a_spent_budget_hands_the_rest_to_the_offline_summarizer(
     fake: FakeOpenAI, script: list[ChatAnswer]
 ) -> None:
     script.append(ChatAnswer.json(GOOD, prompt_tokens=900, completion_tokens=200))
-    tokens = TokenBudget(1_000)
+    tokens = TokenBudget(2_000)
     async with model_for(fake) as model:
         summarizer = LlmSummarizer(model, OfflineSummarizer(PROFILE), tokens)
         first = await summarizer.summarize(item(CLAW_EVAL))
