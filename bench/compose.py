@@ -67,8 +67,7 @@ def candidates(corpus: Path) -> list[Sighting]:
 
 def fake_answer(request: ChatRequest) -> ChatAnswer:
     """Answer like a careful model: only with words taken from the request."""
-    assert request.response_format is not None
-    purpose = request.response_format["json_schema"]["name"]
+    purpose = request.purpose
     delay = {"delay_s": LATENCY_S}
     if purpose == "relevance":
         listing = json.loads(request.user.split("\n", 1)[1].rsplit("\n", 1)[0])

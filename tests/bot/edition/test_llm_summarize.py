@@ -188,8 +188,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 
 def edition_answer(request: ChatRequest) -> ChatAnswer:
-    assert request.response_format is not None
-    purpose = request.response_format["json_schema"]["name"]
+    purpose = request.purpose
     if purpose == "relevance":
         return relevance_answer(request)
     if purpose == "edition_intro":
@@ -235,9 +234,7 @@ async def test_compose_with_the_model_then_again_for_free(store: Store) -> None:
     clock = FakeClock(datetime(2026, 4, 13, 6, tzinfo=UTC))
     async with FakeOpenAI(edition_answer) as fake:
         first, tokens = await compose_with(fake, store, clock)
-        purposes = [
-            r.response_format["json_schema"]["name"] for r in fake.requests if r.response_format
-        ]
+        purposes = [r.purpose for r in fake.requests]
         # 4 candidates in batches of 2: 2 relevance calls; 4 summaries; 1 intro.
         assert sorted(purposes) == ["edition_intro"] + ["item_summary"] * 4 + ["relevance"] * 2
         spend = await store.llm_spend_since(IN_WEEK)
@@ -262,8 +259,7 @@ async def test_ranking_failures_keep_the_offline_fit(store: Store) -> None:
     clock = FakeClock(datetime(2026, 4, 13, 6, tzinfo=UTC))
 
     def broken_ranking(request: ChatRequest) -> ChatAnswer:
-        assert request.response_format is not None
-        if request.response_format["json_schema"]["name"] == "relevance":
+        if request.purpose == "relevance":
             return ChatAnswer(content="[]")
         return edition_answer(request)
 
