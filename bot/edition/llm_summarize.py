@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 import prompts
 from bot.domain import Difficulty, Item, ItemSummary
 from bot.edition.guard import source_text, unsupported_claims
-from bot.edition.model import AnswerCutOff, JsonAsker, TokenBudget, estimate_tokens
+from bot.edition.model import JsonAsker, TokenBudget, estimate_tokens
 from bot.edition.ports import AnswerCache
 from bot.edition.summarize import OfflineSummarizer
 from bot.ports import Clock, LanguageModel, LanguageModelError
@@ -137,15 +137,9 @@ class LlmSummarizer:
         return replace(await self._fallback.summarize(item), note=note)
 
     async def _ask(self, user: str) -> tuple[SummaryAnswer | None, str]:
-        """Ask once; an answer cut off at its limit is asked again once with twice the room."""
-        try:
-            return await self._asker.ask(
-                self._prompt.text, user, SummaryAnswer, "item_summary", SUMMARY_TOKENS
-            )
-        except AnswerCutOff:
-            return await self._asker.ask(
-                self._prompt.text, user, SummaryAnswer, "item_summary", 2 * SUMMARY_TOKENS
-            )
+        return await self._asker.ask_with_room(
+            self._prompt.text, user, SummaryAnswer, "item_summary", SUMMARY_TOKENS
+        )
 
     async def summarize(self, item: Item) -> ItemSummary:
         """Return a validated, faithful summary, or the offline one with a note saying why."""
@@ -214,16 +208,10 @@ class LlmEditor:
         user = f"<items>\n{listing}\n</items>"
         if not self._budget.allows(estimate_tokens(self._prompt.text, user) + INTRO_TOKENS):
             return None
-        ask = self._asker.ask
         try:
-            try:
-                answer, _ = await ask(
-                    self._prompt.text, user, IntroAnswer, "edition_intro", INTRO_TOKENS
-                )
-            except AnswerCutOff:
-                answer, _ = await ask(
-                    self._prompt.text, user, IntroAnswer, "edition_intro", 2 * INTRO_TOKENS
-                )
+            answer, _ = await self._asker.ask_with_room(
+                self._prompt.text, user, IntroAnswer, "edition_intro", INTRO_TOKENS
+            )
         except LanguageModelError:
             return None
         # The title is in title case by design, so only the intro is checked for names.

@@ -118,6 +118,19 @@ class JsonAsker:
         except ValidationError as again:
             return None, f"invalid answer after one repair ({_problem(again)})"
 
+    async def ask_with_room(
+        self, system: str, user: str, answer_type: type[T], purpose: str, max_output_tokens: int
+    ) -> tuple[T | None, str]:
+        """Like `ask`, but an answer cut off at its limit is asked again once with twice the room.
+
+        For answers whose size the caller cannot shrink (one summary, one intro); raises
+        `AnswerCutOff` if the second answer is cut off too.
+        """
+        try:
+            return await self.ask(system, user, answer_type, purpose, max_output_tokens)
+        except AnswerCutOff:
+            return await self.ask(system, user, answer_type, purpose, 2 * max_output_tokens)
+
     async def _complete(
         self, system: str, user: str, answer_type: type[T], purpose: str, max_output_tokens: int
     ) -> Completion:
