@@ -280,11 +280,21 @@ class HttpServerSettings(_Group):
 
 
 class LlmSettings(_Group):
-    """The OpenAI-compatible summarizer; offline when no key is set."""
+    """The OpenAI-compatible summarizer; offline when no key is set.
+
+    ``reasoning_effort`` is sent only to reasoning models: OpenAI's gpt-5 and o-series by
+    name, or any model when ``reasoning_model`` is true (false: never). The model ranks the
+    offline scorer's best ``rank_shortlist`` candidates, spending at most
+    ``rank_budget_share`` of the edition's budget, so that summaries keep the rest.
+    """
 
     api_key: SecretStr | None = None
     base_url: HttpUrl | None = None
     model: str = Field(default="gpt-5-mini", min_length=1)
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high"] = "low"
+    reasoning_model: bool | None = None
+    rank_shortlist: int = Field(default=40, ge=0, le=1_000)
+    rank_budget_share: float = Field(default=0.3, gt=0, le=1)
     edition_token_budget: int = Field(default=60_000, ge=1_000)
     concurrency: int = Field(default=8, ge=1, le=64)
     timeout_s: float = Field(default=60.0, gt=0, le=600)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from pydantic import BaseModel
+
 from bot.domain import (
     IdentifiedSighting,
     Item,
@@ -160,17 +162,25 @@ class LanguageModelError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Completion:
-    """One answer of a language model, with what it cost in tokens."""
+    """One answer of a language model, with what it cost in tokens.
+
+    ``cut_off`` says the answer stopped at its output limit (OpenAI's ``finish_reason:
+    "length"``): its JSON is unfinished, and asking again under the same limit would be cut
+    again. ``reasoning_tokens`` is the part of ``output_tokens`` a reasoning model spent
+    thinking (it counts against the limit and the budget like the answer does).
+    """
 
     content: str
     refusal: str | None
     input_tokens: int
     output_tokens: int
     model: str
+    cut_off: bool = False
+    reasoning_tokens: int = 0
 
 
 class LanguageModel(Protocol):
-    """An OpenAI-compatible chat model asked for JSON that follows a schema."""
+    """An OpenAI-compatible chat model asked for JSON shaped like a pydantic model."""
 
     @property
     def model(self) -> str:
@@ -178,9 +188,21 @@ class LanguageModel(Protocol):
         ...
 
     async def complete(
-        self, system: str, user: str, schema_name: str, schema: Mapping[str, object]
+        self,
+        system: str,
+        user: str,
+        answer_type: type[BaseModel],
+        *,
+        purpose: str,
+        max_output_tokens: int,
     ) -> Completion:
-        """Ask once; raise `LanguageModelError` when no answer came back."""
+        """Ask once for JSON shaped like ``answer_type``; raise `LanguageModelError` if none came.
+
+        The adapter turns ``answer_type`` into whatever the server accepts (a strict JSON
+        schema, or JSON mode with the schema in the prompt); ``purpose`` names the schema.
+        ``max_output_tokens`` is room for the answer itself: an adapter for a reasoning model
+        adds room for its reasoning. Validating the answer is the caller's job.
+        """
         ...
 
 

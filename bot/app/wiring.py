@@ -239,6 +239,8 @@ async def compose(
         model=llm.model,
         base_url=llm.base_url,
         timeout_s=llm.timeout_s,
+        reasoning_effort=llm.reasoning_effort,
+        reasoning=llm.reasoning_model,
     ) as model:
         return await compose_edition(
             app.store,
@@ -250,7 +252,16 @@ async def compose(
             window_days=app.settings.edition.window_days,
             force=force,
             editor=LlmEditor(model, budget, app.store, app.clock),
-            ranker=LlmRanker(model, budget, app.store, app.clock, concurrency=llm.concurrency),
+            ranker=LlmRanker(
+                model,
+                budget,
+                app.store,
+                app.clock,
+                profile=profile,
+                concurrency=llm.concurrency,
+                shortlist=llm.rank_shortlist,
+                budget_share=llm.rank_budget_share,
+            ),
             budget=budget,
             concurrency=llm.concurrency,
         )

@@ -133,8 +133,19 @@ async def compose_edition(
     candidates = await store.items_first_seen_between(start, end)
     featured = await store.featured_item_ids(except_date=monday)
     pool = [item for item in candidates if item.id not in featured]
-    fits = await ranker.fit(pool) if ranker is not None and pool else {}
-    chosen = choose([score(item, profile, end, fits.get(item.id)) for item in pool], size)
+    offline_ranked = sorted(
+        (score(item, profile, end) for item in pool),
+        key=lambda c: (-c.score, c.item.content.canonical_id),
+    )
+    # The model ranks the offline scorer's best (its shortlist); the rest keep the offline fit.
+    fits = await ranker.fit([c.item for c in offline_ranked]) if ranker is not None and pool else {}
+    chosen = choose(
+        [
+            score(c.item, profile, end, fits[c.item.id]) if c.item.id in fits else c
+            for c in offline_ranked
+        ],
+        size,
+    )
     if not chosen:
         reason = (
             f"no edition for {monday}: no new items were first seen between "

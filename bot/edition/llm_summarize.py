@@ -1,7 +1,10 @@
 """Summaries and edition intros written by a language model, validated and guarded.
 
 Every answer is JSON checked against a pydantic model (sentence counts, lengths, exactly three
-takeaways). An invalid answer gets one repair attempt. A summary that states a number or a
+takeaways). The schema sent to the model carries only the shape (OpenAI's strict mode refuses
+length and count keywords); the validators below check the rest after parsing. An invalid
+answer gets one repair attempt; an answer cut off at its output limit is asked again once
+with twice the room instead. A summary that states a number or a
 name the source does not contain is regenerated once, then replaced by the offline summary
 with a visible note: nothing unfaithful is published silently. A per-edition token budget,
 once spent, hands the rest of the edition to the offline summarizer, and says so.
@@ -16,12 +19,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
 import prompts
 from bot.domain import Difficulty, Item, ItemSummary
 from bot.edition.guard import source_text, unsupported_claims
-from bot.edition.model import JsonAsker, TokenBudget
+from bot.edition.model import JsonAsker, TokenBudget, estimate_tokens
 from bot.edition.ports import AnswerCache
 from bot.edition.summarize import OfflineSummarizer
 from bot.ports import Clock, LanguageModel, LanguageModelError
@@ -41,25 +44,42 @@ def sentence_count(text: str) -> int:
     return len(_SENTENCE_END.findall(plain))
 
 
+SUMMARY_TOKENS = 700
+"""Room for one summary: "why" (at most 900 characters) and three takeaways (300 each) are
+about 500 tokens at their longest, a typical answer 250."""
+
+INTRO_TOKENS = 500
+"""Room for a title (90 characters) and an intro (900): about 260 tokens at their longest."""
+
+
+def _length(text: str, shortest: int, longest: int, what: str) -> str:
+    if not shortest <= len(text) <= longest:
+        raise ValueError(f"{what} must be {shortest} to {longest} characters, not {len(text)}")
+    return text
+
+
 class SummaryAnswer(BaseModel):
-    """What the model must answer for one item."""
+    """What the model must answer for one item (the schema is only its shape)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    why: str = Field(min_length=80, max_length=900)
+    why: str
     difficulty: Literal["accessible", "intermediate", "advanced"]
-    takeaways: list[str] = Field(min_length=3, max_length=3)
+    takeaways: list[str]
 
     @field_validator("why")
     @classmethod
     def _two_to_four_sentences(cls, why: str) -> str:
+        _length(why, 80, 900, "why")
         if not 2 <= sentence_count(why) <= 4:
             raise ValueError("why must be 2 to 4 sentences")
         return why
 
     @field_validator("takeaways")
     @classmethod
-    def _one_sentence_each(cls, takeaways: list[str]) -> list[str]:
+    def _three_of_one_sentence(cls, takeaways: list[str]) -> list[str]:
+        if len(takeaways) != 3:
+            raise ValueError(f"there must be exactly 3 takeaways, not {len(takeaways)}")
         for takeaway in takeaways:
             if not 15 <= len(takeaway) <= 300 or sentence_count(takeaway) != 1:
                 raise ValueError("each takeaway must be one sentence of 15 to 300 characters")
@@ -67,25 +87,28 @@ class SummaryAnswer(BaseModel):
 
 
 class IntroAnswer(BaseModel):
-    """What the model must answer for an edition's title and intro."""
+    """What the model must answer for an edition's title and intro (the schema is the shape)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    title: str = Field(min_length=10, max_length=90)
-    intro: str = Field(min_length=80, max_length=900)
+    title: str
+    intro: str
 
     @field_validator("title")
     @classmethod
-    def _two_clauses(cls, title: str) -> str:
-        if title.count(",") != 1:
-            raise ValueError("title must be two clauses joined by one comma")
+    def _two_short_clauses(cls, title: str) -> str:
+        _length(title, 10, 90, "title")
+        clauses = title.split(",")
+        if len(clauses) != 2 or not all(1 <= len(c.split()) <= 4 for c in clauses):
+            raise ValueError("title must be two clauses of at most four words joined by one comma")
         return title
 
     @field_validator("intro")
     @classmethod
-    def _three_or_four_sentences(cls, intro: str) -> str:
-        if not 3 <= sentence_count(intro) <= 4:
-            raise ValueError("intro must be 3 or 4 sentences")
+    def _two_to_four_sentences(cls, intro: str) -> str:
+        _length(intro, 80, 900, "intro")
+        if not 2 <= sentence_count(intro) <= 4:
+            raise ValueError("intro must be 2 to 4 sentences")
         return intro
 
 
@@ -113,18 +136,21 @@ class LlmSummarizer:
     async def _offline(self, item: Item, note: str) -> ItemSummary:
         return replace(await self._fallback.summarize(item), note=note)
 
+    async def _ask(self, user: str) -> tuple[SummaryAnswer | None, str]:
+        return await self._asker.ask_with_room(
+            self._prompt.text, user, SummaryAnswer, "item_summary", SUMMARY_TOKENS
+        )
+
     async def summarize(self, item: Item) -> ItemSummary:
         """Return a validated, faithful summary, or the offline one with a note saying why."""
-        if self._budget.exhausted:
+        source = source_text(item)
+        user = f"Kind: {item.content.kind.value}\n<source>\n{source}\n</source>"
+        if not self._budget.allows(estimate_tokens(self._prompt.text, user) + SUMMARY_TOKENS):
             return await self._offline(
                 item, "The LLM token budget for this edition was spent; summarized offline."
             )
-        source = source_text(item)
-        user = f"Kind: {item.content.kind.value}\n<source>\n{source}\n</source>"
         try:
-            answer, problem = await self._asker.ask(
-                self._prompt.text, user, SummaryAnswer, "item_summary"
-            )
+            answer, problem = await self._ask(user)
             if answer is not None:
                 unsupported = unsupported_claims([answer.why, *answer.takeaways], source)
                 if unsupported:
@@ -133,9 +159,7 @@ class LlmSummarizer:
                         f"contain: {', '.join(unsupported[:8])}. "
                         "Write it again using only the source."
                     )
-                    answer, problem = await self._asker.ask(
-                        self._prompt.text, retry, SummaryAnswer, "item_summary"
-                    )
+                    answer, problem = await self._ask(retry)
                     if answer is not None and unsupported_claims(
                         [answer.why, *answer.takeaways], source
                     ):
@@ -181,11 +205,12 @@ class LlmEditor:
             kept = await self._cache.llm_answers([key], self._prompt.version, model)
             if key in kept:
                 return str(kept[key]["title"]), str(kept[key]["intro"])
-        if self._budget.exhausted:
+        user = f"<items>\n{listing}\n</items>"
+        if not self._budget.allows(estimate_tokens(self._prompt.text, user) + INTRO_TOKENS):
             return None
         try:
-            answer, _ = await self._asker.ask(
-                self._prompt.text, f"<items>\n{listing}\n</items>", IntroAnswer, "edition_intro"
+            answer, _ = await self._asker.ask_with_room(
+                self._prompt.text, user, IntroAnswer, "edition_intro", INTRO_TOKENS
             )
         except LanguageModelError:
             return None

@@ -1,29 +1,42 @@
 """The model plumbing: JSON answers that validate, and the tokens an edition may spend.
 
-`JsonAsker` asks a `LanguageModel` for JSON following a pydantic model's schema and validates
-the answer (one repair attempt); `TokenBudget` counts every call's tokens against the
-edition's budget and keeps them for the ledger.
+`JsonAsker` asks a `LanguageModel` for JSON shaped like a pydantic model and validates the
+answer: an invalid one gets one repair attempt, a cut-off one (it hit its output limit)
+raises `AnswerCutOff`, because asking again under the same limit would be cut again; the
+caller asks for less (a smaller batch) or allows more. `TokenBudget` counts every call's
+tokens against the edition's budget, per purpose, and keeps them for the ledger.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from bot.ports import Completion, LanguageModel
+from bot.ports import Completion, LanguageModel, LanguageModelError
 
 T = TypeVar("T", bound=BaseModel)
 
 
-def json_schema(model: type[BaseModel]) -> dict[str, object]:
-    """Return the strict JSON schema of ``model`` as OpenAI's structured outputs want it."""
-    schema = model.model_json_schema()
-    schema["additionalProperties"] = False
-    schema["required"] = list(schema.get("properties", {}))
-    return schema
+def estimate_tokens(*texts: str) -> int:
+    """Estimate the tokens of ``texts`` before sending them: about four characters each.
+
+    Only for deciding whether a call fits the budget; the ledger counts the server's own
+    figures.
+    """
+    return sum(len(text) for text in texts) // 4 + 8
+
+
+class AnswerCutOff(LanguageModelError):
+    """The answer stopped at its output limit (``finish_reason: "length"``).
+
+    Not repaired: the same question under the same limit would be cut off again.
+    """
+
+    def __init__(self, purpose: str, limit: int) -> None:
+        super().__init__(f"the {purpose} answer was cut off at its limit of {limit} tokens")
+        self.limit = limit
 
 
 @dataclass
@@ -40,15 +53,26 @@ class TokenBudget:
     used: int = 0
     calls: int = 0
     records: list[tuple[str, Completion]] = field(default_factory=list)
+    by_purpose: dict[str, int] = field(default_factory=dict)
 
     @property
     def exhausted(self) -> bool:
         """True when no more tokens may be spent."""
         return self.used >= self.limit
 
+    def allows(self, estimate: int) -> bool:
+        """Tell whether a call expected to cost ``estimate`` tokens still fits."""
+        return self.used + estimate <= self.limit
+
+    def spent_on(self, purpose: str) -> int:
+        """Return the tokens spent so far on calls for ``purpose``."""
+        return self.by_purpose.get(purpose, 0)
+
     def spend(self, purpose: str, completion: Completion) -> None:
         """Account for one call."""
-        self.used += completion.input_tokens + completion.output_tokens
+        tokens = completion.input_tokens + completion.output_tokens
+        self.used += tokens
+        self.by_purpose[purpose] = self.by_purpose.get(purpose, 0) + tokens
         self.calls += 1
         self.records.append((purpose, completion))
 
@@ -61,18 +85,21 @@ class TokenBudget:
 
 
 class JsonAsker:
-    """Asks the model for JSON that validates, with one repair attempt."""
+    """Asks the model for JSON that validates, with one repair attempt for invalid JSON."""
 
     def __init__(self, model: LanguageModel, budget: TokenBudget) -> None:
         self.model = model
         self.budget = budget
 
     async def ask(
-        self, system: str, user: str, answer_type: type[T], schema_name: str
+        self, system: str, user: str, answer_type: type[T], purpose: str, max_output_tokens: int
     ) -> tuple[T | None, str]:
-        """Return a validated answer, or ``None`` and why there is none."""
-        schema = json_schema(answer_type)
-        completion = await self._complete(system, user, schema_name, schema)
+        """Return a validated answer, or ``None`` and why there is none.
+
+        Raises `AnswerCutOff` when an answer hit ``max_output_tokens``, and
+        `LanguageModelError` when none came back.
+        """
+        completion = await self._complete(system, user, answer_type, purpose, max_output_tokens)
         if completion.refusal:
             return None, f"the model declined ({completion.refusal[:80]})"
         try:
@@ -85,17 +112,34 @@ class JsonAsker:
             f"{user}\n\nYour previous answer was not valid: {problem}. "
             f"Previous answer:\n{completion.content[:2000]}\nAnswer again with valid JSON only."
         )
-        second = await self._complete(system, repair, schema_name, schema)
+        second = await self._complete(system, repair, answer_type, purpose, max_output_tokens)
         try:
             return answer_type.model_validate_json(second.content), ""
         except ValidationError as again:
             return None, f"invalid answer after one repair ({_problem(again)})"
 
+    async def ask_with_room(
+        self, system: str, user: str, answer_type: type[T], purpose: str, max_output_tokens: int
+    ) -> tuple[T | None, str]:
+        """Like `ask`, but an answer cut off at its limit is asked again once with twice the room.
+
+        For answers whose size the caller cannot shrink (one summary, one intro); raises
+        `AnswerCutOff` if the second answer is cut off too.
+        """
+        try:
+            return await self.ask(system, user, answer_type, purpose, max_output_tokens)
+        except AnswerCutOff:
+            return await self.ask(system, user, answer_type, purpose, 2 * max_output_tokens)
+
     async def _complete(
-        self, system: str, user: str, schema_name: str, schema: Mapping[str, object]
+        self, system: str, user: str, answer_type: type[T], purpose: str, max_output_tokens: int
     ) -> Completion:
-        completion = await self.model.complete(system, user, schema_name, schema)
-        self.budget.spend(schema_name, completion)
+        completion = await self.model.complete(
+            system, user, answer_type, purpose=purpose, max_output_tokens=max_output_tokens
+        )
+        self.budget.spend(purpose, completion)
+        if completion.cut_off:
+            raise AnswerCutOff(purpose, max_output_tokens)
         return completion
 
 

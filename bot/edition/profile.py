@@ -59,6 +59,19 @@ class EditorialProfile:
             raw += weights[name] * count
         return 1.0 - 2.0 ** (-raw / 4.0), hits
 
+    @property
+    def preferences(self) -> str:
+        """Return the profile's paragraph on what to prefer and what ranks low.
+
+        The model's ranking reads it beside its own prompt, so that both scorers judge by
+        the same words. Found as the paragraph that says "Prefer" or "rank low"; a profile
+        without one gives its first paragraph of prose.
+        """
+        paragraphs = [p.strip() for p in re.split(r"\n\s*\n", self.text) if p.strip()]
+        prose = [p for p in paragraphs if not p.startswith(("#", "|"))]
+        chosen = [p for p in prose if "Prefer" in p or "rank low" in p] or prose[:1]
+        return "\n\n".join(" ".join(p.split()) for p in chosen)
+
     def clause(self, topic_name: str) -> str:
         """Return the title clause of a topic."""
         return next(topic.clause for topic in self.topics if topic.name == topic_name)

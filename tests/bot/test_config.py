@@ -184,3 +184,18 @@ def test_admin_channels_come_from_the_environment() -> None:
     assert settings.slack.admin_channel == "C0OPS1234"
     assert settings.discord.admin_channel == "1400000000000000199"
     assert load_settings({}).slack.admin_channel is None
+
+
+def test_the_model_paths_settings_come_from_the_environment() -> None:
+    settings = load_settings(
+        {
+            "DIGEST_LLM__REASONING_EFFORT": "minimal",
+            "DIGEST_LLM__REASONING_MODEL": "true",
+            "DIGEST_LLM__RANK_SHORTLIST": "60",
+            "DIGEST_LLM__RANK_BUDGET_SHARE": "0.25",
+        }
+    )
+    assert settings.llm.reasoning_effort == "minimal"
+    assert settings.llm.reasoning_model is True
+    assert (settings.llm.rank_shortlist, settings.llm.rank_budget_share) == (60, 0.25)
+    assert load_settings({}).llm.reasoning_effort == "low"

@@ -23,7 +23,5 @@ async def test_demo_uses_the_model_when_a_key_is_set(tmp_path: Path) -> None:
     assert "LLM: " in output
     assert output.count("It explains what changes in practice.") >= 12
     assert "sk-demo" not in output + stderr
-    purposes = {
-        r.response_format["json_schema"]["name"] for r in fake.requests if r.response_format
-    }
+    purposes = {r.purpose for r in fake.requests}
     assert purposes == {"relevance", "item_summary", "edition_intro"}

@@ -109,7 +109,7 @@ async def test_a_week_is_ingested_composed_by_the_model_and_delivered_once_every
     assert edition.title == TITLE
     assert not edition.offline
     assert len(edition.entries) >= 4  # last week's four, and any of the feed's that fit
-    purposes = {r.response_format["json_schema"]["name"] for r in llm.requests if r.response_format}
+    purposes = {r.purpose for r in llm.requests}
     assert {"item_summary", "edition_intro"} <= purposes
 
     parts = 1 + len(edition.entries)

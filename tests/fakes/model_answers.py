@@ -9,23 +9,34 @@ import json
 
 from tests.fakes.openai_server import ChatAnswer, ChatRequest
 
+REASONS = (
+    "Agent evaluation with traces and audit logs is directly useful to teams shipping agents.",
+    "Interesting, but it is far from what an engineer building with language models does.",
+)
+
+
+def candidates(request: ChatRequest) -> list[dict[str, str | int]]:
+    """Return the candidates listed in a ranking request."""
+    listing: list[dict[str, str | int]] = json.loads(
+        request.user.split("<candidates>\n", 1)[1].split("\n</candidates>", 1)[0]
+    )
+    return listing
+
 
 def relevance_answer(request: ChatRequest) -> ChatAnswer:
-    """Score every candidate: agents and injection posts high, anything else low."""
-    listing = json.loads(request.user.split("\n", 1)[1].rsplit("\n", 1)[0])
+    """Score every candidate with a reason of realistic length: agents high, the rest low."""
     scores = [
-        {"id": c["id"], "score": 9 if "agent" in c["title"].lower() else 2, "reason": "agents"}
-        for c in listing
+        {"id": c["id"], "score": 9, "reason": REASONS[0]}
+        if "agent" in str(c["title"]).lower()
+        else {"id": c["id"], "score": 2, "reason": REASONS[1]}
+        for c in candidates(request)
     ]
-    return ChatAnswer.json(
-        {"scores": scores}, prompt_tokens=50 * len(listing), completion_tokens=10
-    )
+    return ChatAnswer.json({"scores": scores})
 
 
 def demo_answer(request: ChatRequest) -> ChatAnswer:
     """Answer every purpose of the demo: relevance, the edition's intro, item summaries."""
-    assert request.response_format is not None
-    purpose = request.response_format["json_schema"]["name"]
+    purpose = request.purpose
     if purpose == "relevance":
         return relevance_answer(request)
     if purpose == "edition_intro":

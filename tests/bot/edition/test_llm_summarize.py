@@ -12,13 +12,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from adapters.llm import OpenAiModel
+from adapters.llm import REASONING_HEADROOM, OpenAiModel
 from bot.domain import ItemSummary
 from bot.edition.compose import ComposeResult, compose_edition
 from bot.edition.guard import unsupported_claims
 from bot.edition.llm_rank import LlmRanker
-from bot.edition.llm_summarize import LlmEditor, LlmSummarizer, sentence_count
+from bot.edition.llm_summarize import (
+    IntroAnswer,
+    LlmEditor,
+    LlmSummarizer,
+    SummaryAnswer,
+    sentence_count,
+)
 from bot.edition.model import TokenBudget
 from bot.edition.profile import load_profile
 from bot.edition.summarize import OfflineSummarizer
@@ -167,7 +174,7 @@ async def test_a_spent_budget_hands_the_rest_to_the_offline_summarizer(
     fake: FakeOpenAI, script: list[ChatAnswer]
 ) -> None:
     script.append(ChatAnswer.json(GOOD, prompt_tokens=900, completion_tokens=200))
-    tokens = TokenBudget(1_000)
+    tokens = TokenBudget(2_000)
     async with model_for(fake) as model:
         summarizer = LlmSummarizer(model, OfflineSummarizer(PROFILE), tokens)
         first = await summarizer.summarize(item(CLAW_EVAL))
@@ -188,8 +195,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 
 def edition_answer(request: ChatRequest) -> ChatAnswer:
-    assert request.response_format is not None
-    purpose = request.response_format["json_schema"]["name"]
+    purpose = request.purpose
     if purpose == "relevance":
         return relevance_answer(request)
     if purpose == "edition_intro":
@@ -235,9 +241,7 @@ async def test_compose_with_the_model_then_again_for_free(store: Store) -> None:
     clock = FakeClock(datetime(2026, 4, 13, 6, tzinfo=UTC))
     async with FakeOpenAI(edition_answer) as fake:
         first, tokens = await compose_with(fake, store, clock)
-        purposes = [
-            r.response_format["json_schema"]["name"] for r in fake.requests if r.response_format
-        ]
+        purposes = [r.purpose for r in fake.requests]
         # 4 candidates in batches of 2: 2 relevance calls; 4 summaries; 1 intro.
         assert sorted(purposes) == ["edition_intro"] + ["item_summary"] * 4 + ["relevance"] * 2
         spend = await store.llm_spend_since(IN_WEEK)
@@ -262,8 +266,7 @@ async def test_ranking_failures_keep_the_offline_fit(store: Store) -> None:
     clock = FakeClock(datetime(2026, 4, 13, 6, tzinfo=UTC))
 
     def broken_ranking(request: ChatRequest) -> ChatAnswer:
-        assert request.response_format is not None
-        if request.response_format["json_schema"]["name"] == "relevance":
+        if request.purpose == "relevance":
             return ChatAnswer(content="[]")
         return edition_answer(request)
 
@@ -285,3 +288,58 @@ async def test_ranking_failures_keep_the_offline_fit(store: Store) -> None:
 )
 def test_sentences_are_counted_past_abbreviations_and_versions(text: str, count: int) -> None:
     assert sentence_count(text) == count
+
+
+@pytest.mark.parametrize(
+    ("thinking", "offline", "limits"),
+    [(2_700, False, [700, 1_400]), (3_400, True, [700, 1_400])],
+    ids=["more-room-suffices", "cut-off-twice"],
+)
+async def test_a_cut_off_summary_is_asked_again_with_more_room_not_repaired(
+    thinking: int, offline: bool, limits: list[int]
+) -> None:
+    # A reasoning model that thinks longer than the headroom expects: the answer is cut.
+    async with (
+        FakeOpenAI(
+            lambda request: ChatAnswer.json(GOOD), reasoning_tokens={"low": thinking}
+        ) as fake,
+        OpenAiModel(api_key="sk-test", model="gpt-5-mini", base_url=fake.base_url) as model,
+    ):
+        summary = await LlmSummarizer(
+            model, OfflineSummarizer(PROFILE), TokenBudget(60_000)
+        ).summarize(item(CLAW_EVAL))
+    headroom = REASONING_HEADROOM["low"]
+    assert [r.limit for r in fake.requests] == [limit + headroom for limit in limits]
+    assert not any("not valid" in r.user for r in fake.requests)
+    assert summary.offline is offline
+    if offline:
+        assert "cut off" in summary.note
+
+
+TWO = "Agent evaluation grows up this week, with traces and audit logs."
+
+
+@pytest.mark.parametrize(
+    ("title", "intro", "problem"),
+    [
+        ("Agents Get to Work, Security Gets Serious", f"{TWO} {TWO}", ""),
+        ("Agents Get Audited, Models Get Faster", f"{TWO} {TWO} {TWO} {TWO}", ""),
+        ("Agents, Evals, Security", f"{TWO} {TWO}", "two clauses"),
+        ("Agents Finally Get Put to Work, Security", f"{TWO} {TWO}", "four words"),
+        ("Agents Work, Security Matters", f"{TWO} {TWO} {TWO} {TWO} {TWO}", "2 to 4"),
+    ],
+    ids=["two-sentences", "four-sentences", "three-clauses", "long-clause", "five-sentences"],
+)
+def test_intros_are_two_to_four_sentences_under_two_short_clauses(
+    title: str, intro: str, problem: str
+) -> None:
+    if not problem:
+        IntroAnswer(title=title, intro=intro)
+        return
+    with pytest.raises(ValidationError, match=problem):
+        IntroAnswer(title=title, intro=intro)
+
+
+def test_a_summary_needs_exactly_three_takeaways() -> None:
+    with pytest.raises(ValidationError, match="exactly 3 takeaways"):
+        SummaryAnswer.model_validate({**GOOD, "takeaways": GOOD["takeaways"][:2]})
