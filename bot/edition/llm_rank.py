@@ -35,11 +35,6 @@ TOKENS_PER_SCORE = 48
 reason of at most 20 words is 30 to 40 tokens; the rest is headroom."""
 ANSWER_BASE_TOKENS = 64
 
-_FIELDS_NOTE = (
-    "Each candidate also carries its kind (paper, post or page), its date and its category "
-    "(the arXiv primary category, or the blog or feed it comes from)."
-)
-
 
 class ItemScore(BaseModel):
     """The model's verdict on one candidate (the schema is its shape; validators check)."""
@@ -128,7 +123,7 @@ class LlmRanker:
         self._allowance = int(budget.limit * budget_share)
         self._in_flight = 0
         preferences = (profile or load_profile()).preferences
-        self._system = f"{prompts.load('rank_items').text.rstrip()}\n\n{_FIELDS_NOTE}"
+        self._system = prompts.load("rank_items").text.rstrip()
         if preferences:
             self._system += f"\n\nWhat the editors prefer:\n{preferences}"
         # The version covers the profile's words too: a new profile re-ranks.

@@ -58,6 +58,10 @@ def _length(text: str, shortest: int, longest: int, what: str) -> str:
     return text
 
 
+NOTE_CHARS = 500
+"""How much of an editor's note reaches the model (notes are a line or two)."""
+
+
 class SummaryAnswer(BaseModel):
     """What the model must answer for one item (the schema is only its shape)."""
 
@@ -145,6 +149,10 @@ class LlmSummarizer:
         """Return a validated, faithful summary, or the offline one with a note saying why."""
         source = source_text(item)
         user = f"Kind: {item.content.kind.value}\n<source>\n{source}\n</source>"
+        note = item.content.data.get("note")
+        if isinstance(note, str) and note.strip():
+            # An editor's pick: the note guides the angle; facts still come from the source.
+            user += f"\n<editor_note>\n{note.strip()[:NOTE_CHARS]}\n</editor_note>"
         if not self._budget.allows(estimate_tokens(self._prompt.text, user) + SUMMARY_TOKENS):
             return await self._offline(
                 item, "The LLM token budget for this edition was spent; summarized offline."

@@ -8,6 +8,7 @@ second run costs no call.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 from pydantic import ValidationError
 
 from adapters.llm import REASONING_HEADROOM, OpenAiModel
-from bot.domain import ItemSummary
+from bot.domain import ItemSummary, SourceLabel
 from bot.edition.compose import ComposeResult, compose_edition
 from bot.edition.guard import unsupported_claims
 from bot.edition.llm_rank import LlmRanker
@@ -343,3 +344,15 @@ def test_intros_are_two_to_four_sentences_under_two_short_clauses(
 def test_a_summary_needs_exactly_three_takeaways() -> None:
     with pytest.raises(ValidationError, match="exactly 3 takeaways"):
         SummaryAnswer.model_validate({**GOOD, "takeaways": GOOD["takeaways"][:2]})
+
+
+async def test_an_editors_note_reaches_the_model_as_guidance(
+    fake: FakeOpenAI, script: list[ChatAnswer]
+) -> None:
+    script.append(ChatAnswer.json(GOOD))
+    pick = replace(CLAW_EVAL, source=SourceLabel.MANUAL, data={"note": "Agent evals done right"})
+    async with model_for(fake) as model:
+        await LlmSummarizer(model, OfflineSummarizer(PROFILE), TokenBudget(60_000)).summarize(
+            item(pick)
+        )
+    assert "<editor_note>\nAgent evals done right\n</editor_note>" in fake.requests[0].user
