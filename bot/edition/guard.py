@@ -20,7 +20,7 @@ _CAPITALISED = re.compile(r"(?<=[a-z,;:] )[A-Z][a-z]{2,}(?:[- ][A-Z][a-z]+)*")
 _COMMON_NAMES = frozenset(
     {"AI", "LLM", "LLMs", "API", "APIs", "GPU", "GPUs", "CPU", "I", "OK", "JSON", "SQL", "UI"}
 )
-SOURCE_CHARS = 4000
+SOURCE_CHARS = 3000
 
 
 def unsupported_claims(texts: Iterable[str], source: str) -> list[str]:
