@@ -7,12 +7,12 @@ empty week is never silent: it is recorded with its reason and shown by ``digest
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from bot.domain import ComposeOutcome, Edition, EditionEntry, Item, ItemKind, ItemSummary
+from bot.domain import ComposeOutcome, Edition, EditionEntry, Item, ItemSummary
+from bot.edition import offline_intro
 from bot.edition.llm_rank import LlmRanker
 from bot.edition.llm_summarize import LlmEditor
 from bot.edition.model import TokenBudget
@@ -55,51 +55,9 @@ def week_window(monday: date, days: int = 7) -> tuple[datetime, datetime]:
     return end - timedelta(days=days), end
 
 
-def _kind_counts(items: Sequence[Item]) -> str:
-    counts = Counter(item.content.kind for item in items)
-    parts = [
-        f"{counts[kind]} {name}{'s' if counts[kind] != 1 else ''}"
-        for kind, name in (
-            (ItemKind.PAPER, "paper"),
-            (ItemKind.POST, "post"),
-            (ItemKind.PAGE, "page"),
-        )
-        if counts[kind]
-    ]
-    return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
-
-
 def offline_title_and_intro(profile: EditorialProfile, chosen: Sequence[Choice]) -> tuple[str, str]:
-    """Write an edition title (two clauses) and a 3-4 sentence intro from the week's topics."""
-    weight: dict[str, float] = {}
-    by_topic: dict[str, list[str]] = {}
-    for choice in chosen:
-        for topic, hits in choice.topics.most_common(2):
-            weight[topic] = weight.get(topic, 0.0) + hits * (1.0 + choice.score)
-            by_topic.setdefault(topic, []).append(choice.item.content.title)
-    top = sorted(weight, key=lambda name: (-weight[name], name))[:3]
-    clauses = [profile.clause(name) for name in top[:2]] or ["The Week in LLM Engineering"]
-    if len(clauses) == 1:
-        clauses.append("Practice Catches Up")
-    title = ", ".join(clauses)
-
-    items = [choice.item for choice in chosen]
-    picks = sum(1 for choice in chosen if choice.is_pick)
-    first = f"This edition gathers {_kind_counts(items)} from the week"
-    first += f", {picks} of them chosen by our editors." if picks else "."
-    sentences = [first]
-    mentioned: set[str] = set()
-    for rank, name in enumerate(top[:3]):
-        titles = [t for t in by_topic[name] if t not in mentioned][:2]
-        if not titles:
-            continue
-        mentioned.update(titles)
-        example = " and ".join(f"“{t}”" for t in titles)
-        lead = ("The main thread is", "A second thread is", "Also in view:")[rank]
-        sentences.append(f"{lead} {name}, with {example}.")
-    if len(sentences) < 3:
-        sentences.append("Each item comes with why it matters and three takeaways.")
-    return title, " ".join(sentences[:4])
+    """Write an edition title (two short clauses) and a 2-4 sentence intro from the items."""
+    return offline_intro.title_and_intro(profile, chosen)
 
 
 async def compose_edition(

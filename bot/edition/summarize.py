@@ -1,124 +1,108 @@
 """Summaries: why an item matters, its difficulty and three takeaways.
 
-`OfflineSummarizer` needs no key: it picks the source's own sentences that best say what the
-item contributes and why an engineer would care, recasts paper voice ("We propose" becomes
-"The authors propose"), guesses the difficulty from the text, and draws three takeaways from
-the remaining sentences. `CachedSummarizer` keeps every summary by (content hash, prompt
-version, model), so composing the same items again costs nothing.
+`OfflineSummarizer` needs no key. It only selects and recasts the source's own sentences
+(bot.edition.sentences): it leads with what the work does, adds a result with a figure when
+the source has one, and closes with who should read it (bot.edition.audience); three other
+sentences become takeaways, and the level comes from the content (bot.edition.difficulty).
+Background, related work, questions, first person, lists, links and promotions never make it
+in. `CachedSummarizer` keeps every summary by (content hash, prompt version, model), so
+composing the same items again costs nothing.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
-from bot.domain import Difficulty, Item, ItemKind, ItemSummary
+from bot.domain import Item, ItemKind, ItemSummary
+from bot.edition.audience import audience_sentence, strongest_topics
+from bot.edition.difficulty import difficulty_of_text
 from bot.edition.ports import Summarizer, SummaryCache
 from bot.edition.profile import EditorialProfile
+from bot.edition.sentences import (
+    clean_paragraphs,
+    is_usable,
+    overlap,
+    source_sentences,
+    split_appositive,
+    third_person,
+    trimmed,
+    without_framing,
+)
 from bot.ports import Clock
 
 OFFLINE_MODEL = "offline-extractive"
-
-_INLINE_LINK = re.compile(r"\s*\((?:https?://)[^)\s]+\)")
-_BARE_LINK = re.compile(r"https?://\S+")
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9\"'(\[])")
-_SPACES = re.compile(r"\s+")
-_CONTRIBUTION = re.compile(
-    r"\b(we|this paper|this work|this post|the authors?)\s+(propose|introduce|present|show|"
-    r"demonstrate|find|develop|release|describe|study|build|analy[sz]e)",
-    re.IGNORECASE,
-)
-_RESULT = re.compile(
-    r"\b(outperform\w*|improv\w*|reduc\w*|achiev\w*|speed\w*|faster|cheaper|enables?|"
-    r"state-of-the-art|surpass\w*|matches|gains?)\b",
-    re.IGNORECASE,
-)
-_THEORY = re.compile(
-    r"\b(theorem|lemma|proofs?|prove[sd]?|provabl\w*|bounds?|convergence|asymptotic\w*|"
-    r"regret|formal\w*|manifold|variational|stochastic|equation|optimality|lean 4)\b",
-    re.IGNORECASE,
-)
-_PRACTICE = re.compile(
-    r"\b(survey|guide|tutorial|introduction|lessons|case study|practical|how to|"
-    r"overview|explainer|primer)\b",
-    re.IGNORECASE,
-)
-_VOICE = (
-    (re.compile(r"^(In this (paper|work|article),?\s+)?[Ww]e\b"), "The authors"),
-    (re.compile(r"\b[Oo]ur\b"), "their"),
-    (re.compile(r"(?<=[a-z,]) we\b"), " they"),
-    (re.compile(r"\bus\b"), "them"),
-)
-_CONNECTIVE = re.compile(
-    r"^(Furthermore|Moreover|However|Additionally|In addition|Notably|Meanwhile|Finally|Also|"
-    r"Specifically|To this end|To address (this|these issues|this gap)|In this (paper|work)),?\s+",
-)
-_JUNK = re.compile(r"\$\(|\\|^\d{1,2}:\d{2}|[{}<>|]|^[^A-Za-z]*$")
 MAX_WHY = 600
 MAX_TAKEAWAY = 220
+_TAKEAWAY_TARGET = 170
+_SAME = 0.5  # sentences sharing more than half their words say the same thing
+
+_CONTRIBUTION = re.compile(
+    r"\b(?:[Ww]e|[Tt]his (?:paper|work|study|article|report|post)|[Tt]he authors?|[Hh]ere)\b"
+    r"(?:\s+\w+ly)?\s+(?:propose|introduce|present|develop|design|build|release|describe|"
+    r"study|analy[sz]e|examine|investigate|explore|construct|discuss|report|evaluate|"
+    r"measure|benchmark|demonstrate|show|find)\w*",
+)
+_FINDING = re.compile(
+    r"^(?:[Ww]e|[Tt]hey)\s+(?:also\s+|further\s+)?(?:find|found|show|showed|observe|observed|"
+    r"demonstrate|demonstrated|discover|discovered|confirm|confirmed|reveal|revealed)\s+that\s+"
+)
+_RESULT = re.compile(
+    r"\b(?:outperform\w*|improv\w*|reduc\w*|achiev\w*|speed\w*|faster|cheaper|surpass\w*|"
+    r"gains?|higher|lower|fewer|accuracy|scal\w+|cut\w*|boost\w*|awarded|saves?)\b",
+    re.IGNORECASE,
+)
+_FIGURE = re.compile(
+    r"(?<![\w.-])\$?\d[\d,]*(?:\.\d+)?(?:\s?(?:%|×|x\b|-fold|times\b|[MBK]\b)|(?![\w-]))"
+    r"|\b(?:two|three|four|five|ten|several)[- ]orders?[- ]of[- ]magnitude\b",
+)
+_BACK_REFERENCE = re.compile(r"^(?:This|These|That|Those|It|They|Such|He|She|Most|Both)\b")
+_STRONG_FIGURE = re.compile(r"%|×|\$\d|\d\s?x\b|-fold|orders?[- ]of[- ]magnitude")
 
 
 def readable_sentences(text: str) -> list[str]:
-    """Split text into clean sentences: links dropped, whitespace collapsed, fragments skipped."""
-    text = _BARE_LINK.sub("", _INLINE_LINK.sub("", text))
-    sentences = []
-    for paragraph in text.split("\n"):
-        for raw in _SENTENCE_SPLIT.split(paragraph):
-            sentence = _SPACES.sub(" ", raw).strip(" -•*")
-            words = sentence.split()
-            if len(words) < 6 or len(sentence) > 400 or not sentence[0].isalnum():
-                continue
-            if not is_readable(sentence):
-                continue
-            if not sentence.endswith((".", "!", "?")):
-                sentence += "."
-            sentences.append(sentence)
-    return sentences
+    """Return a source's readable sentences (links, markup and fragments dropped)."""
+    return source_sentences(text)
 
 
-def is_readable(sentence: str) -> bool:
-    """Return whether a sentence is prose: no shell snippets, timestamps or markup."""
-    letters = sum(ch.isalpha() or ch == " " for ch in sentence)
-    return not _JUNK.search(sentence) and letters >= 0.8 * len(sentence)
+def has_figure(sentence: str) -> bool:
+    """Return whether a sentence carries a concrete figure (a number, a percentage, a cost).
+
+    A bare number right after a capitalised word is a name's version or a date ("Claude
+    4.5", "August 8"), not a result.
+    """
+    for match in _FIGURE.finditer(sentence):
+        figure = match.group(0)
+        before = sentence[: match.start()].split()
+        named = bool(before) and before[-1][:1].isupper() and not before[-1].endswith(",")
+        unit = _STRONG_FIGURE.search(figure) or re.search(r"[MBK]$|times$", figure)
+        if (unit or not named) and not re.fullmatch(r"(?:19|20)\d\d", figure):
+            return True
+    return False
 
 
-def without_connective(sentence: str) -> str:
-    """Drop a leading "Furthermore," or "However," that only made sense after its neighbour."""
-    trimmed = _CONNECTIVE.sub("", sentence)
-    return trimmed[0].upper() + trimmed[1:] if trimmed else sentence
+def as_lesson(sentence: str) -> str:
+    """Turn "We find that X" into the finding X itself: the lesson, without the finder."""
+    stripped = _FINDING.sub("", sentence)
+    return stripped[0].upper() + stripped[1:] if stripped != sentence else sentence
 
 
-def third_person(sentence: str) -> str:
-    """Recast a paper's first person ("We propose") as a digest would report it."""
-    for pattern, replacement in _VOICE:
-        sentence = pattern.sub(replacement, sentence)
-    return sentence[0].upper() + sentence[1:] if sentence else sentence
-
-
-def clip_sentence(sentence: str, limit: int) -> str:
-    """Shorten one sentence at a word boundary, ending it cleanly."""
-    if len(sentence) <= limit:
-        return sentence
-    cut = sentence[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:")
-    return cut + "…"
-
-
-def difficulty_of(item: Item) -> Difficulty:
-    """Guess how much background an item asks: theory-heavy papers are advanced."""
-    text = f"{item.content.title} {item.content.summary[:3000]}"
-    theory = len(_THEORY.findall(text))
-    practice = len(_PRACTICE.findall(text))
-    if item.content.kind is not ItemKind.PAPER:
-        return Difficulty.INTERMEDIATE if theory >= 2 else Difficulty.ACCESSIBLE
-    if theory >= 3:
-        return Difficulty.ADVANCED
-    if practice and theory == 0:
-        return Difficulty.ACCESSIBLE
-    return Difficulty.INTERMEDIATE
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    position: int
+    original: str
+    contribution: bool
+    figure: bool
+    strong: bool
+    topical: float
 
 
 class OfflineSummarizer:
-    """Extractive summaries against the editorial profile; deterministic, no network."""
+    """Summaries selected and recast from the source against the editorial profile.
+
+    Deterministic and offline: the same item and profile always give the same summary.
+    """
 
     def __init__(self, profile: EditorialProfile) -> None:
         self._profile = profile
@@ -133,83 +117,134 @@ class OfflineSummarizer:
         """The profile's version: the sentences chosen depend on it."""
         return self._profile.version
 
-    def _rank(self, sentences: Sequence[str]) -> list[tuple[float, int, str]]:
-        ranked = []
-        for position, sentence in enumerate(sentences):
-            value = float(sum(self._profile.topic_hits(sentence).values()))
-            value += 2.0 if _CONTRIBUTION.search(sentence) else 0.0
-            value += 1.5 if _RESULT.search(sentence) else 0.0
-            value += 1.0 if position == 0 else 0.0
-            ranked.append((value, position, sentence))
-        return sorted(ranked, key=lambda r: (-r[0], r[1]))
+    def _candidates(self, item: Item) -> tuple[list[_Candidate], str | None]:
+        """Return the sentences that may be used, and the problem statement of a paper."""
+        sentences = source_sentences(item.content.summary)
+        title_words = item.content.title
+        sentences = [s for s in sentences if overlap(s, title_words) < 0.8]
+        hf_summary = str(item.content.data.get("hf_summary") or "")
+        sentences += [s for s in source_sentences(hf_summary) if s not in sentences]
+        problem = None
+        if item.content.kind is ItemKind.PAPER:
+            first = next((n for n, s in enumerate(sentences) if _CONTRIBUTION.search(s)), None)
+            if first is not None:
+                # An abstract's sentences before "we propose" are background and motivation;
+                # the one just before states the problem, which can still teach something.
+                problem = sentences[first - 1] if first else None
+                sentences = sentences[first:]
+        candidates = [
+            _Candidate(
+                position=n,
+                original=s,
+                contribution=bool(_CONTRIBUTION.search(s)),
+                figure=has_figure(s),
+                strong=bool(_STRONG_FIGURE.search(s)),
+                topical=float(min(3, sum(self._profile.topic_hits(s).values()))),
+            )
+            for n, s in enumerate(sentences)
+        ]
+        return candidates, problem
 
     async def summarize(self, item: Item) -> ItemSummary:
-        """Return an extractive summary of ``item``."""
-        sentences = readable_sentences(item.content.summary)
-        hf_summary = str(item.content.data.get("hf_summary") or "").strip()
-        if hf_summary:
-            sentences = [*readable_sentences(hf_summary)[:1], *sentences]
-        ranked = self._rank(sentences)
+        """Return an offline summary of ``item``: lead, result, audience, three takeaways."""
         paper = item.content.kind is ItemKind.PAPER
+        candidates, problem = self._candidates(item)
 
-        def voice(sentence: str) -> str:
-            # Papers speak as "we"; a digest reports them. Posts keep their author's voice.
-            return third_person(sentence) if paper else sentence
+        def recast(sentence: str, subject: str, target: int = 200) -> str:
+            # Papers speak as "we"; a digest reports them. Posts keep their author's voice,
+            # so their first-person sentences are left out rather than rewritten.
+            framed = without_framing(sentence)
+            return trimmed(third_person(framed, subject) if paper else framed, target)
 
-        lead = sorted(ranked[:3], key=lambda r: r[1])  # the source's order reads as an argument
-        why_parts: list[str] = []
-        for _, _, sentence in lead:
-            candidate = voice(sentence)
-            candidate = without_connective(candidate) if not why_parts else candidate
-            if len(" ".join([*why_parts, candidate])) > MAX_WHY and len(why_parts) >= 2:
-                break
-            why_parts.append(candidate)
-        used = {r[2] for r in lead[: len(why_parts)]}
-        rest = [without_connective(voice(r[2])) for r in ranked if r[2] not in used]
-        # A takeaway is one whole sentence: prefer those that fit without clipping.
-        fitting = [s for s in rest if len(s) <= MAX_TAKEAWAY and len(s.split()) >= 8]
-        takeaways = (fitting or [clip_sentence(s, MAX_TAKEAWAY) for s in rest])[:3]
-        takeaways += self._fallback_takeaways(item, len(takeaways))
-        why = " ".join(why_parts) or self._fallback_why(item)
+        usable = [c for c in candidates if is_usable(recast(c.original, "It", 200))]
+        lead = next((c for c in usable if c.contribution), None) if paper else None
+        lead = lead or (usable[0] if usable else None)
+        why_parts = [recast(lead.original, "This paper", 200)] if lead else []
+        rest = [c for c in usable if c is not lead]
+        split = split_appositive(why_parts[0]) if why_parts else None
+        if lead is not None and split is not None:
+            # What the thing does becomes a takeaway; the summary only introduces it.
+            why_parts[0] = split[0]
+            rest.append(replace(lead, original=split[1], contribution=False))
+        results = sorted(
+            (c for c in rest if c.figure),
+            key=lambda c: (-(2 * c.strong + bool(_RESULT.search(c.original))), c.position),
+        )
+        second = results[0] if results else None
+        if second is None and len(rest) >= 4:
+            second = max(rest, key=lambda c: (c.topical + 2 * c.contribution, -c.position))
+        if second is not None:
+            sentence = recast(second.original, "It", 170)
+            if len(" ".join([*why_parts, sentence])) <= MAX_WHY - 120:
+                why_parts.append(sentence)
+                rest.remove(second)
+        text = " ".join(clean_paragraphs(item.content.summary))
+        why_parts.append(audience_sentence(self._profile, item.content.title, text))
+        if len(why_parts) < 2:
+            why_parts.insert(0, self._fallback_why(item))
+
+        takeaways = self._takeaways(item, rest, problem, why_parts, recast)
         return ItemSummary(
-            why=clip_sentence(why, MAX_WHY),
-            difficulty=difficulty_of(item),
-            takeaways=tuple(takeaways[:3]),
+            why=" ".join(why_parts),
+            difficulty=difficulty_of_text(item.content.title, text),
+            takeaways=tuple(takeaways),
             model=self.model,
             prompt_version=self.prompt_version,
             offline=True,
         )
 
+    def _takeaways(
+        self,
+        item: Item,
+        rest: list[_Candidate],
+        problem: str | None,
+        why_parts: list[str],
+        recast: Callable[[str, str, int], str],
+    ) -> list[str]:
+        """Pick three distinct one-sentence lessons not already said in the summary."""
+        options: list[tuple[float, int, str]] = []
+        pool = [(c.position, c.original, c.figure, c.topical) for c in rest]
+        if problem is not None:
+            pool.append((-1, problem, has_figure(problem), 0.0))
+        for position, original, figure, topical in pool:
+            finding = as_lesson(without_framing(original))
+            sentence = recast(finding, "The paper", _TAKEAWAY_TARGET)
+            if (
+                not is_usable(sentence)
+                or "the authors" in sentence.lower()
+                or len(sentence) > MAX_TAKEAWAY
+            ):
+                continue
+            value = 2.0 * (finding != original) + 1.5 * figure + 0.5 * topical
+            value += 1.0 if 60 <= len(sentence) <= _TAKEAWAY_TARGET else 0.0
+            value -= 0.5 if position < 0 else 0.0
+            # "This…", "Most days…" lean on a sentence the reader will not see.
+            value -= 1.0 if _BACK_REFERENCE.match(sentence) else 0.0
+            options.append((value, position, sentence))
+        chosen: list[tuple[int, str]] = []
+        for _, position, sentence in sorted(options, key=lambda o: (-o[0], o[1])):
+            said = [*why_parts, *(s for _, s in chosen)]
+            if all(overlap(sentence, other) <= _SAME for other in said):
+                chosen.append((position, sentence))
+            if len(chosen) == 3:
+                break
+        takeaways = [sentence for _, sentence in sorted(chosen)]
+        return [*takeaways, *self._fallback_takeaways(item)][:3]
+
     def _fallback_why(self, item: Item) -> str:
-        kind = {"paper": "paper", "post": "post", "page": "page"}[item.content.kind.value]
-        topics = [name for name, _ in self._profile.topic_hits(item.content.title).most_common(2)]
+        kind = item.content.kind.value
+        topics = strongest_topics(self._profile, item.content.title, item.content.summary)
         about = f" on {' and '.join(topics)}" if topics else ""
-        return f"A {kind}{about} picked for this week's edition: {item.content.title}."
+        return f"A {kind}{about} picked for this week's edition."
 
-    def _fallback_takeaways(self, item: Item, have: int) -> list[str]:
-        """Return honest filler when the source has too few sentences for three takeaways."""
-        data = item.content.data
-        keywords = _strings(data.get("hf_keywords"))
-        tags = _strings(data.get("tags"))
-        topics = [
-            name
-            for name, _ in self._profile.topic_hits(
-                f"{item.content.title} {item.content.summary}"
-            ).most_common(3)
+    def _fallback_takeaways(self, item: Item) -> list[str]:
+        """Return honest filler when the source has too few usable sentences for three."""
+        kind = item.content.kind.value
+        return [
+            f"The full {kind} has the details and caveats this summary leaves out.",
+            "Any figure quoted here is worth checking against the source before reuse.",
+            f"Reading the {kind} itself is the way to judge whether it applies to your system.",
         ]
-        options = [
-            f"Key terms: {', '.join(keywords[:5])}." if keywords else "",
-            f"Tagged: {', '.join(tags[:5])}." if tags else "",
-            f"Threads it touches: {', '.join(topics)}." if topics else "",
-            f"Read the full {item.content.kind.value} for the details behind the headline.",
-            "Worth a skim to see whether it changes how your team builds.",
-            "Check the source before relying on any figures quoted elsewhere.",
-        ]
-        return [option for option in options if option][: max(0, 3 - have)]
-
-
-def _strings(value: object) -> list[str]:
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 class CachedSummarizer:

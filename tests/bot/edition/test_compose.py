@@ -1,4 +1,6 @@
-"""Editions offline: selection, extractive summaries, compose with the real store, rendering.
+"""Editions offline: selection, compose with the real store, rendering.
+
+The offline writer itself is tested in test_summarize.py.
 
 The rendered text is checked line by line against the structure of the real editions in
 tests/data/seeds (copied from shared/seeds).
@@ -17,7 +19,6 @@ import pytest
 
 from bot.domain import (
     ComposeOutcome,
-    Difficulty,
     ItemKind,
     Sighting,
     SourceLabel,
@@ -26,7 +27,7 @@ from bot.edition.compose import compose_edition, edition_covering, edition_monda
 from bot.edition.profile import load_profile
 from bot.edition.render import render_json, render_markdown, render_text, to_digest
 from bot.edition.select import Caps, choose, score
-from bot.edition.summarize import OfflineSummarizer, readable_sentences, third_person
+from bot.edition.summarize import OfflineSummarizer
 from storage.store import Store
 from tests.builders import CLAW_EVAL, IN_WEEK, MONDAY, item, post, seed_week
 from tests.conftest import DATA
@@ -107,59 +108,6 @@ def test_a_thin_week_fills_from_what_the_caps_held_back() -> None:
     assert len(chosen) == 4
 
 
-# -- summarize ---------------------------------------------------------------------------
-
-
-async def test_offline_summary_reads_like_a_digest() -> None:
-    summary = await OfflineSummarizer(PROFILE).summarize(item(CLAW_EVAL))
-    sentences = re.split(r"(?<=[.!?])\s+", summary.why)
-    assert 2 <= len(sentences) <= 4
-    assert summary.why.startswith(("The authors introduce Claw-Eval", "Current agent benchmarks"))
-    assert " we " not in f" {summary.why} ".lower()
-    assert len(summary.takeaways) == 3
-    assert all(t.endswith((".", "!", "?", "…")) for t in summary.takeaways)
-    assert not any(t.startswith("Furthermore") for t in summary.takeaways)
-    assert summary.offline
-    assert summary.model == "offline-extractive"
-    assert summary.prompt_version == PROFILE.version
-
-
-async def test_a_source_with_one_sentence_still_gets_three_honest_takeaways() -> None:
-    terse = replace(
-        post(1), summary="Short note on agents and tool use in production systems today."
-    )
-    summary = await OfflineSummarizer(PROFILE).summarize(item(terse))
-    assert len(summary.takeaways) == 3
-    assert summary.difficulty is Difficulty.ACCESSIBLE
-
-
-async def test_difficulty_follows_the_text() -> None:
-    theory = replace(
-        CLAW_EVAL,
-        summary="We prove a regret bound for the optimizer. The theorem gives convergence "
-        "under a formal smoothness assumption, with a matching lower bound in the proof.",
-    )
-    assert (
-        await OfflineSummarizer(PROFILE).summarize(item(theory))
-    ).difficulty is Difficulty.ADVANCED
-    assert (
-        await OfflineSummarizer(PROFILE).summarize(item(CLAW_EVAL))
-    ).difficulty is Difficulty.INTERMEDIATE
-
-
-def test_sentences_lose_links_and_junk_and_papers_are_reported_in_third_person() -> None:
-    text = (
-        "See the release (https://github.com/x/y) for all the details you need today. "
-        'Run curl -H "Authorization: Bearer $(llm keys get openai)" \\ to try it now. '
-        "34:58 Distillation and the debate on it."
-    )
-    assert readable_sentences(text) == ["See the release for all the details you need today."]
-    assert (
-        third_person("We propose X and our results show it.")
-        == "The authors propose X and their results show it."
-    )
-
-
 # -- compose -----------------------------------------------------------------------------
 
 
@@ -174,7 +122,7 @@ async def test_compose_saves_an_ordered_edition_and_a_second_compose_is_free(sto
     assert [e.position for e in first.edition.entries] == [1, 2, 3, 4]
     assert first.edition.offline
     assert "," in first.edition.title
-    assert 3 <= len(re.split(r"(?<=[.!?”])\s+(?=[A-Z])", first.edition.intro)) <= 4
+    assert 2 <= len(re.split(r"(?<=[.!?”])\s+(?=[A-Z“])", first.edition.intro)) <= 4
 
     again = await compose_edition(store, clock, summarizer, PROFILE, edition_date=MONDAY)
     assert "already exists" in again.message
