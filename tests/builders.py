@@ -35,19 +35,19 @@ from tests.fakes.discord_server import ADMIN_ID
 
 MONDAY = date(2026, 4, 13)
 IN_WEEK = datetime(2026, 4, 8, 12, 0, tzinfo=UTC)
-CLAW_EVAL = Sighting(
+LEDGERLINE = Sighting(
     source=SourceLabel.HF,
     url="https://huggingface.co/papers/2604.06132",
-    title="Claw-Eval: Toward Trustworthy Evaluation of Autonomous Agents",
+    title="Ledgerline: Toward Auditable Evaluation of Autonomous Agents",
     summary=(
         "Current agent benchmarks only check final outputs and barely evaluate safety. "
-        "We introduce Claw-Eval, a benchmark of 300 real-world tasks that records every agent "
+        "We introduce Ledgerline, a benchmark of 300 real-world tasks that records every agent "
         "action through execution traces, audit logs and environment snapshots. "
         "Our evaluation shows that frontier agents fail safety checks in many tasks. "
         "Furthermore, we find that robustness varies widely across multiple trials. "
         "We release the benchmark and the evaluation harness as open source."
     ),
-    authors=("Bowen Ye", "Rang Li"),
+    authors=("Ada Moreau", "Tomas Okafor"),
     published_at=IN_WEEK,
     arxiv_id="2604.06132",
     data={"upvotes": 40},
@@ -79,7 +79,7 @@ def post(
 
 async def seed_week(store: Store, at: datetime) -> None:
     batch = [
-        identify(CLAW_EVAL),
+        identify(LEDGERLINE),
         *[identify(post(n, feed)) for n, feed in enumerate(["a", "b", "c"], 1)],
     ]
     await store.upsert_sightings(batch, at)
@@ -110,9 +110,9 @@ def paper(source: str, **changes: object) -> IdentifiedSighting:
     base = Sighting(
         source=source,
         url=f"https://arxiv.org/abs/2604.06132?from={source}",
-        title=f"Claw-Eval as told by {source}",
+        title=f"Ledgerline as told by {source}",
         summary=f"Abstract from {source}.",
-        authors=("Bowen Ye", "Rang Li") if source != SourceLabel.feed("willison") else (),
+        authors=("Ada Moreau", "Tomas Okafor") if source != SourceLabel.feed("willison") else (),
         arxiv_id="2604.06132",
         arxiv_version=1,
         data={"seen_by": source},

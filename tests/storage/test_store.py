@@ -47,7 +47,7 @@ async def test_one_paper_from_four_sources_is_one_item_with_four_sightings(store
     item = await store.get_item(PAPER_ID)
     assert item is not None
     assert item.sources == ("api-arxiv", "api-hf", "manual", "rss-willison")
-    assert item.content.title == "Claw-Eval as told by api-arxiv"
+    assert item.content.title == "Ledgerline as told by api-arxiv"
     assert item.content.url == "https://arxiv.org/abs/2604.06132"
     assert item.content.data["upvotes"] == 42
     assert item.content.data["primary_category"] == "cs.AI"
@@ -60,8 +60,8 @@ async def test_sources_arriving_one_by_one_give_the_same_item(store: Store) -> N
     assert counts == UpsertCounts(updated=1)
     item = await store.get_item(PAPER_ID)
     assert item is not None
-    assert item.content.title == "Claw-Eval as told by api-arxiv"
-    assert item.content.authors == ("Bowen Ye", "Rang Li")
+    assert item.content.title == "Ledgerline as told by api-arxiv"
+    assert item.content.authors == ("Ada Moreau", "Tomas Okafor")
 
 
 async def test_the_same_data_again_changes_nothing_but_last_seen(store: Store) -> None:
@@ -222,7 +222,7 @@ async def test_editions_round_trip_replace_and_search(store: Store) -> None:
     featured = await store.featured_entry(PAPER_ID)
     assert featured is not None
     assert featured[0] == monday
-    assert [e.item.id for _, e in await store.search_featured(["claw-eval"], 5)] == [paper_item.id]
+    assert [e.item.id for _, e in await store.search_featured(["ledgerline"], 5)] == [paper_item.id]
     assert await store.search_featured(["100%"], 5) != []
     assert await store.search_featured(["1_0"], 5) == []  # _ is a letter here, not a wildcard
 

@@ -58,7 +58,7 @@ async def test_digest_is_acknowledged_with_the_items_at_that_level(connected: Fa
     assert payload["response_type"] == "ephemeral"
     assert payload["text"].startswith("Accessible items in the edition of April 13, 2026")
     assert "Prompt injection in coding agents" in texts(ack)
-    assert "Claw-Eval" not in texts(ack)  # intermediate, filtered out
+    assert "Ledgerline" not in texts(ack)  # intermediate, filtered out
     assert seconds < 3.0
 
 

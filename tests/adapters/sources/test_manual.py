@@ -48,9 +48,9 @@ class KnownPapers:
 PAPER = Sighting(
     source=SourceLabel.ARXIV,
     url="https://arxiv.org/abs/2604.06132",
-    title="Claw-Eval",
+    title="Ledgerline",
     summary="Agent evaluation.",
-    authors=("Bowen Ye",),
+    authors=("Ada Moreau",),
     arxiv_id="2604.06132",
     arxiv_version=2,
 )
@@ -90,8 +90,8 @@ async def test_paper_links_resolve_to_the_paper(client: httpx.AsyncClient, link:
     assert sighting.source == "manual"
     assert (sighting.arxiv_id, sighting.title, sighting.authors) == (
         "2604.06132",
-        "Claw-Eval",
-        ("Bowen Ye",),
+        "Ledgerline",
+        ("Ada Moreau",),
     )
     assert sighting.data["submitted_url"] == link
     assert papers.asked == [["2604.06132"]]

@@ -16,7 +16,7 @@ from bot.edition.compose import compose_edition
 from bot.edition.profile import load_profile
 from bot.edition.summarize import OfflineSummarizer
 from storage.store import Store
-from tests.builders import CLAW_EVAL, IN_WEEK, MONDAY, seed_week
+from tests.builders import IN_WEEK, LEDGERLINE, MONDAY, seed_week
 from tests.fakes.clock import FakeClock
 
 
@@ -80,7 +80,7 @@ async def test_paper_by_id_or_link_gives_the_full_card(store: Store, query: str)
     reply = await answer(Command("paper", query), store)
     assert reply.full_cards
     (card,) = reply.items
-    assert card.title.startswith("Claw-Eval")
+    assert card.title.startswith("Ledgerline")
     assert len(card.takeaways) == 3
     assert reply.text == "From the edition of April 13, 2026"
 
@@ -124,7 +124,7 @@ class TablePapers:
 
 async def test_an_unknown_paper_is_fetched_stored_and_summarized(store: Store) -> None:
     paper = replace(
-        CLAW_EVAL,
+        LEDGERLINE,
         source="api-arxiv",
         arxiv_id="2604.55555",
         url="https://arxiv.org/abs/2604.55555",

@@ -29,7 +29,7 @@ from bot.edition.render import render_json, render_markdown, render_text, to_dig
 from bot.edition.select import Caps, choose, score
 from bot.edition.summarize import OfflineSummarizer
 from storage.store import Store
-from tests.builders import CLAW_EVAL, IN_WEEK, MONDAY, item, post, seed_week
+from tests.builders import IN_WEEK, LEDGERLINE, MONDAY, item, post, seed_week
 from tests.conftest import DATA
 from tests.fakes.clock import FakeClock
 
@@ -60,7 +60,7 @@ def test_editions_are_dated_on_mondays_and_cover_the_week_before() -> None:
 
 
 def test_fit_to_the_profile_ranks_llm_engineering_above_other_news() -> None:
-    agents = score(item(CLAW_EVAL), PROFILE, IN_WEEK)
+    agents = score(item(LEDGERLINE), PROFILE, IN_WEEK)
     cooking = score(
         item(
             Sighting(
@@ -85,7 +85,7 @@ def test_editors_picks_are_always_in_and_caps_mix_kinds_and_feeds() -> None:
     papers = [
         item(
             replace(
-                CLAW_EVAL,
+                LEDGERLINE,
                 arxiv_id=f"2604.0{n:04d}",
                 url=f"https://huggingface.co/papers/2604.0{n:04d}",
             ),
@@ -215,8 +215,8 @@ async def test_rendered_text_has_the_seeds_structure_field_by_field(store: Store
         assert kinds[-2:] == ["source", "link"]
         assert kinds.count("bullet") == 3
         assert tuple(k for k in kinds if k != "link") in seed_shapes
-    paper_block = next(b for b in our_blocks if b[0].startswith("Claw-Eval"))
-    assert paper_block[5] == "Bowen Ye, Rang Li"
+    paper_block = next(b for b in our_blocks if b[0].startswith("Ledgerline"))
+    assert paper_block[5] == "Ada Moreau, Tomas Okafor"
     assert "7 citations · via api-hf · arXiv:2604.06132" in paper_block
 
 

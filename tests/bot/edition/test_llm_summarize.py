@@ -31,14 +31,14 @@ from bot.edition.model import TokenBudget
 from bot.edition.profile import load_profile
 from bot.edition.summarize import OfflineSummarizer
 from storage.store import Store
-from tests.builders import CLAW_EVAL, IN_WEEK, MONDAY, item, seed_week
+from tests.builders import IN_WEEK, LEDGERLINE, MONDAY, item, seed_week
 from tests.fakes.clock import FakeClock
 from tests.fakes.model_answers import relevance_answer
 from tests.fakes.openai_server import ChatAnswer, ChatRequest, FakeOpenAI
 
 PROFILE = load_profile()
 GOOD = {
-    "why": "Claw-Eval records every agent action through execution traces, audit logs and "
+    "why": "Ledgerline records every agent action through execution traces, audit logs and "
     "environment snapshots. That lets teams judge safety and robustness, not just final outputs.",
     "difficulty": "intermediate",
     "takeaways": [
@@ -80,7 +80,7 @@ async def summarize_with(
     tokens = TokenBudget(budget)
     async with model_for(fake, **options) as model:
         summary = await LlmSummarizer(model, OfflineSummarizer(PROFILE), tokens).summarize(
-            item(CLAW_EVAL)
+            item(LEDGERLINE)
         )
     return summary, tokens
 
@@ -99,7 +99,7 @@ async def test_a_normal_answer_becomes_the_summary(
     assert request.response_format["type"] == "json_schema"
     assert request.response_format["json_schema"]["name"] == "item_summary"
     assert "<source>" in request.user
-    assert "Claw-Eval" in request.user
+    assert "Ledgerline" in request.user
     assert request.headers["Authorization"] == "Bearer sk-test"
 
 
@@ -163,8 +163,8 @@ async def test_a_persistent_fabrication_is_never_published(
 
 
 def test_the_guard_sees_numbers_percentages_and_names() -> None:
-    source = "Claw-Eval has 300 tasks. It was built at Peking University with Qwen."
-    assert unsupported_claims(["Claw-Eval has 300 tasks from Peking University."], source) == []
+    source = "Ledgerline has 300 tasks. It was built at Peking University with Qwen."
+    assert unsupported_claims(["Ledgerline has 300 tasks from Peking University."], source) == []
     found = unsupported_claims(
         ["It scores 93% on SWE-bench, beating GPT-7 by 12 points at OpenAI."], source
     )
@@ -178,8 +178,8 @@ async def test_a_spent_budget_hands_the_rest_to_the_offline_summarizer(
     tokens = TokenBudget(2_000)
     async with model_for(fake) as model:
         summarizer = LlmSummarizer(model, OfflineSummarizer(PROFILE), tokens)
-        first = await summarizer.summarize(item(CLAW_EVAL))
-        second = await summarizer.summarize(item(CLAW_EVAL, 2))
+        first = await summarizer.summarize(item(LEDGERLINE))
+        second = await summarizer.summarize(item(LEDGERLINE, 2))
     assert first.offline is False
     assert second.offline is True
     assert "token budget" in second.note
@@ -209,7 +209,7 @@ def edition_answer(request: ChatRequest) -> ChatAnswer:
         )
     return ChatAnswer.json(
         GOOD
-        if "Claw-Eval" in request.user
+        if "Ledgerline" in request.user
         else {
             **GOOD,
             "why": "Coding agents that read untrusted files can be steered by prompt "
@@ -308,7 +308,7 @@ async def test_a_cut_off_summary_is_asked_again_with_more_room_not_repaired(
     ):
         summary = await LlmSummarizer(
             model, OfflineSummarizer(PROFILE), TokenBudget(60_000)
-        ).summarize(item(CLAW_EVAL))
+        ).summarize(item(LEDGERLINE))
     headroom = REASONING_HEADROOM["low"]
     assert [r.limit for r in fake.requests] == [limit + headroom for limit in limits]
     assert not any("not valid" in r.user for r in fake.requests)
@@ -350,7 +350,7 @@ async def test_an_editors_note_reaches_the_model_as_guidance(
     fake: FakeOpenAI, script: list[ChatAnswer]
 ) -> None:
     script.append(ChatAnswer.json(GOOD))
-    pick = replace(CLAW_EVAL, source=SourceLabel.MANUAL, data={"note": "Agent evals done right"})
+    pick = replace(LEDGERLINE, source=SourceLabel.MANUAL, data={"note": "Agent evals done right"})
     async with model_for(fake) as model:
         await LlmSummarizer(model, OfflineSummarizer(PROFILE), TokenBudget(60_000)).summarize(
             item(pick)

@@ -23,9 +23,9 @@ from tests.fakes.clock import FakeClock
 PAPER = Sighting(
     source=SourceLabel.HF,
     url="https://huggingface.co/papers/2604.06132",
-    title="Claw-Eval: Toward Trustworthy Evaluation of Autonomous Agents",
+    title="Ledgerline: Toward Auditable Evaluation of Autonomous Agents",
     summary="Current agent benchmarks only check final outputs.",
-    authors=("Bowen Ye", "Rang Li"),
+    authors=("Ada Moreau", "Tomas Okafor"),
     arxiv_id="2604.06132",
     data={"upvotes": 42},
 )
