@@ -58,7 +58,7 @@ _PARITY = re.compile(
 # What a comparison is over: up to five words, ending at punctuation or a preposition.
 _OBJECT = re.compile(
     r"\s*((?:(?!\b(?:on|in|by|at|with|across|while|and|for|when|using|despite)\b)"
-    r"[\w.+'-]+\s?){1,5})"
+    r"[\w+'-]+(?:\.\d+)?[ ]?){1,5})"
 )
 _MODAL = re.compile(r"\b(may|might|could)\s+(?:also\s+|still\s+|even\s+)?([a-z]+)", re.I)
 _SUGGESTS = re.compile(r"\b(suggests?|suggested|indicates?|preliminary)\b", re.I)
@@ -90,15 +90,19 @@ def comparison_problems(text: str, source: Source) -> list[str]:
     """Return each comparative or superlative claim in ``text`` the source does not support."""
     problems: list[str] = []
     for sentence in sentences(text):
+        covered = 0  # "beats the state of the art" is one claim, not two
         for claim in _CLAIM.finditer(sentence):
-            if _NEGATED.search(sentence[max(0, claim.start() - 25) : claim.start()]):
+            if claim.start() < covered or _NEGATED.search(
+                sentence[max(0, claim.start() - 25) : claim.start()]
+            ):
                 continue
-            tail = _OBJECT.match(sentence, claim.end())
+            tail = _OBJECT.match(sentence, claim.end()) if claim["superior"] else None
             target = tail.group(1).strip() if tail else ""
-            shown = f"{claim.group(0)} {target}".strip() if claim["superior"] else claim.group(0)
+            covered = tail.end() if tail else claim.end()
+            shown = f"{claim.group(0)} {target}".strip()
             if claim["first"]:
                 supported = _SOURCE_FIRST.search(source.folded) is not None
-            elif claim["sota"]:
+            elif claim["sota"] or re.search(rf"\b(?:{_SOTA})\b", target, re.I):
                 supported = _SOURCE_SOTA.search(source.folded) is not None
             else:
                 supported = _SOURCE_SUPERIOR.search(source.folded) is not None
@@ -106,7 +110,7 @@ def comparison_problems(text: str, source: Source) -> list[str]:
                 if supported and name and source.says(name):
                     supported = _beaten_in_source(name, source)
             if not supported:
-                problems.append(" ".join(shown.split()[:5]))
+                problems.append(" ".join(shown.split()[:6]).rstrip(".,;:!?"))
     return problems
 
 

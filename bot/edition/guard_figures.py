@@ -14,9 +14,10 @@ Decisions, each made to keep false alarms rare without letting a changed figure 
 * Bare numbers of two or more digits (and years) must appear in the source; bare single digits
   are ignored (list numbers, "2 ideas"); single digits count once they carry a unit ("3 days",
   "4 GPUs", "2x"). Ordinals below 10 ("1st") are ignored.
-* Number words ("three days") are read as figures when a unit follows, in the summary and in the
-  source alike, so "3 days" is supported by "three days"; "one" is never read (it is usually a
-  pronoun), and a bare number word is ignored like a bare single digit.
+* Number words are read as figures in the source, so "3 days" and "8 GPUs" are supported by
+  "three days" and "eight GPUs". In a summary a number word is checked only with a unit of
+  measure ("three days", "twelve percent"): "three ideas" is prose, not a figure. "one" is never
+  read (it is usually a pronoun). A number after a label ("step 2", "Table 3") is a list number.
 * A number glued to a name ("GPT-4", "Qwen2.5") is part of the name, not a figure.
 * A source figure under "up to"/"as much as" or in a hedged sentence ("may", "suggests",
   "preliminary"…) is a hedged claim: a summary that states the same figure flatly drops the hedge.
@@ -59,6 +60,12 @@ _FIGURE = re.compile(
     r"(?P<ord>st|nd|rd|th(?![a-z]))?"
     r"(?P<sym>\s?%|\s?×|[xX](?![A-Za-z\d])|(?:k|K|M|B|T|bn|mn)(?![A-Za-z\d]))?\+?"
 )
+# Words that make the number after them a label, not a quantity: "step 2", "Table 3".
+_LABELS = listed(
+    """step steps stage phase part section table figure fig chapter level round version
+    tier rank item option case example experiment setting task question lesson"""
+)
+_LABEL_BEFORE = re.compile(r"\b([A-Za-z]+)\.?\s*$")
 _TAIL_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _TAIL_STOP = re.compile(r"[.,;:!?()\[\]]|\d")
 _RANGE_JOIN = re.compile(r"\s*(?:%|percent)?\s*(?:to|-|and|or|→|->|vs\.?|versus)\s*", re.I)
@@ -97,6 +104,7 @@ class Figure:
     plural: bool  # the first noun was written in the plural ("4 GPUs")
     is_word: bool  # written as a word ("three")
     ordinal: bool
+    label: bool  # numbers a thing ("step 2") rather than counting
     upper_hedge: str | None  # "up to"… right before it
     sentence_hedge: str | None  # "may"… in its sentence
 
@@ -149,6 +157,7 @@ def _figures_in(sentence: str) -> list[Figure]:
                     nouns.append(word)
         before = sentence[max(0, match.start() - 30) : match.start()]
         upper = _UPPER_HEDGE.search(before)
+        label = _LABEL_BEFORE.search(before)
         found.append(
             Figure(
                 text=text,
@@ -160,6 +169,7 @@ def _figures_in(sentence: str) -> list[Figure]:
                 plural=plural,
                 is_word=is_word,
                 ordinal=bool(match["ord"]),
+                label=bool(label and label.group(1).lower() in _LABELS),
                 upper_hedge=upper.group(1).lower() if upper else None,
                 sentence_hedge=hedge.group(1).lower() if hedge else None,
             )
@@ -223,8 +233,10 @@ def source_mentions(sentence: str, noun: str) -> bool:
 
 def checked(figure: Figure) -> bool:
     """Return whether a summary's figure is specific enough to need support."""
-    if figure.ordinal:
-        return figure.value >= 10
+    if figure.ordinal or figure.label:
+        return figure.ordinal and figure.value >= 10
+    if figure.is_word:
+        return figure.unit not in (None, "noun")
     if figure.unit is None:
         return not figure.is_word and (figure.value >= 10 or figure.decimals > 0)
     if figure.unit == "noun" and figure.value < 10 and figure.decimals == 0:
@@ -241,7 +253,10 @@ def figure_problems(text: str, source: Source, stated: list[Figure]) -> list[str
                 continue
             same_value = [figure for figure in stated if _same_value(claim, figure)]
             if not same_value:
-                problems.append(claim.number)
+                # A missing value is named as written ("93%", "12"); a small one with its unit,
+                # which is what makes it a figure ("3 days", "4 GPUs").
+                small = claim.value < 10 and claim.number[-1:].isalnum()
+                problems.append(claim.text if small else claim.number)
                 continue
             supporting = [figure for figure in same_value if _same_unit(claim, figure, source)]
             if not supporting:

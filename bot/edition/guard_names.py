@@ -9,9 +9,10 @@ a word with a digit and a capital ("GPT-4", "H100") or a capitalised word ("Anth
 * it is generic vocabulary ("Python", "RAG", "Hugging Face"), see ``guard_words``;
 * it is an acronym the source spells out ("CoT" for "chain-of-thought");
 * it is a derived form whose name part passes: "DPO-style", "LLM-based", "OpenAI's";
-* it opens a sentence (or follows a colon, a dash, a bracket or a quote) and is an everyday
-  English word: "Models", "Measure", "This". Mid-sentence, a capital marks a name, so an
-  everyday word written with one still needs the source ("built by Apple").
+* it opens a sentence (or follows a colon, a dash, a bracket or a quote, or labels a number:
+  "Table 4") and is an everyday English word: "Models", "Measure", "This". Mid-sentence, a
+  capital marks a name, so an everyday word written with one still needs the source ("built
+  by Apple").
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ def _name_like(token: str) -> bool:
         return True
     # "vLLM", "iPhone": a capital after the first letter.
     return any(ch.isupper() for ch in token[1:])
+
+
+def _title_case(token: str) -> bool:
+    """Return whether ``token`` is one capital and then lower case only ("Models", "A")."""
+    return token[:1].isupper() and (len(token) == 1 or token[1:].islower())
 
 
 def _possessive(token: str) -> str:
@@ -68,7 +74,7 @@ class NameChecker:
         token = _possessive(token)
         if self._part_passes(token):
             return True
-        if opens_clause and token[1:].islower() and is_common_word(token):
+        if opens_clause and _title_case(token) and is_common_word(token):
             return True
         parts = [part for part in token.split("-") if part]
         if len(parts) > 1 and not any(_name_like(part) for part in parts[1:]):
@@ -78,7 +84,7 @@ class NameChecker:
             return all(
                 self._part_passes(part)
                 or (not _name_like(part) and is_common_word(part))
-                or (index == 0 and opens_clause and part[1:].islower() and is_common_word(part))
+                or (index == 0 and opens_clause and _title_case(part) and is_common_word(part))
                 for index, part in enumerate(parts)
             )
         return False
@@ -99,7 +105,11 @@ class NameChecker:
                 if group and not adjacent:
                     found.extend(self._group_problem(group))
                     group = []
-                opens = _OPENER.search(sentence[: match.start()]) is not None
+                # An everyday word before a number is a label ("Table 4", "Step 2"), like one
+                # that opens a sentence.
+                opens = _OPENER.search(sentence[: match.start()]) is not None or bool(
+                    re.match(r"\s\d", sentence[match.end() :])
+                )
                 group.append((token, opens))
                 previous_end = match.end()
             found.extend(self._group_problem(group))
