@@ -1,8 +1,8 @@
 """Names in a summary that its source does not contain: labs, models, benchmarks, people.
 
 A name is a word a reader takes as a proper noun: CamelCase ("DeepSeek"), an acronym ("SWE"),
-a word with a digit and a capital ("GPT-4", "H100") or a capitalised word ("Anthropic",
-"Peking University"), wherever it stands in a sentence. It passes when
+a word with a digit and a capital ("GPT-4", "H100") or a capitalised word ("Velmora",
+"Westbrook University"), wherever it stands in a sentence. It passes when
 
 * the source says it (any case; hyphen, space or nothing between its parts; plural or
   possessive endings), so the item's own title words always pass — the title is in the source;
@@ -12,7 +12,7 @@ a word with a digit and a capital ("GPT-4", "H100") or a capitalised word ("Anth
 * it opens a sentence (or follows a colon, a dash, a bracket or a quote, or labels a number:
   "Table 4") and is an everyday English word: "Models", "Measure", "This". Mid-sentence, a
   capital marks a name, so an everyday word written with one still needs the source ("built
-  by Apple").
+  by Orchard").
 """
 
 from __future__ import annotations
@@ -79,8 +79,8 @@ class NameChecker:
         parts = [part for part in token.split("-") if part]
         if len(parts) > 1 and not any(_name_like(part) for part in parts[1:]):
             # "DPO-style", "LLM-based": each piece is a supported name or an everyday word in
-            # lower case. A capital after a hyphen marks a name made of its parts ("Lean-Agent",
-            # "Claw-Eval"), which the source must state whole.
+            # lower case. A capital after a hyphen marks a name made of its parts ("Fable-Agent",
+            # "Zeta-Eval"), which the source must state whole.
             return all(
                 self._part_passes(part)
                 or (not _name_like(part) and is_common_word(part))

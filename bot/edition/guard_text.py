@@ -63,7 +63,7 @@ def phrase_pattern(phrase: str) -> re.Pattern[str]:
     """Return a case-insensitive pattern for ``phrase`` as whole words, plural/possessive ok.
 
     Parts may be joined by a space, a hyphen, an underscore or nothing in the text searched, so
-    "Claw-Eval" finds "claw eval" and "ClawEval"; "LLM" finds "LLMs" but "RAG" never "storage".
+    "Zeta-Eval" finds "zeta eval" and "ZetaEval"; "LLM" finds "LLMs" but "RAG" never "storage".
     """
     parts = [re.escape(part) for part in re.split(r"[\s_-]+", phrase.lower()) if part]
     body = r"[\s_-]*".join(parts)

@@ -6,9 +6,9 @@ Three kinds of words are never "names a source must contain":
   CoT, Hugging Face…): naming a tool or a technique family is context, not a fabricated fact;
 * everyday English words, which start sentences in capitals ("Models", "Measure"): words that
   an English dictionary lists in lower case (web2, from the ``english-words`` package, so
-  proper nouns such as "Google" are out) and that are in everyday use (a frequency of at least
-  100 in ``pyspellchecker``'s English counts, so rare words that double as names, such as
-  "anthropic", are out), plus modern words the 1934 dictionary predates ("dataset",
+  capitalised proper nouns are out) and that are in everyday use (a frequency of at least
+  100 in ``pyspellchecker``'s English counts, so rare words that double as names, such
+  as "verdigris", are out), plus modern words the 1934 dictionary predates ("dataset",
   "benchmark", "agentic"). Both lists ship inside their packages; nothing is downloaded;
 * acronyms whose expansion the source spells out ("RAG" for "retrieval-augmented generation"),
   found from the source's word initials rather than from a table, so new acronyms work too.
@@ -38,7 +38,7 @@ GENERIC_TERMS = listed(
     etl e2e id ids uuid
     python javascript typescript java rust golang bash shell linux macos unix docker kubernetes
     git github gitlab hugging face huggingface arxiv pytorch tensorflow jax numpy pandas jupyter
-    markdown latex slack discord vscode postgres postgresql sqlite redis wikipedia
+    markdown latex vscode postgres postgresql sqlite redis wikipedia
     english internet web transformer transformers i ok
     """
 )
@@ -66,7 +66,7 @@ _GLUE = frozenset({"of", "and", "for", "the", "from", "in", "on", "to", "with", 
 
 
 # How often a word must occur in pyspellchecker's English counts to be "everyday": below this
-# sit rare words that are also names of labs and models ("anthropic" 75, "mistral" 54).
+# sit rare words that are also used as names of labs and products ("verdigris" 50, "zymurgy" 50).
 EVERYDAY_FREQUENCY = 100
 
 

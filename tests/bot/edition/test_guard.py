@@ -16,7 +16,7 @@ SOURCE = (
     "We study direct preference optimization for small language models. Using "
     "retrieval-augmented generation and chain-of-thought prompting, our method trains in "
     "16 hours on eight GPUs and reaches 71.4% accuracy. It performs comparable to GPT-4 on "
-    "the Quokka benchmark and outperforms Llama-2 by 6 points. Gains reach up to 12% on "
+    "the Quokka benchmark and outperforms Heron-2 by 6 points. Gains reach up to 12% on "
     "long inputs. Preliminary results suggest that the method may reduce hallucinations in "
     "multilingual question answering. Built at Westbrook University."
 )
@@ -91,7 +91,7 @@ def test_bare_single_digits_labels_years_and_small_ordinals() -> None:
 
 
 def test_points_and_percent_are_one_unit() -> None:
-    assert problems("It beats Llama-2 by 6 points.") == []
+    assert problems("It beats Heron-2 by 6 points.") == []
 
 
 # -- names ------------------------------------------------------------------------------------
@@ -99,8 +99,10 @@ def test_points_and_percent_are_one_unit() -> None:
 
 def test_a_name_at_the_start_of_a_sentence_is_checked() -> None:
     # The old guard's miss: only mid-sentence capitals were seen.
-    assert problems("Anthropic built this tuning recipe.") == ["Anthropic"]
-    assert problems("Tsinghua University built it.") == ["Tsinghua University"]
+    assert problems("Velmora built this tuning recipe.") == ["Velmora"]
+    assert problems("Karvell University built it.") == ["Karvell University"]
+    # A rare dictionary word used as a name is still a name: only everyday words pass.
+    assert problems("Verdigris built it.") == ["Verdigris"]
 
 
 def test_everyday_words_opening_a_sentence_are_not_names() -> None:
@@ -110,8 +112,8 @@ def test_everyday_words_opening_a_sentence_are_not_names() -> None:
 
 def test_names_mid_sentence_and_invented_compounds() -> None:
     assert problems("It was built at Westbrook University.") == []
-    assert problems("It was built by Apple.") == ["Apple"]
-    assert problems("Lean-Agent solves this.") == ["Lean-Agent"]
+    assert problems("It was built by Orchard.") == ["Orchard"]
+    assert problems("Fable-Agent solves this.") == ["Fable-Agent"]
     assert problems("It scores well on Quokka and on Wombat-Bench.") == ["Wombat-Bench"]
 
 
@@ -121,7 +123,7 @@ def test_names_mid_sentence_and_invented_compounds() -> None:
 def test_beating_a_rival_the_source_calls_comparable_is_flagged() -> None:
     # The old guard's miss: "beats GPT-4" where the source only says "comparable to GPT-4".
     assert problems("It beats GPT-4 on Quokka.") == ["beats GPT-4"]
-    assert problems("It outperforms Llama-2.") == []
+    assert problems("It outperforms Heron-2.") == []
 
 
 @pytest.mark.parametrize(
@@ -176,5 +178,5 @@ def test_a_claim_the_source_also_states_flatly_keeps_no_hedge() -> None:
 
 
 def test_several_texts_report_each_problem_once_in_order() -> None:
-    texts = ["It improves accuracy by 16%.", "Anthropic agrees: 16% more.", "Fine text."]
-    assert unsupported_claims(texts, SOURCE) == ["16%", "Anthropic"]
+    texts = ["It improves accuracy by 16%.", "Velmora agrees: 16% more.", "Fine text."]
+    assert unsupported_claims(texts, SOURCE) == ["16%", "Velmora"]
