@@ -1,46 +1,45 @@
 """The faithfulness guard: what a written summary states that its source does not support.
 
-A summary (the model's, or an editor's rewrite) may only state numbers and names its source
-contains; `unsupported_claims` lists the ones it cannot find, and the summarizer rewrites or
-falls back to the offline text rather than publish them.
+A summary (the model's, or an editor's rewrite) may only state what its source supports;
+`unsupported_claims` lists what it cannot find, and the summarizer rewrites or falls back to the
+offline text rather than publish it. Four kinds of claim are checked, each in its own module:
+
+* figures, matched whole with their unit ("16%" is not "16 hours") — ``guard_figures``;
+* names anywhere in a sentence, generic vocabulary and spelled-out acronyms excepted —
+  ``guard_names`` and ``guard_words``;
+* comparisons ("beats", "state of the art", "the first") the source does not make, and hedges
+  ("may", "up to") the source makes and the summary drops — ``guard_claims``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from bot.domain import Item
+from bot.edition.guard_claims import comparison_problems, hedge_problems
+from bot.edition.guard_figures import figure_problems, source_figures
+from bot.edition.guard_names import NameChecker
+from bot.edition.guard_text import Source
 
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*\s?%?")
-_NAME = re.compile(
-    r"\b(?:[A-Z][a-z]*[A-Z][\w-]*|[A-Z]{2,}[\w-]*|[A-Za-z]+-\d[\w.-]*|[A-Z][a-z]+\d[\w-]*)"
-)
-_CAPITALISED = re.compile(r"(?<=[a-z,;:] )[A-Z][a-z]{2,}(?:[- ][A-Z][a-z]+)*")
-_COMMON_NAMES = frozenset(
-    {"AI", "LLM", "LLMs", "API", "APIs", "GPU", "GPUs", "CPU", "I", "OK", "JSON", "SQL", "UI"}
-)
 SOURCE_CHARS = 3000
 
 
 def unsupported_claims(texts: Iterable[str], source: str) -> list[str]:
-    """Return numbers and names stated in ``texts`` that ``source`` does not contain.
+    """Return a short description of each claim in ``texts`` that ``source`` does not support.
 
-    Numbers of two or more digits and percentages count; so do names: CamelCase, acronyms,
-    model-like tokens ("GPT-4") and capitalised words in mid-sentence.
+    An empty list means the texts are faithful. Each entry names the problem as the summary
+    wrote it: a figure ("16%", "3 days"), a name ("GPT-7"), a comparison ("beats GPT-4") or a
+    dropped hedge ("drops the hedge 'up to' (16%)"); duplicates are listed once.
     """
-    haystack = source.lower()
+    prepared = Source(source)
+    stated = source_figures(prepared)
+    names = NameChecker(prepared)
     missing: list[str] = []
     for text in texts:
-        for number in _NUMBER.findall(text):
-            digits = number.replace(" ", "").rstrip("%")
-            if (
-                len(re.sub(r"\D", "", digits)) >= 2 or number.strip().endswith("%")
-            ) and digits.lower() not in haystack:
-                missing.append(number.strip())
-        for name in [*_NAME.findall(text), *_CAPITALISED.findall(text)]:
-            if name not in _COMMON_NAMES and name.lower() not in haystack:
-                missing.append(name)
+        missing.extend(figure_problems(text, prepared, stated))
+        missing.extend(names.problems(text))
+        missing.extend(comparison_problems(text, prepared))
+        missing.extend(hedge_problems(text, prepared))
     return list(dict.fromkeys(missing))
 
 
