@@ -58,7 +58,7 @@ class Store(
     """Everything the bot keeps, on SQLite or PostgreSQL."""
 
     @classmethod
-    async def open(cls, url: str, *, migrate: bool = True) -> Store:
+    async def open(cls, url: str, *, migrate: bool = True) -> Self:
         """Open the database at ``url``, migrating it to the latest schema first by default."""
         engine = create_engine_for(url)
         if migrate:
