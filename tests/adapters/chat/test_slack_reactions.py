@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,23 +13,11 @@ from adapters.chat.slack_bot import SlackHttpBot, SlackSocketBot, build_slack_ap
 from adapters.chat.slack_chat import SlackChat, web_client
 from adapters.chat.slack_reactions import reaction_of, vote_of
 from bot.delivery.deliver import Destination, deliver
-from bot.domain import Edition, Platform, ReactedPart, Reaction, Vote
-from storage.store import Store
+from bot.domain import Edition, Platform, Reaction, Vote
+from tests.adapters.chat.reacting import EPOCH, WatchedStore, until, votes_become
 from tests.builders import an_edition
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
-
-
-class WatchedStore(Store):
-    """The real store, counting the reactions that reached it."""
-
-    looked_up = 0
-
-    async def reacted_part(
-        self, platform: str, channel: str, message_id: str
-    ) -> ReactedPart | None:
-        self.looked_up += 1
-        return await super().reacted_part(platform, channel, message_id)
 
 
 @dataclass
@@ -70,27 +58,6 @@ async def posted(tmp_path: Path) -> AsyncIterator[Posted]:
         finally:
             await bot.aclose()
             await store.aclose()
-
-
-async def until(condition: Callable[[], bool], within_s: float = 5.0) -> None:
-    """Wait until ``condition()`` holds (Bolt runs event listeners after its ack)."""
-    async with asyncio.timeout(within_s):
-        while not condition():  # noqa: ASYNC110 - the store has no event to wait on
-            await asyncio.sleep(0.02)
-
-
-async def votes_become(store: Store, expected: dict[str, tuple[int, int]]) -> None:
-    """Wait until the store's votes are ``expected``; fail with what they are otherwise."""
-    found: dict[str, tuple[int, int]] = {}
-    for _ in range(250):
-        found = await store.item_votes(EPOCH)
-        if found == expected:
-            return
-        await asyncio.sleep(0.02)
-    assert found == expected
-
-
-EPOCH = FakeClock().now().replace(year=2000)
 
 
 async def test_a_thumbs_up_on_an_item_reply_is_stored_once_per_user(posted: Posted) -> None:
