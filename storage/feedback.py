@@ -78,8 +78,13 @@ class FeedbackPart(StoreBase):
             item_id = session.scalar(select(ItemRow.id).where(ItemRow.canonical_id == canonical_id))
             if item_id is None:
                 return False
-            voter = {"item_id": item_id, "destination": destination, "user_id": user}
-            values = {**voter, "vote": vote.value, "voted_at": at}
+            values = {
+                "item_id": item_id,
+                "destination": destination,
+                "user_id": user,
+                "vote": vote.value,
+                "voted_at": at,
+            }
             if self._insert_if_absent(
                 session, FeedbackVoteRow, values, ["item_id", "destination", "user_id"]
             ):
@@ -87,7 +92,9 @@ class FeedbackPart(StoreBase):
             result = session.execute(
                 update(FeedbackVoteRow)
                 .where(
-                    *(getattr(FeedbackVoteRow, key) == value for key, value in voter.items()),
+                    FeedbackVoteRow.item_id == item_id,
+                    FeedbackVoteRow.destination == destination,
+                    FeedbackVoteRow.user_id == user,
                     FeedbackVoteRow.vote != vote.value,
                 )
                 .values(vote=vote.value, voted_at=at)

@@ -31,10 +31,15 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 
 def reaction(
-    message: str, user: str = "U1", vote: Vote = Vote.UP, *, added: bool = True, **more: object
+    message: str,
+    user: str = "U1",
+    vote: Vote = Vote.UP,
+    *,
+    added: bool = True,
+    channel: str = "C0DIGEST",
+    by_bot: bool = False,
 ) -> Reaction:
-    values: dict[str, object] = {"channel": "C0DIGEST", "by_bot": False, **more}
-    return Reaction(Platform.SLACK, message_id=message, user=user, vote=vote, added=added, **values)  # type: ignore[arg-type]
+    return Reaction(Platform.SLACK, channel, message, user, vote, added, by_bot)
 
 
 async def votes(store: Store) -> list[tuple[int, int]]:
