@@ -325,3 +325,42 @@ class DeliveryJob:
     claimed_by: str
     lease_until: datetime | None
     reason: str
+
+
+class Vote(StrEnum):
+    """A reader's verdict on an item, given by reacting to its reply (👍 up, 👎 down)."""
+
+    UP = "up"
+    DOWN = "down"
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    """A 👍 or 👎 added to or removed from a message, as a chat adapter translated it.
+
+    ``channel`` is where the reacted message lives (a Slack channel; a Discord thread or
+    channel), ``message_id`` its platform id (Slack ``ts``, Discord snowflake). ``by_bot``
+    says the bot reacted itself: never a reader's vote.
+    """
+
+    platform: Platform
+    channel: str
+    message_id: str
+    user: str
+    vote: Vote
+    added: bool
+    by_bot: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReactedPart:
+    """The part of a delivered edition that a message is: part 0 is the parent.
+
+    ``canonical_id`` names the item of an item reply (None for the parent, or when the
+    edition no longer has an entry at that position).
+    """
+
+    destination: str
+    edition_id: int
+    part: int
+    canonical_id: str | None

@@ -16,7 +16,13 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.models import DeliveryJobRow, DeliveryRow, DeliveryStartRow, SubscriptionRow
+from storage.models import (
+    DeliveryJobRow,
+    DeliveryRow,
+    DeliveryStartRow,
+    FeedbackVoteRow,
+    SubscriptionRow,
+)
 
 T = TypeVar("T")
 IN_CHUNK = 500
@@ -60,7 +66,9 @@ class StoreBase:
     def _insert_if_absent(
         self,
         session: Session,
-        row_type: type[DeliveryRow | DeliveryStartRow | SubscriptionRow | DeliveryJobRow],
+        row_type: type[
+            DeliveryRow | DeliveryStartRow | SubscriptionRow | DeliveryJobRow | FeedbackVoteRow
+        ],
         values: Mapping[str, object],
         unique: Sequence[str],
     ) -> bool:

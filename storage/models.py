@@ -294,7 +294,8 @@ class DeliveryRow(Base):
         ForeignKey("editions.id", ondelete="CASCADE"), index=True
     )
     part: Mapped[int]
-    message_id: Mapped[str] = mapped_column(String(100))
+    # Indexed: a reaction names only the message, and is mapped back to its part by it.
+    message_id: Mapped[str] = mapped_column(String(100), index=True)
     thread_id: Mapped[str] = mapped_column(String(100))
     sent_at: Mapped[datetime]
 
@@ -358,3 +359,19 @@ class DeliveryJobRow(Base):
     reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+
+
+class FeedbackVoteRow(Base):
+    """A reader's 👍 or 👎 on an item, one per item, destination and user (the latest wins)."""
+
+    __tablename__ = "feedback_votes"
+    __table_args__ = (
+        UniqueConstraint("item_id", "destination", "user_id", name="uq_feedback_votes_voter"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    destination: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[str] = mapped_column(String(100))
+    vote: Mapped[str] = mapped_column(String(8))
+    voted_at: Mapped[datetime] = mapped_column(index=True)

@@ -15,6 +15,8 @@ so the event loop never blocks on SQL.
 - `storage.llm_ledger.LlmLedgerPart`: the language model's calls (spend) and kept answers.
 - `storage.subscriptions.SubscriptionsPart`: subscriptions, pausing and resuming them, and the
   parts of each delivery sent.
+- `storage.feedback.FeedbackPart`: readers' 👍 / 👎 on delivered items, and which part of an
+  edition a reacted message is.
 - `storage.outbox.OutboxPart`: delivery jobs (the outbox): enqueue, claim, renew, finish.
 - `storage.locks.JobLocksPart`: `job_lock`, one holder of a job at a time across instances.
 
@@ -32,6 +34,7 @@ from typing import Self
 from storage.base import IN_CHUNK, StoreBase
 from storage.db import create_engine_for, upgrade
 from storage.editions import EditionsPart
+from storage.feedback import FeedbackPart
 from storage.items import RACE_SQLSTATES, UPSERT_ATTEMPTS, ItemsPart
 from storage.llm_ledger import LlmLedgerPart
 from storage.locks import JobLocksPart, advisory_key
@@ -47,6 +50,7 @@ class Store(
     EditionsPart,
     LlmLedgerPart,
     SubscriptionsPart,
+    FeedbackPart,
     OutboxPart,
     JobLocksPart,
     StoreBase,
@@ -54,7 +58,7 @@ class Store(
     """Everything the bot keeps, on SQLite or PostgreSQL."""
 
     @classmethod
-    async def open(cls, url: str, *, migrate: bool = True) -> Store:
+    async def open(cls, url: str, *, migrate: bool = True) -> Self:
         """Open the database at ``url``, migrating it to the latest schema first by default."""
         engine = create_engine_for(url)
         if migrate:

@@ -37,6 +37,7 @@ from adapters.chat.discord_chat import (
     pack,
     safe_url,
 )
+from adapters.chat.discord_reactions import listen_for_reactions
 from bot.commands.admin import AdminContext, answer_admin
 from bot.commands.digest import answer
 from bot.commands.ports import AdminStore, CommandStore
@@ -44,6 +45,7 @@ from bot.commands.reply import Command, Reply, error
 from bot.delivery.slots import WEEKDAYS
 from bot.domain import Difficulty
 from bot.edition.render import DigestItem, split_text
+from bot.feedback.ports import FeedbackStore
 from bot.ports import Clock
 
 logger = logging.getLogger(__name__)
@@ -80,8 +82,8 @@ class SyncState(Protocol):
         ...
 
 
-class DiscordStore(CommandStore, AdminStore, SyncState, Protocol):
-    """What the Discord bot reads and writes."""
+class DiscordStore(CommandStore, AdminStore, SyncState, FeedbackStore, Protocol):
+    """What the Discord bot reads and writes (votes from reactions included)."""
 
 
 def option(value: str | None) -> str:
@@ -362,7 +364,7 @@ class _ShardedClient(_SyncOnSetup, discord.AutoShardedClient):
 
 
 class DiscordBot:
-    """The Discord client with its commands: ``await start()`` returns once ready."""
+    """The Discord client with its commands and reaction votes: ``start()`` returns once ready."""
 
     def __init__(
         self,
@@ -401,6 +403,7 @@ class DiscordBot:
             publish_to=publish_to,
             default_tz=default_tz,
         )
+        listen_for_reactions(self.client, store, clock)
         self._task: asyncio.Task[None] | None = None
 
     async def _sync(self) -> None:

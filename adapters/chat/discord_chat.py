@@ -77,8 +77,7 @@ def configure_endpoints(api_url: str, gateway_url: str | None) -> None:
 
 def client_options() -> dict[str, object]:
     """Return the options every client of ours is built with: no mentions, few intents."""
-    intents = discord.Intents.none()
-    intents.guilds = True
+    intents = discord.Intents(guilds=True, guild_reactions=True)  # neither is privileged
     return {"intents": intents, "allowed_mentions": discord.AllowedMentions.none()}
 
 

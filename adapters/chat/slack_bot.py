@@ -21,11 +21,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.chat.slack_chat import escape, item_blocks, safe_url
+from adapters.chat.slack_reactions import add_reaction_listeners
 from bot.commands.admin import AdminContext, answer_admin
 from bot.commands.digest import answer
 from bot.commands.ports import AdminStore, CommandStore
 from bot.commands.reply import Command, Reply, error
 from bot.edition.render import DigestItem
+from bot.feedback.ports import FeedbackStore
 from bot.ports import Clock
 
 logger = logging.getLogger(__name__)
@@ -65,8 +67,8 @@ ChannelPublisher = Callable[[str], Awaitable[Reply]]
 """Posts the latest edition to a channel now and says how it went."""
 
 
-class SlackStore(CommandStore, AdminStore, Protocol):
-    """What the Slack app reads and writes."""
+class SlackStore(CommandStore, AdminStore, FeedbackStore, Protocol):
+    """What the Slack app reads and writes (votes from reactions included)."""
 
 
 def build_slack_app(
@@ -82,6 +84,7 @@ def build_slack_app(
 ) -> AsyncApp:
     """Return the Bolt app answering the commands of DESIGN.md §6 from ``store``.
 
+    Reactions on an edition's item replies are kept as votes (`add_reaction_listeners`).
     An unknown arXiv id is acknowledged at once ("Fetching…") and answered through the
     command's response_url once fetched and summarized. With a signing secret (HTTP mode)
     every request's signature is verified; Socket Mode needs none.
@@ -186,6 +189,7 @@ def build_slack_app(
         if reply.deferred is not None:
             await respond(**reply_message(await reply.deferred()), replace_original=False)
 
+    add_reaction_listeners(app, store, clock)
     return app
 
 

@@ -187,6 +187,9 @@ def print_status(report: StatusReport) -> None:
         f"LLM this week: {llm.calls} calls, {llm.tokens} tokens, ${llm.cost_usd:.2f} "
         f"(since {llm.since:%Y-%m-%d} 00:00 UTC)"
     )
+    feedback = report.feedback
+    liked = f"; most liked: {feedback.most_liked}" if feedback.most_liked else ""
+    line(f"Feedback: {feedback.up} 👍, {feedback.down} 👎 this week{liked}")
 
 
 def print_compose(result: ComposeResult) -> None:

@@ -106,6 +106,14 @@ class StatusStore(Protocol):
         """Return the editors' picks not yet resolved."""
         ...
 
+    async def item_votes(self, since: datetime) -> dict[str, tuple[int, int]]:
+        """Return per item its (👍, 👎) totals of the votes cast since ``since``."""
+        ...
+
+    async def get_item(self, canonical_id: str) -> Item | None:
+        """Return a stored item (the most liked one's title)."""
+        ...
+
 
 class AdminStore(StatusStore, Protocol):
     """What admin commands read and write (and status reads)."""

@@ -60,6 +60,17 @@ class LlmSpend:
 
 
 @dataclass(frozen=True, slots=True)
+class Feedback:
+    """Readers' 👍 / 👎 on item replies since the start of the week, and the most liked item."""
+
+    since: datetime
+    up: int
+    down: int
+    # The title of the item with the most 👍 (fewest 👎 on a tie); None without any 👍.
+    most_liked: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class StatusReport:
     """Everything status shows, read at ``at``."""
 
@@ -77,6 +88,7 @@ class StatusReport:
     recent_failures: tuple[DeliveryJob, ...]
     llm: LlmSpend
     pending_picks: int
+    feedback: Feedback
 
     @property
     def failing_sources(self) -> tuple[SourceRun, ...]:
@@ -102,6 +114,20 @@ def week_start(now: datetime) -> datetime:
     utc = now.astimezone(UTC)
     monday = utc.date() - timedelta(days=utc.weekday())
     return datetime.combine(monday, time(0, 0), tzinfo=UTC)
+
+
+async def collect_feedback(store: StatusStore, since: datetime) -> Feedback:
+    """Return the votes cast since ``since``: totals and the most liked item's title."""
+    votes = await store.item_votes(since)
+    up = sum(u for u, _ in votes.values())
+    down = sum(d for _, d in votes.values())
+    # Most 👍 first, then fewest 👎; the id breaks what is left of a tie, so it never flips.
+    ranked = sorted(votes.items(), key=lambda kv: (-kv[1][0], kv[1][1], kv[0]))
+    most_liked = None
+    if ranked and ranked[0][1][0] > 0:
+        item = await store.get_item(ranked[0][0])
+        most_liked = item.content.title if item is not None else ranked[0][0]
+    return Feedback(since, up, down, most_liked)
 
 
 async def collect_status(
@@ -148,4 +174,5 @@ async def collect_status(
         recent_failures=tuple(failures),
         llm=LlmSpend(since, spend.calls, spend.tokens, spend.cost_usd),
         pending_picks=len(await store.pending_submissions()),
+        feedback=await collect_feedback(store, since),
     )

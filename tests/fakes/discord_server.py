@@ -10,7 +10,8 @@ looks like a Cloudflare ban). Rate limits: a 429 with bucket headers on demand, 
 share of message sends, and Discord's global 50 requests per second when asked to enforce it.
 
 The gateway speaks HELLO / IDENTIFY / READY / heartbeat ACK / RESUME with zlib-stream binary
-frames, sends a full GUILD_CREATE per guild, and delivers INTERACTION_CREATE on demand. The
+frames, sends a full GUILD_CREATE per guild, and delivers INTERACTION_CREATE on demand, and
+MESSAGE_REACTION_ADD / _REMOVE only to sessions identified with the reactions intent. The
 3-second interaction rule is enforced: a late first callback gets ``10062 Unknown
 interaction``, a second one ``40060``.
 """
@@ -63,6 +64,9 @@ BOT_PERMISSIONS = (
 )
 EVERYONE_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | READ_MESSAGE_HISTORY
 INTERACTION_DEADLINE_S = 3.0
+# Gateway intents (IDENTIFY's bit field): reactions are sent only to clients that ask.
+GUILDS_INTENT = 1 << 0
+GUILD_MESSAGE_REACTIONS = 1 << 10
 _JSON = "application/json"
 
 
@@ -157,6 +161,10 @@ class FakeDiscord:
     # Called with the channel right after a message is stored, before the answer goes back.
     on_post: Callable[[str], None] | None = None
     identified: asyncio.Event = field(default_factory=asyncio.Event)
+    # The intents of each IDENTIFY, in order; dispatches a client did not ask for, with why.
+    identify_intents: list[int] = field(default_factory=list)
+    undelivered: list[tuple[str, str]] = field(default_factory=list)
+    _intents: dict[int, int] = field(default_factory=dict)  # id(socket) -> its session's
     rng: random.Random = field(default_factory=lambda: random.Random(7))
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _nonces: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
@@ -796,6 +804,57 @@ class FakeDiscord:
         await self.dispatch("INTERACTION_CREATE", payload)
         return interaction
 
+    # -- reactions ---------------------------------------------------------------------------
+
+    def add_user_message(self, channel_id: str, content: str, user_id: str = MEMBER_ID) -> str:
+        """Post a message as a member (not the bot), e.g. in an edition's thread; its id."""
+        message = self._message(channel_id, {"content": content})
+        message["author"] = self.members[user_id]["user"]
+        self.messages.setdefault(channel_id, []).append(message)
+        return str(message["id"])
+
+    async def react(
+        self,
+        channel_id: str,
+        message_id: str,
+        emoji: str | dict[str, Any],
+        *,
+        user_id: str = MEMBER_ID,
+        added: bool = True,
+    ) -> int:
+        """A member adds (or removes) a reaction; return how many connections were told.
+
+        Discord sends MESSAGE_REACTION_ADD / _REMOVE only to sessions that identified with
+        the GUILD_MESSAGE_REACTIONS intent; the others are recorded in ``undelivered``. Only
+        an existing message can be reacted to. ``emoji`` is a unicode emoji or a custom
+        emoji object (``{"id": ..., "name": ...}``).
+        """
+        found = [m for m in self.messages.get(channel_id, []) if m["id"] == message_id]
+        if not found:
+            raise ValueError(f"no message {message_id} in channel {channel_id} to react to")
+        event = "MESSAGE_REACTION_ADD" if added else "MESSAGE_REACTION_REMOVE"
+        data: dict[str, Any] = {
+            "user_id": user_id,
+            "channel_id": channel_id,
+            "message_id": message_id,
+            "guild_id": GUILD_ID,
+            "emoji": {"id": None, "name": emoji} if isinstance(emoji, str) else emoji,
+            "burst": False,
+            "type": 0,  # normal, not a super reaction (discord.py reads it with [])
+        }
+        if added:  # only the add carries the member, and the message's author
+            data["member"] = self._member(user_id)
+            data["message_author_id"] = found[0]["author"]["id"]
+        told = 0
+        for socket, compressor in list(self._sockets):
+            if not self._intents.get(id(socket), 0) & GUILD_MESSAGE_REACTIONS:
+                self.undelivered.append((event, "the session lacks GUILD_MESSAGE_REACTIONS"))
+                continue
+            self._seq += 1
+            await self._send(socket, compressor, {"op": 0, "t": event, "s": self._seq, "d": data})
+            told += 1
+        return told
+
     # -- gateway -----------------------------------------------------------------------------
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
@@ -852,6 +911,8 @@ class FakeDiscord:
                     await socket.close(code=4004, message=b"Authentication failed.")
                     break
                 self._sockets.append((socket, compressor))
+                self.identify_intents.append(int(message["d"].get("intents") or 0))
+                self._intents[id(socket)] = self.identify_intents[-1]
                 self._seq += 1
                 ready = {
                     "v": 10,
@@ -878,6 +939,10 @@ class FakeDiscord:
                 self.identified.set()
             elif op == 6:
                 self._sockets.append((socket, compressor))
+                # A resumed session keeps the intents it identified with.
+                self._intents[id(socket)] = (
+                    self.identify_intents[-1] if self.identify_intents else 0
+                )
                 await self._send(
                     socket, compressor, {"op": 0, "t": "RESUMED", "s": self._seq, "d": {}}
                 )

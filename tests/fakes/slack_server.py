@@ -5,7 +5,9 @@ It answers ``/api/<method>`` as Slack does: HTTP 200 with ``{"ok": true, ...}`` 
 ``Authorization: Bearer``. ``chat.postMessage`` stores messages per channel with their thread
 and metadata; ``conversations.replies`` reads a thread back and ``conversations.history`` a
 channel (newest first; metadata only with ``include_all_metadata``, as on Slack);
-``conversations.open`` opens the app's DM with a member (``D`` + their id). Tests can
+``conversations.open`` opens the app's DM with a member (``D`` + their id). Events
+(``app_mention``, ``reaction_added``/``_removed``) go over Socket Mode or, in HTTP mode, as
+signed POSTs, and only when slack-manifest.yml subscribes them and grants their scope. Tests can
 make the next calls answer 429 with Retry-After, or a share of posts at random, or enforce
 Slack's one message per second per channel (the message is then not stored, as on Slack).
 """
@@ -13,6 +15,8 @@ Slack's one message per second per channel (the message is then not stored, as o
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import random
 import time
@@ -22,9 +26,11 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
+import aiohttp
 from aiohttp import WSMsgType, web
 
 from tests.fakes.local_site import serve_locally
+from tests.fakes.slack_manifest import SlackManifest
 
 BOT_TOKEN = "xoxb-fake-token"
 APP_TOKEN = "xapp-fake-token"
@@ -66,6 +72,14 @@ class FakeSlack:
     refuse_connections: bool = False
     responses: list[dict[str, Any]] = field(default_factory=list)
     responded: asyncio.Event = field(default_factory=asyncio.Event)
+    # What the app was installed from: Slack sends only subscribed events it has scopes for.
+    manifest: SlackManifest = field(default_factory=SlackManifest.load)
+    # Events Slack would not have sent, with why (not subscribed, scope missing).
+    undelivered: list[tuple[str, str]] = field(default_factory=list)
+    # HTTP mode: the app's request URL; events are POSTed there, signed with the secret.
+    events_url: str | None = None
+    signing_secret: str = "fake-signing-secret"
+    event_statuses: list[int] = field(default_factory=list)
 
     @property
     def api_url(self) -> str:
@@ -159,12 +173,8 @@ class FakeSlack:
 
     async def mention(
         self, text: str, *, thread_ts: str, user: str = "U0ALICE", channel: str = "C0DIGEST"
-    ) -> None:
-        """Deliver an app_mention event over Socket Mode (and wait for its ack)."""
-        await asyncio.wait_for(self.connected.wait(), timeout=5)
-        envelope_id = str(uuid.uuid4())
-        waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._acks[envelope_id] = waiter
+    ) -> bool:
+        """Deliver an app_mention event (and wait for its ack); False when Slack would not."""
         self._clock += 1
         event = {
             "type": "app_mention",
@@ -175,6 +185,60 @@ class FakeSlack:
             "channel": channel,
             "event_ts": f"1776000000.{self._clock:06d}",
         }
+        return await self.send_event(event)
+
+    async def react(
+        self,
+        reaction: str,
+        *,
+        ts: str,
+        user: str = "U0ALICE",
+        channel: str = "C0DIGEST",
+        added: bool = True,
+    ) -> bool:
+        """Deliver ``reaction_added`` (or ``_removed``) for a message; False if not sent.
+
+        Only a message that exists can be reacted to, as on Slack.
+        """
+        message = next((m for m in self.messages.get(channel, []) if m["ts"] == ts), None)
+        if message is None:
+            raise ValueError(f"no message {ts} in {channel} to react to")
+        self._clock += 1
+        event = {
+            "type": "reaction_added" if added else "reaction_removed",
+            "user": user,
+            "reaction": reaction,
+            "item_user": message.get("user", "U0BOT"),
+            "item": {"type": "message", "channel": channel, "ts": ts},
+            "event_ts": f"1776000000.{self._clock:06d}",
+        }
+        return await self.send_event(event)
+
+    def add_message(
+        self, channel: str, text: str, *, user: str = "U0ALICE", thread_ts: str | None = None
+    ) -> str:
+        """Post a message as a person (not the app); return its ts."""
+        self._clock += 1
+        ts = f"1776000000.{self._clock:06d}"
+        message = {"type": "message", "ts": ts, "user": user, "text": text}
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        self.messages.setdefault(channel, []).append(message)
+        return ts
+
+    async def send_event(self, event: dict[str, Any]) -> bool:
+        """Send an Events API event the way the app receives them; False when Slack would not.
+
+        Slack sends an event only when the manifest subscribes it and the app holds its
+        scope (`SlackManifest.why_not_sent`); otherwise it is kept in ``undelivered`` with
+        the reason. With ``events_url`` set (HTTP mode) it is POSTed there, signed with
+        ``signing_secret``; else it goes over the Socket Mode connection and its ack is
+        awaited.
+        """
+        why = self.manifest.why_not_sent(str(event["type"]), self.missing_scopes)
+        if why is not None:
+            self.undelivered.append((str(event["type"]), why))
+            return False
         payload = {
             "token": "legacy",
             "team_id": "T0FAKE",
@@ -185,6 +249,13 @@ class FakeSlack:
             "event_time": 1776000000,
             "authorizations": [{"team_id": "T0FAKE", "user_id": "U0BOT", "is_bot": True}],
         }
+        if self.events_url is not None:
+            await self._post_signed(self.events_url, payload)
+            return True
+        await asyncio.wait_for(self.connected.wait(), timeout=5)
+        envelope_id = str(uuid.uuid4())
+        waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._acks[envelope_id] = waiter
         envelope = {
             "envelope_id": envelope_id,
             "type": "events_api",
@@ -193,6 +264,24 @@ class FakeSlack:
         }
         await self._sockets[-1].send_json(envelope)
         await asyncio.wait_for(waiter, timeout=3.0)
+        return True
+
+    async def _post_signed(self, url: str, payload: dict[str, Any]) -> None:
+        """POST a JSON body signed as Slack signs requests (v0, HMAC-SHA256 of ts and body)."""
+        body = json.dumps(payload).encode()
+        timestamp = str(int(time.time()))
+        base = b"v0:" + timestamp.encode() + b":" + body
+        digest = hmac.new(self.signing_secret.encode(), base, hashlib.sha256).hexdigest()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": f"v0={digest}",
+        }
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(url, data=body, headers=headers) as response,
+        ):
+            self.event_statuses.append(response.status)
 
     async def refresh(self) -> None:
         """Ask the client to reconnect, as Slack does every few hours ("refresh_requested")."""

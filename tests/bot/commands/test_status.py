@@ -14,7 +14,7 @@ from bot.app.console import print_status
 from bot.commands.admin import AdminContext, answer_admin
 from bot.commands.status import StatusReport, collect_status, week_start
 from bot.config import ScheduleSettings
-from bot.domain import JobState, RunOutcome, SourceRun, Subscription, UpsertCounts
+from bot.domain import JobState, RunOutcome, SourceRun, Subscription, UpsertCounts, Vote
 from storage.store import Store
 from tests.builders import an_edition
 from tests.fakes.clock import FakeClock
@@ -226,3 +226,34 @@ async def test_the_cli_and_admins_read_the_same_report(
     ) in printed
     assert "  failed slack:C0GONE (edition #" in printed
     assert "HTTP 503 [bold]x" in printed  # a reason is printed as typed, never as markup
+
+
+async def test_status_shows_this_weeks_votes_and_the_most_liked_item(
+    store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seeded = await seed(store)
+    edition = await store.edition(edition_id=seeded.edition_id)
+    assert edition is not None
+    first, second = (entry.item.content for entry in edition.entries[:2])
+    monday = datetime(2026, 4, 13, 15, 0, tzinfo=UTC)
+    await store.set_vote("slack:C0HERE", first.canonical_id, "U1", Vote.UP, monday)
+    await store.set_vote("slack:C0HERE", second.canonical_id, "U1", Vote.UP, monday)
+    await store.set_vote("slack:C0HERE", second.canonical_id, "U2", Vote.UP, monday)
+    await store.set_vote("discord:1400", second.canonical_id, "U2", Vote.DOWN, monday)
+    # Last week's vote is not this week's feedback.
+    last_week = monday - timedelta(days=2)
+    await store.set_vote("slack:C0HERE", first.canonical_id, "U3", Vote.DOWN, last_week)
+
+    report = await collect_status(store, ScheduleSettings(), FakeClock(NOW))
+    assert (report.feedback.up, report.feedback.down) == (3, 1)
+    assert report.feedback.most_liked == second.title
+    print_status(report)
+    printed = capsys.readouterr().out
+    assert f"Feedback: 3 👍, 1 👎 this week; most liked: {second.title}" in printed
+
+
+async def test_status_without_votes_says_so(
+    store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    print_status(await collect_status(store, ScheduleSettings(), FakeClock(NOW)))
+    assert "Feedback: 0 👍, 0 👎 this week\n" in capsys.readouterr().out

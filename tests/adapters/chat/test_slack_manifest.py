@@ -1,0 +1,156 @@
+"""slack-manifest.yml grants what the code uses: every event listened to, every method's scope.
+
+Slack sends an app only the events its manifest subscribes (and has the scopes for), and
+refuses a Web API method without its scope (``missing_scope``). Neither shows up against a
+lenient fake, so this reads the code and the manifest side by side; and the fake Slack itself
+refuses to deliver what the manifest does not subscribe.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.chat.slack_bot import SlackSocketBot, build_slack_app
+from adapters.chat.slack_chat import web_client
+from storage.store import Store
+from tests.fakes.clock import FakeClock
+from tests.fakes.slack_manifest import EVENT_SCOPES, MANIFEST, SlackManifest
+from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
+
+ROOT = MANIFEST.parent
+SLACK_CODE = sorted((ROOT / "adapters").rglob("*.py")) + sorted((ROOT / "bot" / "app").glob("*.py"))
+METHOD_SCOPES: dict[str, tuple[str, ...]] = {
+    "auth.test": (),
+    "chat.postMessage": ("chat:write",),
+    "chat.postEphemeral": ("chat:write",),
+    "chat.update": ("chat:write",),
+    # Editions go to public and private channels alike: both history scopes are needed.
+    "conversations.history": ("channels:history", "groups:history"),
+    "conversations.replies": ("channels:history", "groups:history"),
+    "conversations.info": ("channels:read", "groups:read"),
+    "conversations.open": ("im:write",),
+    "users.info": ("users:read",),
+    "reactions.get": ("reactions:read",),
+    "reactions.add": ("reactions:write",),
+}
+"""The bot scopes each Web API method needs (docs.slack.dev/reference/methods/<method>)."""
+_METHOD_DOC = re.compile(r"reference/methods/([\w.]+)")
+
+
+def string_calls(path: Path, attribute: str) -> Iterator[str]:
+    """Yield the string argument of every ``<x>.<attribute>("...")`` call in ``path``."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == attribute
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            yield node.args[0].value
+
+
+def web_api_methods(path: Path) -> Iterator[str]:
+    """Yield the Slack method (``chat.postMessage``) of every slack_sdk client call in ``path``."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            method = getattr(AsyncWebClient, node.func.attr, None)
+            found = _METHOD_DOC.search(getattr(method, "__doc__", None) or "")
+            if found:
+                yield found.group(1)
+
+
+def listened_events() -> dict[str, list[str]]:
+    """Return each Bolt event listened to (``app.event("...")``) with where."""
+    events: dict[str, list[str]] = {}
+    for path in SLACK_CODE:
+        for event in string_calls(path, "event"):
+            events.setdefault(event, []).append(path.relative_to(ROOT).as_posix())
+    return events
+
+
+def test_every_event_listened_to_is_subscribed_with_its_scope() -> None:
+    manifest = SlackManifest.load()
+    events = listened_events()
+    assert {"app_mention", "reaction_added", "reaction_removed"} <= set(events)
+    for event, where in events.items():
+        why = manifest.why_not_sent(event)
+        assert why is None, f"{where} listen for {event}, but Slack will not send it: {why}"
+    unused = manifest.bot_events - set(events)
+    assert not unused, f"the manifest subscribes {sorted(unused)}, which no code listens to"
+
+
+def test_every_web_api_method_called_has_its_scope() -> None:
+    manifest = SlackManifest.load()
+    called = {
+        method: path.relative_to(ROOT).as_posix()
+        for path in SLACK_CODE
+        for method in web_api_methods(path)
+    }
+    assert {"chat.postMessage", "users.info", "conversations.open"} <= set(called)
+    for method, where in called.items():
+        assert method in METHOD_SCOPES, f"{where} calls {method}: add its scopes to METHOD_SCOPES"
+        lacking = [s for s in METHOD_SCOPES[method] if s not in manifest.scopes]
+        assert not lacking, f"{where} calls {method}, which needs the scope {lacking}"
+
+
+def test_every_command_registered_is_declared() -> None:
+    manifest = SlackManifest.load()
+    # Bolt's app.command("/digest"); typer's app.command("status") in bot/app is no Slack's.
+    commands = {
+        c for path in SLACK_CODE for c in string_calls(path, "command") if c.startswith("/")
+    }
+    assert commands == manifest.commands
+    assert "commands" in manifest.scopes
+
+
+def test_the_readers_see_what_the_tests_see(tmp_path: Path) -> None:
+    # Guards the guards: a listener and a method call in a sample are found.
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "@app.event('reaction_added')\nasync def f(): await client.reactions_get(channel='C')\n"
+    )
+    assert list(string_calls(sample, "event")) == ["reaction_added"]
+    assert list(web_api_methods(sample)) == ["reactions.get"]
+    assert EVENT_SCOPES["reaction_added"] == ("reactions:read",)
+
+
+@pytest.mark.parametrize("unsubscribed", [True, False], ids=["not-subscribed", "scope-missing"])
+async def test_the_fake_slack_does_not_send_what_the_manifest_does_not_grant(
+    tmp_path: Path, unsubscribed: bool
+) -> None:
+    granted = SlackManifest.load()
+    manifest = (
+        replace(granted, bot_events=granted.bot_events - {"reaction_added"})
+        if unsubscribed
+        else granted
+    )
+    missing = set() if unsubscribed else {"reactions:read"}
+    store = await Store.open(f"sqlite:///{tmp_path / 'manifest.db'}")
+    async with FakeSlack(manifest=manifest, missing_scopes=missing) as slack:
+        bot = SlackSocketBot(
+            build_slack_app(web_client(BOT_TOKEN, slack.api_url), store, FakeClock()), APP_TOKEN
+        )
+        await bot.start()
+        try:
+            ts = slack.add_message("C0DIGEST", "a message")
+            assert not await slack.react("+1", ts=ts)
+            assert await slack.mention("<@U0BOT> paper 2604.06132", thread_ts=ts)
+        finally:
+            await bot.aclose()
+            await store.aclose()
+    ((event, why),) = slack.undelivered
+    assert event == "reaction_added"
+    assert why == (
+        "reaction_added is not in settings.event_subscriptions.bot_events"
+        if unsubscribed
+        else "reaction_added needs the scope reactions:read"
+    )
