@@ -149,6 +149,9 @@ class EditionSettings(_Group):
 
     size: int = Field(default=12, ge=1, le=50)
     window_days: int = Field(default=7, ge=1, le=31)
+    # A late arrival (first seen this week, dated earlier) is a candidate only when its source
+    # dated it at most this many days before the edition's Monday: a new feed's backlog is not.
+    freshness_days: int = Field(default=14, ge=1, le=365)
 
 
 def _valid_timezone(value: str) -> str:

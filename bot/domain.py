@@ -161,6 +161,27 @@ class Item:
     last_seen: datetime
     citations: int | None = None
     citations_checked_at: datetime | None = None
+    # The day its source dated it (HF's listing day, arXiv's first version, a feed entry's
+    # date), else the day it was first seen: which week it belongs to (bot.edition.weeks).
+    source_date: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WeekWindow:
+    """Which stored items are the candidates of the edition dated ``monday``.
+
+    An item is one when its source date falls in ``first_day``..``last_day``; or when it was
+    first seen in ``[seen_from, seen_until)`` with a source date no older than ``fresh_since``
+    (a late arrival: arXiv announces days after the date it gives); or when an editor's pick
+    of it was submitted in ``[seen_from, seen_until)``.
+    """
+
+    monday: date
+    first_day: date
+    last_day: date
+    seen_from: datetime
+    seen_until: datetime
+    fresh_since: date
 
 
 class Difficulty(StrEnum):

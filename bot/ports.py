@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel
@@ -59,6 +59,18 @@ class Source(Protocol):
 
     async def fetch(self, state: Mapping[str, str]) -> SourceBatch:
         """Fetch what is new; ``state`` is what the previous batch asked to keep.
+
+        Raises `SourceError` for an expected failure.
+        """
+        ...
+
+
+@runtime_checkable
+class DatedSource(Source, Protocol):
+    """A source that can be asked for past days (HF's ``?date=``, arXiv's submittedDate)."""
+
+    async def fetch_days(self, first: date, last: date) -> SourceBatch:
+        """Fetch what the source dated from ``first`` to ``last``, both included.
 
         Raises `SourceError` for an expected failure.
         """

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload
 
@@ -23,8 +23,9 @@ from bot.domain import (
     Submission,
     SubmissionStatus,
     UpsertCounts,
+    WeekWindow,
 )
-from bot.ingest.merge import merge_sightings, sighting_fingerprint
+from bot.ingest.merge import merge_sightings, sighting_fingerprint, source_date
 from storage.base import StoreBase, chunks
 from storage.models import ItemRow, SightingRow, SourceRunRow, SourceStateRow, SubmissionRow
 from storage.rows import (
@@ -127,6 +128,7 @@ class ItemsPart(StoreBase):
             write_sighting(sighting_row, sighting, sighting_fingerprint(sighting))
             row.sightings.append(sighting_row)
         write_content(row, merge_sightings(canonical_id, kind, list(by_source.values())))
+        row.source_date = source_date(by_source.values(), seen_at, seen_at)
         session.add(row)
 
     @staticmethod
@@ -153,10 +155,9 @@ class ItemsPart(StoreBase):
                 continue
             write_sighting(sighting_row, sighting, fingerprint)
             sighting_row.last_seen = seen_at
-        merged = merge_sightings(
-            row.canonical_id, ItemKind(row.kind), [sighting_of(s) for s in row.sightings]
-        )
-        write_content(row, merged)
+        stored = [sighting_of(s) for s in row.sightings]
+        write_content(row, merge_sightings(row.canonical_id, ItemKind(row.kind), stored))
+        row.source_date = source_date(stored, row.first_seen, seen_at)
         row.last_seen = seen_at
         return added_source or (row.content_hash, row.data, row.kind) != before
 
@@ -192,6 +193,28 @@ class ItemsPart(StoreBase):
             select(ItemRow)
             .where(ItemRow.first_seen >= start, ItemRow.first_seen < end)
             .order_by(ItemRow.first_seen, ItemRow.id)
+        )
+        return await self._items(query)
+
+    async def week_candidates(self, window: WeekWindow) -> list[Item]:
+        """Return the items ``window`` makes candidates (bot.edition.weeks), oldest first."""
+        seen = (ItemRow.first_seen >= window.seen_from, ItemRow.first_seen < window.seen_until)
+        picked = select(SubmissionRow.canonical_id).where(
+            SubmissionRow.status == SubmissionStatus.RESOLVED,
+            SubmissionRow.canonical_id.is_not(None),
+            SubmissionRow.submitted_at >= window.seen_from,
+            SubmissionRow.submitted_at < window.seen_until,
+        )
+        query = (
+            select(ItemRow)
+            .where(
+                or_(
+                    ItemRow.source_date.between(window.first_day, window.last_day),
+                    and_(*seen, ItemRow.source_date >= window.fresh_since),
+                    ItemRow.canonical_id.in_(picked),
+                )
+            )
+            .order_by(ItemRow.source_date, ItemRow.id)
         )
         return await self._items(query)
 

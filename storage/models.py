@@ -90,6 +90,9 @@ class ItemRow(Base):
     last_seen: Mapped[datetime]
     citations: Mapped[int | None]
     citations_checked_at: Mapped[datetime | None]
+    # Always written; nullable only because making it NOT NULL would rebuild the table on
+    # SQLite, whose cascading foreign keys would then delete every sighting (0008).
+    source_date: Mapped[date | None] = mapped_column(Date, index=True)
 
     sightings: Mapped[list[SightingRow]] = relationship(
         back_populates="item", cascade="all, delete-orphan", passive_deletes=True

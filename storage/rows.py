@@ -100,6 +100,7 @@ def item_of(row: ItemRow) -> Item:
         last_seen=row.last_seen,
         citations=row.citations,
         citations_checked_at=row.citations_checked_at,
+        source_date=row.source_date,
     )
 
 

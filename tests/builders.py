@@ -77,12 +77,12 @@ def post(
     )
 
 
-async def seed_week(store: Store, at: datetime) -> None:
-    batch = [
-        identify(LEDGERLINE),
-        *[identify(post(n, feed)) for n, feed in enumerate(["a", "b", "c"], 1)],
-    ]
-    await store.upsert_sightings(batch, at)
+async def seed_week(store: Store, at: datetime, published: datetime | None = None) -> None:
+    """Store the week's four items as seen at ``at``; ``published`` re-dates them."""
+    sightings = [LEDGERLINE, *[post(n, feed) for n, feed in enumerate(["a", "b", "c"], 1)]]
+    if published is not None:
+        sightings = [replace(s, published_at=published) for s in sightings]
+    await store.upsert_sightings([identify(s) for s in sightings], at)
 
 
 async def an_edition(store: Store) -> Edition:

@@ -13,7 +13,7 @@ import calendar
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import feedparser
@@ -245,6 +245,33 @@ class ArxivSource:
             start += page.entries
             dates = [s.published_at for s in page.sightings if s.published_at]
             if not page.entries or start >= page.total_results or (dates and min(dates) < cutoff):
+                break
+        return SourceBatch(sightings=tuple(collected[: self._max_results]))
+
+    async def fetch_days(self, first: date, last: date) -> SourceBatch:
+        """Return the query's papers submitted from ``first`` to ``last`` (a backfill).
+
+        arXiv's ``submittedDate:[YYYYMMDDHHMM TO YYYYMMDDHHMM]`` range (GMT) is added to the
+        configured query; paging stops at ``max_results`` as for a normal fetch.
+        """
+        window = f"submittedDate:[{first:%Y%m%d}0000 TO {last:%Y%m%d}2359]"
+        query = f"({self._query}) AND {window}"
+        collected: list[Sighting] = []
+        start = 0
+        while len(collected) < self._max_results:
+            size = min(self._page_size, self._max_results - len(collected))
+            page = await self._get(
+                {
+                    "search_query": query,
+                    "sortBy": "submittedDate",
+                    "sortOrder": "descending",
+                    "start": start,
+                    "max_results": size,
+                }
+            )
+            collected.extend(page.sightings)
+            start += page.entries
+            if not page.entries or start >= page.total_results:
                 break
         return SourceBatch(sightings=tuple(collected[: self._max_results]))
 

@@ -11,6 +11,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -225,9 +226,30 @@ class HfPapersSource:
         return SourceBatch(sightings=tuple(best.values()), warnings=warnings)
 
     async def fetch_date(self, day: date) -> list[Sighting]:
-        """Return the daily papers of one day."""
+        """Return the daily papers HF listed on ``day`` (``?date=``), all pages.
+
+        A paper's listing day is the day asked for when the item does not say it itself:
+        that day is the paper's source date (bot.ingest.merge.sighting_date).
+        """
         sightings, _ = await self._pages({"date": day.isoformat()})
-        return sightings
+        listed = datetime.combine(day, datetime.min.time(), UTC).isoformat()
+        return [
+            s
+            if "hf_published_at" in s.data
+            else replace(s, data={**s.data, "hf_published_at": listed})
+            for s in sightings
+        ]
+
+    async def fetch_days(self, first: date, last: date) -> SourceBatch:
+        """Fetch the lists of every day from ``first`` to ``last`` (a backfill)."""
+        best: dict[str, Sighting] = {}
+        day = first
+        while day <= last:
+            for sighting in await self.fetch_date(day):
+                # A paper listed on two days keeps its first listing: that is when it was news.
+                best.setdefault(sighting.arxiv_id or sighting.url, sighting)
+            day += timedelta(days=1)
+        return SourceBatch(sightings=tuple(best.values()))
 
 
 def _upvotes(sighting: Sighting) -> int:

@@ -12,20 +12,19 @@ import signal
 import sys
 import tempfile
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from adapters.chat.console_chat import render_reply
-from adapters.sources.sample import SAMPLE_FEEDS, sample_transport
 from bot.app.cli_subscriptions import (
     resume_command,
     subscribe_command,
     subscriptions_command,
     unsubscribe_command,
 )
+from bot.app.cli_weeks import backfill_command, candidates_command, parse_days
 from bot.app.console import (
     LineProgress,
     err,
@@ -38,9 +37,9 @@ from bot.app.console import (
     settings_or_exit,
     usage_error,
 )
+from bot.app.demo import demo_settings, run_demo
 from bot.app.run import NothingToRunError, PlatformStartError, run_until
 from bot.app.wiring import (
-    App,
     DestinationUnavailableError,
     compose,
     ingest,
@@ -51,13 +50,11 @@ from bot.app.wiring import (
     source_names,
 )
 from bot.clock import SystemClock
-from bot.commands.digest import answer
-from bot.commands.reply import Command
-from bot.config import FeedSettings, Settings
+from bot.config import Settings
 from bot.delivery.deliver import DeliveryReport, Destination
 from bot.delivery.worker import Counters
 from bot.domain import Edition
-from bot.edition.compose import ComposeResult, edition_covering
+from bot.edition.compose import ComposeResult
 from bot.edition.render import render_json, render_markdown, render_text, to_digest
 from bot.ids import canonical_url
 from bot.ingest.ingester import IngestReport
@@ -76,11 +73,15 @@ cli.command("subscribe")(subscribe_command)
 cli.command("unsubscribe")(unsubscribe_command)
 cli.command("subscriptions")(subscriptions_command)
 cli.command("resume")(resume_command)
+cli.command("backfill")(backfill_command)
+cli.command("candidates")(candidates_command)
 
 
-async def _ingest(settings: Settings, only: Sequence[str]) -> IngestReport:
+async def _ingest(
+    settings: Settings, only: Sequence[str], days: tuple[date, date] | None
+) -> IngestReport:
     async with open_app(settings, SystemClock()) as app:
-        return await ingest(app, only, LineProgress(err))
+        return await ingest(app, only, LineProgress(err), days=days)
 
 
 @cli.command("ingest")
@@ -93,8 +94,23 @@ def ingest_command(
             help="Only this source (repeatable): hf, arxiv, a feed name, manual, semantic_scholar.",
         ),
     ] = None,
+    when: Annotated[
+        str | None,
+        typer.Option("--date", help="Pull this past day (HF by day, arXiv by submission date)."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Pull past days from this one, YYYY-MM-DD.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="...up to this one (default: today).")
+    ] = None,
 ) -> None:
-    """Pull the sources now and store what is new; print per-source counts."""
+    """Pull the sources now and store what is new; print per-source counts.
+
+    With --date or --since/--until, HF and arXiv are asked for those past days; feeds keep no
+    past days, so they fetch what they have now.
+    """
+    days = parse_days(when, since, until, datetime.now(UTC).date())
     settings = settings_or_exit()
     only = source or []
     unknown = [name for name in only if name not in source_names(settings)]
@@ -103,7 +119,7 @@ def ingest_command(
             f"unknown source {', '.join(unknown)}; "
             f"configured sources: {', '.join(source_names(settings))}"
         )
-    report = run_async(_ingest(settings, only))
+    report = run_async(_ingest(settings, only, days))
     print_report(report)
     if report.runs and len(report.failed) == len(report.runs):
         fail("every source failed; see the reasons above")
@@ -315,59 +331,6 @@ def db_upgrade_command() -> None:
     out.print("Database is at the latest schema.")
 
 
-def demo_settings(settings: Settings, database_url: str) -> Settings:
-    """Return ``settings`` pointed at the bundled sample data and the demo database."""
-    feeds = tuple(FeedSettings(name=name, url=url) for name, url in SAMPLE_FEEDS.items())
-    # Recorded responses served in-process need no politeness pause (the real arXiv does).
-    arxiv = settings.sources.arxiv.model_copy(update={"min_interval_s": 0.0})
-    sources = settings.sources.model_copy(update={"feeds": feeds, "arxiv": arxiv})
-    return settings.model_copy(update={"database_url": database_url, "sources": sources})
-
-
-SAMPLE_PICK = "https://arxiv.org/abs/2104.12255v1"
-
-
-async def _demo(settings: Settings) -> None:
-    async with open_app(settings, SystemClock(), transport=sample_transport()) as app:
-        await app.store.add_submission(
-            SAMPLE_PICK,
-            "A sample editor's pick, resolved through the arXiv API.",
-            "demo",
-            app.clock.now(),
-        )
-        out.print("Ingesting the bundled sample data (recorded HF, arXiv, feed responses)…")
-        report = await ingest(app, (), LineProgress(err))
-        print_report(report)
-        out.print("Ingesting again: unchanged data must change nothing…")
-        print_report(await ingest(app, (), None))
-        # The sample was just ingested: compose the edition whose week includes now.
-        result = await compose(app, edition_covering(app.clock.now()))
-        print_compose(result)
-        if result.edition is None:
-            fail(result.message)
-        out.rule()
-        sys.stdout.write(render_text(to_digest(result.edition)))
-        sys.stdout.flush()
-        out.rule()
-        await _sample_commands(app, result.edition)
-
-
-async def _sample_commands(app: App, edition: Edition) -> None:
-    # Prefer a paper the sources found over an editor's pick: it shows the richer card.
-    papers = [
-        e.item.content.arxiv_id
-        for e in sorted(edition.entries, key=lambda e: "manual" in e.item.sources)
-        if e.item.content.arxiv_id
-    ]
-    samples = [Command("digest", "difficulty:accessible")]
-    if papers:
-        samples.append(Command("paper", papers[0]))
-    for command in samples:
-        out.print(f"> /{command.name} {command.text}", markup=False)
-        out.print(render_reply(await answer(command, app.store)), markup=False)
-        out.print()
-
-
 @cli.command("demo")
 def demo_command(
     database: Annotated[
@@ -377,11 +340,11 @@ def demo_command(
         ),
     ] = None,
 ) -> None:
-    """Run offline on bundled sample data: ingest, compose, print the edition, answer commands."""
+    """Replay the week of 2026-04-13 offline: ingest it, compose its edition, answer commands."""
     settings = settings_or_exit()
     with tempfile.TemporaryDirectory(prefix="digestbot-demo-") as folder:
         url = database or f"sqlite:///{Path(folder) / 'demo.db'}"
-        run_async(_demo(demo_settings(settings, url)))
+        run_async(run_demo(demo_settings(settings, url)))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -8,10 +8,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
+from datetime import date
 from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -71,6 +80,57 @@ class LineProgress:
     def finished(self, run: SourceRun) -> None:
         """Show how ``run`` ended."""
         self._console.print(f"  {_symbol(run)} {run.source}: {_summary(run)}", markup=False)
+
+
+class BackfillProgress:
+    """A progress display for ``digestbot backfill``: the sources, then each Monday composed."""
+
+    def __init__(self, console: Console, mondays: int) -> None:
+        self._console = console
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self._sources = self._progress.add_task("Ingesting", total=None)
+        self._started = 0
+        self._weeks = self._progress.add_task("Composing", total=max(mondays, 1))
+        if not mondays:
+            self._progress.update(self._weeks, description="No Monday in the range", completed=1)
+
+    def __enter__(self) -> BackfillProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._progress.stop()
+
+    def started(self, source: str) -> None:
+        """Count a source that began fetching."""
+        self._started += 1
+        self._progress.update(
+            self._sources, total=self._started, description=f"Ingesting: {source}"
+        )
+
+    def finished(self, run: SourceRun) -> None:
+        """Advance past a source, and say how it ended above the bars."""
+        self._progress.advance(self._sources)
+        self._progress.console.print(
+            f"  {_symbol(run)} {run.source}: {_summary(run)}", markup=False
+        )
+
+    def composing(self, monday: date) -> None:
+        """Show which Monday's edition is being composed."""
+        self._progress.update(self._sources, description="Ingested")
+        self._progress.update(self._weeks, description=f"Composing {monday}")
+
+    def composed(self) -> None:
+        """Advance past one Monday."""
+        self._progress.advance(self._weeks)
 
 
 def _symbol(run: SourceRun) -> str:

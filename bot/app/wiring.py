@@ -187,9 +187,15 @@ async def open_app(
 
 
 async def ingest(
-    app: App, only: Sequence[str] = (), progress: IngestProgress | None = None
+    app: App,
+    only: Sequence[str] = (),
+    progress: IngestProgress | None = None,
+    days: tuple[date, date] | None = None,
 ) -> IngestReport:
-    """Run one ingest of the configured sources (or those in ``only``) into the store."""
+    """Run one ingest of the configured sources (or those in ``only``) into the store.
+
+    With ``days`` (first, last), HF and arXiv are asked for those past days.
+    """
     chosen = build_sources(app.settings, app.http, app.clock, only)
     ingester = Ingester(
         app.store, app.clock, concurrency=app.settings.sources.concurrency, progress=progress
@@ -200,6 +206,7 @@ async def ingest(
         links=chosen.links,
         citations=chosen.citations,
         citation_max_age=refresh,
+        days=days,
     )
 
 
@@ -223,6 +230,7 @@ async def compose(
             edition_date=edition_date,
             size=app.settings.edition.size,
             window_days=app.settings.edition.window_days,
+            freshness_days=app.settings.edition.freshness_days,
             force=force,
         )
     budget = TokenBudget(
@@ -250,6 +258,7 @@ async def compose(
             edition_date=edition_date,
             size=app.settings.edition.size,
             window_days=app.settings.edition.window_days,
+            freshness_days=app.settings.edition.freshness_days,
             force=force,
             editor=LlmEditor(model, budget, app.store, app.clock),
             ranker=LlmRanker(

@@ -1,7 +1,8 @@
 """Compose: from a week of stored candidates to a saved edition with a title and an intro.
 
-An edition is dated on its Monday and covers the items first seen in the week before it. An
-empty week is never silent: it is recorded with its reason and shown by ``digestbot status``.
+An edition is dated on its Monday and covers the items its sources dated in the week ending on
+it (bot.edition.weeks). An empty week is never silent: it is recorded with its reason and
+shown by ``digestbot status``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from bot.edition.ports import EditionStore, Summarizer
 from bot.edition.profile import EditorialProfile
 from bot.edition.select import Choice, choose, score
 from bot.edition.summarize import CachedSummarizer
+from bot.edition.weeks import DEFAULT_FRESHNESS_DAYS, describe, edition_week
 from bot.ports import Clock
 
 
@@ -69,6 +71,7 @@ async def compose_edition(
     edition_date: date | None = None,
     size: int = 12,
     window_days: int = 7,
+    freshness_days: int = DEFAULT_FRESHNESS_DAYS,
     force: bool = False,
     editor: LlmEditor | None = None,
     ranker: LlmRanker | None = None,
@@ -87,8 +90,9 @@ async def compose_edition(
         return ComposeResult(
             existing, f"the edition of {monday} already exists; use --force to rebuild it"
         )
-    start, end = week_window(monday, window_days)
-    candidates = await store.items_first_seen_between(start, end)
+    window = edition_week(monday, window_days, freshness_days)
+    end = week_window(monday)[1]  # recency is measured at the Monday's midnight
+    candidates = await store.week_candidates(window)
     featured = await store.featured_item_ids(except_date=monday)
     pool = [item for item in candidates if item.id not in featured]
     offline_ranked = sorted(
@@ -106,8 +110,7 @@ async def compose_edition(
     )
     if not chosen:
         reason = (
-            f"no edition for {monday}: no new items were first seen between "
-            f"{start:%Y-%m-%d} and {end:%Y-%m-%d}"
+            f"no edition for {monday}: {describe(window)}"
             if not pool
             else f"no edition for {monday}: none of the {len(pool)} new items fits the profile"
         )

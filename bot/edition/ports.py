@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from bot.domain import ComposeOutcome, Edition, EditionEntry, Item, ItemSummary
+from bot.domain import ComposeOutcome, Edition, EditionEntry, Item, ItemSummary, WeekWindow
 
 
 class Summarizer(Protocol):
@@ -68,8 +68,8 @@ class AnswerCache(Protocol):
 class EditionStore(SummaryCache, Protocol):
     """The part of the store that composing reads and writes."""
 
-    async def items_first_seen_between(self, start: datetime, end: datetime) -> list[Item]:
-        """Return the items first seen in ``[start, end)``."""
+    async def week_candidates(self, window: WeekWindow) -> list[Item]:
+        """Return the items ``window`` makes candidates (see bot.edition.weeks)."""
         ...
 
     async def featured_item_ids(self, except_date: date | None = None) -> set[int]:

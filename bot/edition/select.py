@@ -1,7 +1,7 @@
 """Select: rank a week's candidates and pick an edition's items.
 
-Candidates are the items first seen in the week before the edition's Monday that no earlier
-edition featured. Each is scored on fit to the editorial profile, popularity (HF upvotes,
+Candidates are the items of the edition's week (bot.edition.weeks) that no earlier edition
+featured. Each is scored on fit to the editorial profile, popularity (HF upvotes,
 GitHub stars, citations) and recency. Editors' picks are always in; caps per kind (papers,
 posts, pages) and per feed keep the edition a mix rather than a week of one blog.
 """
@@ -12,7 +12,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, time
 
 from bot.domain import Item, ItemKind, SourceLabel
 from bot.edition.profile import EditorialProfile
@@ -52,9 +52,16 @@ def popularity(item: Item) -> float:
 
 
 def recency(item: Item, now: datetime) -> float:
-    """Return 1 for an item published now, falling to 0 at four weeks old (or undated)."""
-    published = item.content.published_at or item.first_seen
-    age_days = max(0.0, (now - published).total_seconds() / 86400)
+    """Return 1 for an item dated now, falling to 0 at four weeks old.
+
+    The source date (the day HF listed a paper) counts over the paper's own published date:
+    a paper HF lists this week is this week's news however long ago arXiv dated it.
+    """
+    if item.source_date is not None:
+        dated = datetime.combine(item.source_date, time(0), UTC)
+    else:
+        dated = item.content.published_at or item.first_seen
+    age_days = max(0.0, (now - dated).total_seconds() / 86400)
     return max(0.0, 1.0 - age_days / 28.0)
 
 

@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 
 from bot.domain import ItemContent, ItemKind, JsonValue, Sighting, SourceLabel
 
@@ -32,6 +32,53 @@ def _by_authority(sightings: Iterable[Sighting]) -> list[Sighting]:
 
 def _first(values: Iterable[str]) -> str:
     return next((value for value in values if value), "")
+
+
+EARLIEST_CREDIBLE_DATE = date(1991, 1, 1)
+"""Older dates are placeholders (a feed's 1970 epoch), not when anything we carry appeared."""
+
+
+def _day(value: object) -> date | None:
+    """Return the UTC day of an ISO timestamp, or ``None`` for anything else."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC).date() if parsed.tzinfo else parsed.date()
+
+
+def sighting_date(sighting: Sighting) -> date | None:
+    """Return the day the source dated ``sighting``, or ``None`` when it gave no date.
+
+    HF's date is the day it listed the paper (``hf_published_at``), not the arXiv date it
+    repeats: a paper HF lists this week belongs to this week's HF picks. Every other source's
+    date is its own published date (arXiv's first version, a feed entry's date).
+    """
+    if sighting.source == SourceLabel.HF:
+        return _day(sighting.data.get("hf_published_at"))
+    if sighting.published_at is None:
+        return None
+    return sighting.published_at.astimezone(UTC).date()
+
+
+def source_date(sightings: Iterable[Sighting], first_seen: datetime, seen_at: datetime) -> date:
+    """Return the item's source date: HF's listing day if HF listed it, else the earliest date.
+
+    HF's listing day wins over an earlier arXiv date: HF lists papers days or weeks after their
+    first version, and the week HF lists a paper is the week readers (and editors) meet it.
+    A date before 1991 or after the day it was seen (plus one, for time zones) is not credible;
+    an item no source dated belongs to the day it was first seen.
+    """
+    latest = seen_at.astimezone(UTC).date() + timedelta(days=1)
+    dated = [
+        (sighting.source == SourceLabel.HF, day)
+        for sighting in sightings
+        if (day := sighting_date(sighting)) is not None and EARLIEST_CREDIBLE_DATE <= day <= latest
+    ]
+    listed = [day for by_hf, day in dated if by_hf]
+    return min(listed or [day for _, day in dated], default=first_seen.astimezone(UTC).date())
 
 
 def arxiv_abs_url(arxiv_id: str) -> str:

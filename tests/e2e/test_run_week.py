@@ -36,7 +36,8 @@ async def last_weeks_news_and_subscriptions(url: str, compose_slot: datetime) ->
     store = await Store.open(url)
     try:
         start, _ = week_window(edition_monday(compose_slot.date()))
-        await seed_week(store, start + timedelta(hours=1))
+        # Dated in the week: an edition covers what its sources dated that week.
+        await seed_week(store, start + timedelta(days=1), published=start + timedelta(days=1))
         week_ago = datetime.now(UTC) - timedelta(days=7)
         for n, tz in enumerate(TIMEZONES):
             weekday, at = slot_minutes_ago(tz, 7 - n)  # after the compose slot, before now

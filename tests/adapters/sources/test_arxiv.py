@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
@@ -297,3 +297,16 @@ async def test_lookup_asks_in_chunks_and_deduplicates(
     assert [r.query["id_list"] for r in requests] == ["2604.00001,2604.00002", "2104.12255"]
     assert [r.query["max_results"] for r in requests] == ["2", "1"]
     assert clock.sleeps == [3.0]
+
+
+async def test_a_backfill_adds_a_submitted_date_range_to_the_query(
+    http_server: FakeHttpServer, client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    pages = [atom("arxiv_query.atom"), atom("arxiv_query_2025-11.atom")]
+    url = http_server.route("/api/query", paged_responder(pages))
+    source = ArxivSource(client, clock, url=url, query="cat:cs.CL OR cat:cs.AI", page_size=10)
+    batch = await source.fetch_days(date(2026, 4, 7), date(2026, 4, 13))
+    queries = {r.query["search_query"] for r in http_server.requests}
+    assert queries == {"(cat:cs.CL OR cat:cs.AI) AND submittedDate:[202604070000 TO 202604132359]"}
+    # No look-back cut-off: the range bounds a backfill (these pages are years old).
+    assert len(batch.sightings) == 20

@@ -9,6 +9,8 @@ import httpx
 import pytest
 
 from adapters.sources.hf_papers import HfPapersSource, iso_week, parse_daily_papers
+from adapters.sources.sample import api_item
+from bot.ingest.merge import sighting_date
 from bot.ports import SourceError
 from tests.conftest import data_file
 from tests.fakes.clock import FakeClock
@@ -193,3 +195,33 @@ async def test_one_day(
     papers = await HfPapersSource(client, clock, url=url).fetch_date(date(2026, 3, 6))
     assert [p.arxiv_id for p in papers] == ["2602.23229"]
     assert http_server.requests[0].query["date"] == "2026-03-06"
+
+
+async def test_a_backfill_asks_hf_for_each_day_and_dates_papers_by_their_listing(
+    http_server: FakeHttpServer, client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    # A recorded day (its normalised records turned back into the API's items) and a day
+    # whose item does not say when HF listed it.
+    recorded = json.loads(data_file("hf_daily_papers_2026-04-08__senmo996.json").read_bytes())
+    day_items = [api_item(record) for record in recorded["papers"]]
+    undated = {**ITEM_2026, "publishedAt": None, "paper": {**ITEM_2026["paper"]}}
+    undated["paper"].pop("submittedOnDailyAt", None)
+
+    def by_date(request: RecordedRequest) -> Reply:
+        items = {"2026-04-08": day_items, "2026-04-09": [undated]}.get(request.query["date"], [])
+        return Reply(body=json.dumps(items).encode(), content_type=JSON)
+
+    url = http_server.route("/api/daily_papers", by_date)
+    batch = await HfPapersSource(client, clock, url=url).fetch_days(
+        date(2026, 4, 7), date(2026, 4, 9)
+    )
+    assert [r.query["date"] for r in http_server.requests] == [
+        "2026-04-07",
+        "2026-04-08",
+        "2026-04-09",
+    ]
+    assert all("week" not in r.query for r in http_server.requests)
+    assert len(batch.sightings) == recorded["paper_count"] + 1
+    listed = {s.arxiv_id: sighting_date(s) for s in batch.sightings}
+    assert set(listed.values()) == {date(2026, 4, 8), date(2026, 4, 9)}
+    assert listed[ITEM_2026["paper"]["id"]] == date(2026, 4, 9)

@@ -1,8 +1,7 @@
 """The demo's edition, written offline, has no junk and the shape of the real editions.
 
-This runs the path `digestbot demo` takes (bot/app/cli.py `_demo`): the bundled sample data
-(HF daily papers, arXiv, three blogs' feeds, an editor's pick) ingested through the real
-adapters and composed by `bot.app.wiring.compose` without a key.
+This runs `digestbot demo` itself (bot/app/demo.py) without a key: the recorded week of
+2026-04-13 and the bundled sample data ingested through the real adapters, then composed.
 """
 
 from __future__ import annotations
@@ -10,28 +9,21 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from adapters.sources.sample import sample_transport
-from bot.app.cli import SAMPLE_PICK, demo_settings
-from bot.app.wiring import compose, ingest, open_app
-from bot.config import Settings
 from bot.domain import Edition
-from bot.edition.compose import edition_covering
-from tests.fakes.clock import FakeClock
+from storage.store import Store
+from tests.cli_process import clean_env, run_digestbot
 from tests.writing import junk_count, junk_in, sentences, verbatim_share
 
 
 async def demo_edition(tmp_path: Path) -> Edition:
-    settings = Settings()
-    settings = settings.model_copy(
-        update={"llm": settings.llm.model_copy(update={"api_key": None})}
-    )
-    settings = demo_settings(settings, f"sqlite:///{tmp_path / 'demo.db'}")
-    async with open_app(settings, FakeClock(), transport=sample_transport()) as app:
-        await app.store.add_submission(SAMPLE_PICK, "A sample pick.", "demo", app.clock.now())
-        await ingest(app, (), None)
-        result = await compose(app, edition_covering(app.clock.now()))
-    assert result.edition is not None, result.message
-    return result.edition
+    # The real `digestbot demo`, offline, on a database this test then reads.
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    code, out, err = await run_digestbot("demo", "--database", url, env=clean_env(), cwd=tmp_path)
+    assert code == 0, err
+    async with await Store.open(url) as store:
+        edition = await store.edition()
+    assert edition is not None, out
+    return edition
 
 
 async def test_the_offline_demo_edition_has_no_junk_and_is_seed_shaped(tmp_path: Path) -> None:

@@ -1,0 +1,121 @@
+"""How close offline selection comes to the editor's: the week of 2026-04-13 (prints figures).
+
+The recorded HF lists of the days around that week (../shared/fixtures/real/hf_daily_2026-04,
+the complete per-day lists) are ingested through the real HF adapter as a backfill asks them
+(``?date=``), via an in-process transport that turns each recorded record back into the API's
+item shape. The edition dated 2026-04-13 is then composed offline, and the week's candidates
+ranked as ``digestbot candidates`` ranks them. The editor's real picks are the ``via api-hf``
+papers of the seed edition (../shared/seeds/000_*.txt), read at run time.
+
+Run from the repository root: ``.venv/bin/python -m bench.selection``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from adapters.sources.hf_papers import HfPapersSource
+from adapters.sources.sample import api_item
+from bot.edition.candidates import week_ranking
+from bot.edition.compose import compose_edition
+from bot.edition.profile import load_profile
+from bot.edition.summarize import OfflineSummarizer
+from bot.ingest.ingester import Ingester
+from storage.store import Store
+from tests.fakes.clock import FakeClock
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+FIXTURES = SHARED / "fixtures/real/hf_daily_2026-04"
+MONDAY = date(2026, 4, 13)
+TOP = 40
+RECORDED_AT = datetime(2026, 5, 28, 12, 0, tzinfo=UTC)
+_API_HF_LINE = re.compile(r"via api-hf · arXiv:(\S+)")
+
+
+def editor_picks() -> list[str]:
+    """Return the arXiv ids of the seed edition's ``via api-hf`` items."""
+    (seed,) = sorted((SHARED / "seeds").glob("000_*.txt"))
+    return _API_HF_LINE.findall(seed.read_text(encoding="utf-8"))
+
+
+def recorded_transport() -> httpx.MockTransport:
+    """Answer HF's ``?date=`` from the recorded day lists (page 0; later pages are empty)."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        day = request.url.params.get("date", "")
+        path = FIXTURES / f"hf_daily_papers_{day}__senmo996.json"
+        if request.url.params.get("p", "0") != "0" or not path.is_file():
+            return httpx.Response(200, json=[])
+        records = json.loads(path.read_bytes())["papers"]
+        return httpx.Response(200, json=[api_item(record) for record in records])
+
+    return httpx.MockTransport(answer)
+
+
+async def measure(folder: Path) -> None:
+    """Ingest the recorded days, compose, rank; print the figures."""
+    picks = editor_picks()
+    # A backfill run when the lists were recorded: nothing was first seen during the week, so
+    # the week is exactly the papers HF listed in it.
+    clock = FakeClock(RECORDED_AT)
+    store = await Store.open(f"sqlite:///{folder / 'selection.db'}")
+    profile = load_profile()
+    try:
+        async with httpx.AsyncClient(transport=recorded_transport()) as client:
+            hf = HfPapersSource(client, clock, url="https://huggingface.co/api/daily_papers")
+            first, last = date(2026, 4, 1), date(2026, 4, 19)
+            started = time.perf_counter()
+            report = await Ingester(store, clock).run([hf], days=(first, last))
+            ingest_s = time.perf_counter() - started
+        stored = await store.count_items()
+        started = time.perf_counter()
+        result = await compose_edition(
+            store, clock, OfflineSummarizer(profile), profile, edition_date=MONDAY
+        )
+        compose_s = time.perf_counter() - started
+        ranked = await week_ranking(store, profile, MONDAY)
+    finally:
+        await store.aclose()
+    if result.edition is None:
+        sys.exit(f"no edition: {result.message}")
+
+    composed = {e.item.content.arxiv_id for e in result.edition.entries}
+    rank_of = {c.choice.item.content.arxiv_id: c.rank for c in ranked}
+    top = {c.choice.item.content.arxiv_id for c in ranked[:TOP]}
+    in_week = [p for p in picks if p in rank_of]
+    print(f"HF days {first}..{last}: {report.runs[0].fetched} listings, {stored} papers stored")
+    print(f"Ingest {ingest_s:.2f} s, compose {compose_s:.2f} s (offline)")
+    print(
+        f"Week of {MONDAY} ({MONDAY - timedelta(days=6)}..{MONDAY}): {len(ranked)} candidates; "
+        f"edition of {len(result.edition.entries)}"
+    )
+    print(
+        f"Editor's via api-hf picks (seed 000): {len(picks)}; candidates this week: {len(in_week)}"
+    )
+    print(f"  in the composed {len(composed)}: {len(set(picks) & composed)} of {len(picks)}")
+    print(f"  in the top {TOP} of candidates: {len(set(picks) & top)} of {len(picks)}")
+    ranks = sorted(rank_of[p] for p in in_week)
+    print(f"  their ranks among {len(ranked)}: {', '.join(map(str, ranks))}")
+    if len(in_week) < len(picks):
+        print(f"  not candidates this week: {len(picks) - len(in_week)}")
+
+
+def main() -> None:
+    """Print the figures."""
+    if not FIXTURES.is_dir():
+        sys.exit(f"recorded HF lists not found at {FIXTURES}")
+    with tempfile.TemporaryDirectory(prefix="bench-selection-") as folder:
+        asyncio.run(measure(Path(folder)))
+
+
+if __name__ == "__main__":
+    main()
