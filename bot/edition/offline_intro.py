@@ -56,9 +56,13 @@ _FIGURE_SPAN = re.compile(
     r"(?:(?:a|an)\s+)?(?<![\w.-])(?:\$?\d[\d,]*(?:\.\d+)?\s?(?:%|×|x\b|-fold)"
     r"(?:\s(?:to|and)\s\$?\d[\d,]*(?:\.\d+)?\s?(?:%|×|x\b))?|"
     r"(?:two|three|four|five|ten)[- ]orders?[- ]of[- ]magnitude)"
-    r"\s+(?:\w+\s+){0,1}(?:gains?|reductions?|improvements?|speed-?ups?|fewer|faster|higher|"
-    r"lower|less|more|cheaper|smaller|savings|increases?|decreases?|drops?|boosts?)"
-    r"(?:\s+(?:in|on|of|than)\s+[\w-]+)?"
+    r"\s+(?:\w+\s+){0,1}(?:"
+    r"(?:gains?|reductions?|improvements?|speed-?ups?|savings|increases?|decreases?|drops?"
+    r"|boosts?)(?:\s+(?:in|on|of)\s+[\w-]+)?"
+    # A comparative needs what it compares ("2.5x higher throughput"): "2.5x higher." alone
+    # reads as a sentence cut short.
+    r"|(?:fewer|faster|higher|lower|less|more|cheaper|smaller)\s+(?:than\s+)?[a-z][\w-]*"
+    r")"
 )
 # "cuts token usage by 37%": the verb agrees with the item's own subject, so it reads after
 # the item's title unchanged.

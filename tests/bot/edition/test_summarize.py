@@ -264,3 +264,14 @@ def test_the_offline_title_is_two_short_clauses_and_the_intro_has_concrete_hooks
     assert 2 <= len(parts) <= 4
     assert "37%" in intro or "14%" in intro or "Anthropic" in intro
     assert Counter(junk for part in parts for junk in junk_in(part)) == Counter()
+
+
+def test_the_intros_figure_keeps_what_a_comparative_compares() -> None:
+    # "reports 2.5x higher." read as a sentence cut short on the demo.
+    bare = feed_post("The new cache gives 2.5x higher. Teams should try it.", title="Cache", n=4)
+    full = feed_post("The new cache gives 2.5x higher throughput on long prompts.", title="Kv", n=5)
+    for items, expected in (([bare], None), ([full], "2.5x higher throughput")):
+        _, intro = offline_title_and_intro(PROFILE, [score(i, PROFILE, IN_WEEK) for i in items])
+        assert "higher." not in intro
+        if expected:
+            assert expected in intro
