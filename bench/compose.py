@@ -18,6 +18,7 @@ import asyncio
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -41,6 +42,7 @@ from tests.fakes.openai_server import ChatAnswer, ChatRequest, FakeOpenAI
 CANDIDATES = 300
 LATENCY_S = 1.5
 MONDAY = date(2026, 4, 13)
+IN_WEEK = datetime(2026, 4, 9, tzinfo=UTC)
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared/fixtures/real/feeds/corpus"
 FILLER = "this matters for teams that build with language models."
 MODEL = "gpt-5-mini"
@@ -65,7 +67,11 @@ def candidates(corpus: Path) -> list[Sighting]:
             parsed = parse_feed(blob, name=f"f{len(found)}", url=f"https://corpus.test/{name}")
         except Exception:  # noqa: S112 - a refused file is simply not a candidate
             continue
-        found.extend(s for s in parsed.sightings if len(s.summary) > 200)
+        # Dated in the edition's week: an edition covers its week's source dates, and the
+        # corpus spans years.
+        found.extend(
+            replace(s, published_at=IN_WEEK) for s in parsed.sightings if len(s.summary) > 200
+        )
         if len(found) >= CANDIDATES:
             break
     return found[:CANDIDATES]

@@ -21,7 +21,7 @@ from bot.edition.guard_figures import figure_problems, source_figures
 from bot.edition.guard_names import NameChecker
 from bot.edition.guard_text import Source
 
-SOURCE_CHARS = 3000
+SOURCE_CHARS = 2500
 
 
 def unsupported_claims(texts: Iterable[str], source: str) -> list[str]:

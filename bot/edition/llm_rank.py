@@ -28,7 +28,7 @@ from bot.edition.ports import AnswerCache
 from bot.edition.profile import EditorialProfile, load_profile
 from bot.ports import Clock, LanguageModel, LanguageModelError
 
-PREVIEW_CHARS = 300
+PREVIEW_CHARS = 240
 PURPOSE = "relevance"
 TOKENS_PER_SCORE = 48
 """Room per candidate in a ranking answer: ``{"id": 39, "score": 7, "reason": ...}`` with a
