@@ -129,8 +129,8 @@ class EditionStore(SummaryCache, Protocol):
         ...
 
 
-class RewriteStore(Protocol):
-    """What rewriting one item's summary reads and writes (the store)."""
+class FeaturedLookup(Protocol):
+    """Where a featured item's latest entry is found (the store)."""
 
     async def featured_entry(self, canonical_id: str) -> tuple[date, EditionEntry] | None:
         """Return the latest edition entry of an item and its edition's date."""
@@ -141,6 +141,10 @@ class RewriteStore(Protocol):
     ) -> Edition | None:
         """Return an edition by id or date."""
         ...
+
+
+class RewriteStore(FeaturedLookup, Protocol):
+    """What rewriting one item's summary reads and writes (the store)."""
 
     async def rewrite_entry(
         self,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.domain import EditionEntry, ItemSummary
-from bot.edition.ports import RewriteStore, Summarizer
+from bot.edition.ports import FeaturedLookup, RewriteStore, Summarizer
 from bot.ids import canonical_id, parse_arxiv_id
 from bot.ports import Clock
 
@@ -59,7 +59,7 @@ def item_key(text: str) -> str | None:
         return None
 
 
-async def find_featured(text: str, store: RewriteStore) -> Featured:
+async def find_featured(text: str, store: FeaturedLookup) -> Featured:
     """Return the latest edition entry of the item ``text`` names; `RewriteError` if none."""
     shown = text.strip()[:80]
     if not shown:
