@@ -219,6 +219,8 @@ class EditionEntry:
     summary: ItemSummary
     score: float = 0.0
     reason: str = ""
+    # When an editor last had the summary rewritten (`digestbot rewrite`); shown to readers.
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +342,51 @@ class DeliveryJob:
     destination: str
     edition_id: int
     difficulty: Difficulty | None
+    state: JobState
+    due_at: datetime
+    attempts: int
+    claimed_by: str
+    lease_until: datetime | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryRevision:
+    """A summary an editor replaced (`digestbot rewrite`): who, when, their note, the old text.
+
+    ``version`` counts the rewrites of that edition's entry: 1 for the first.
+    """
+
+    edition_id: int
+    position: int
+    canonical_id: str
+    version: int
+    by: str
+    at: datetime
+    note: str
+    old: ItemSummary
+
+
+@dataclass(frozen=True, slots=True)
+class RewriteRecord:
+    """What storing a rewrite did: the entry's new version, and the destinations to edit."""
+
+    version: int
+    destinations: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EditJob:
+    """One delivered item to edit in place in one destination (the outbox of edits).
+
+    ``part`` is the item's position (its delivery part); ``version`` the rewrite it carries.
+    """
+
+    id: int
+    destination: str
+    edition_id: int
+    part: int
+    version: int
     state: JobState
     due_at: datetime
     attempts: int

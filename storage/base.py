@@ -20,6 +20,7 @@ from storage.models import (
     DeliveryJobRow,
     DeliveryRow,
     DeliveryStartRow,
+    EditJobRow,
     FeedbackVoteRow,
     SubscriptionRow,
 )
@@ -67,7 +68,12 @@ class StoreBase:
         self,
         session: Session,
         row_type: type[
-            DeliveryRow | DeliveryStartRow | SubscriptionRow | DeliveryJobRow | FeedbackVoteRow
+            DeliveryRow
+            | DeliveryStartRow
+            | SubscriptionRow
+            | DeliveryJobRow
+            | FeedbackVoteRow
+            | EditJobRow
         ],
         values: Mapping[str, object],
         unique: Sequence[str],

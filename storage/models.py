@@ -211,6 +211,7 @@ class EditionEntryRow(Base):
     note: Mapped[str] = mapped_column(Text)
     score: Mapped[float] = mapped_column(Float)
     reason: Mapped[str] = mapped_column(Text)
+    rewritten_at: Mapped[datetime | None]
 
     edition: Mapped[EditionRow] = relationship(back_populates="entries")
     item: Mapped[ItemRow] = relationship()
@@ -301,6 +302,9 @@ class DeliveryRow(Base):
     message_id: Mapped[str] = mapped_column(String(100), index=True)
     thread_id: Mapped[str] = mapped_column(String(100))
     sent_at: Mapped[datetime]
+    # The rewrite (`summary_rewrites.version`) this message shows; 0 as first sent. An edit
+    # resumed after a crash sees it applied and does not edit again.
+    edit_version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
 
 class DeliveryStartRow(Base):
@@ -378,3 +382,56 @@ class FeedbackVoteRow(Base):
     user_id: Mapped[str] = mapped_column(String(100))
     vote: Mapped[str] = mapped_column(String(8))
     voted_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SummaryRewriteRow(Base):
+    """A summary an editor had rewritten: the old text, who asked, when, and their note."""
+
+    __tablename__ = "summary_rewrites"
+    __table_args__ = (
+        UniqueConstraint(
+            "edition_id", "position", "version", name="uq_summary_rewrites_entry_version"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    version: Mapped[int]
+    rewritten_by: Mapped[str] = mapped_column(String(200))
+    rewritten_at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(Text)
+    old_why: Mapped[str] = mapped_column(Text)
+    old_difficulty: Mapped[str] = mapped_column(String(16))
+    old_takeaways: Mapped[list[Any]] = mapped_column(JSON)
+    old_model: Mapped[str] = mapped_column(String(200))
+    old_prompt_version: Mapped[str] = mapped_column(String(64))
+    old_offline: Mapped[bool] = mapped_column(Boolean)
+    old_note: Mapped[str] = mapped_column(Text)
+
+
+class EditJobRow(Base):
+    """One delivered item to edit in place in one destination, claimed like a delivery."""
+
+    __tablename__ = "edit_jobs"
+    __table_args__ = (
+        UniqueConstraint(
+            "destination", "edition_id", "part", "version", name="uq_edit_jobs_destination"
+        ),
+        Index("ix_edit_jobs_state_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    destination: Mapped[str] = mapped_column(String(200))
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
+    part: Mapped[int]
+    version: Mapped[int]
+    state: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    claimed_by: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    lease_until: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]

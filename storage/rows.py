@@ -7,6 +7,7 @@ from bot.domain import (
     Difficulty,
     Edition,
     EditionEntry,
+    EditJob,
     Item,
     ItemContent,
     ItemKind,
@@ -18,17 +19,20 @@ from bot.domain import (
     Submission,
     Subscription,
     SubscriptionRecord,
+    SummaryRevision,
     UpsertCounts,
 )
 from storage.models import (
     DeliveryJobRow,
     EditionEntryRow,
     EditionRow,
+    EditJobRow,
     ItemRow,
     SightingRow,
     SourceRunRow,
     SubmissionRow,
     SubscriptionRow,
+    SummaryRewriteRow,
     SummaryRow,
 )
 
@@ -189,6 +193,7 @@ def edition_of(row: EditionRow) -> Edition:
             summary=summary_of(entry),
             score=entry.score,
             reason=entry.reason,
+            updated_at=entry.rewritten_at,
         )
         for entry in row.entries
     )
@@ -200,4 +205,44 @@ def edition_of(row: EditionRow) -> Edition:
         offline=row.offline,
         entries=entries,
         created_at=row.created_at,
+    )
+
+
+def edit_job_of(row: EditJobRow) -> EditJob:
+    """Return the edit job that a row holds."""
+    return EditJob(
+        id=row.id,
+        destination=row.destination,
+        edition_id=row.edition_id,
+        part=row.part,
+        version=row.version,
+        state=JobState(row.state),
+        due_at=row.due_at,
+        attempts=row.attempts,
+        claimed_by=row.claimed_by,
+        lease_until=row.lease_until,
+        reason=row.reason,
+    )
+
+
+def revision_of(row: SummaryRewriteRow, canonical_id: str) -> SummaryRevision:
+    """Return the replaced summary that a rewrite row keeps."""
+    old = ItemSummary(
+        why=row.old_why,
+        difficulty=Difficulty(row.old_difficulty),
+        takeaways=tuple(str(t) for t in row.old_takeaways),
+        model=row.old_model,
+        prompt_version=row.old_prompt_version,
+        offline=row.old_offline,
+        note=row.old_note,
+    )
+    return SummaryRevision(
+        edition_id=row.edition_id,
+        position=row.position,
+        canonical_id=canonical_id,
+        version=row.version,
+        by=row.rewritten_by,
+        at=row.rewritten_at,
+        note=row.note,
+        old=old,
     )

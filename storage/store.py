@@ -18,6 +18,8 @@ so the event loop never blocks on SQL.
 - `storage.feedback.FeedbackPart`: readers' 👍 / 👎 on delivered items, and which part of an
   edition a reacted message is.
 - `storage.outbox.OutboxPart`: delivery jobs (the outbox): enqueue, claim, renew, finish.
+- `storage.rewrites.RewritesPart`: editors' rewrites of a summary, the replaced ones kept.
+- `storage.edits.EditsPart`: edit jobs (delivered replies to edit in place after a rewrite).
 - `storage.locks.JobLocksPart`: `job_lock`, one holder of a job at a time across instances.
 
 `storage.rows` converts rows to domain records for all of them. Parts import the base and the
@@ -34,11 +36,13 @@ from typing import Self
 from storage.base import IN_CHUNK, StoreBase
 from storage.db import create_engine_for, upgrade
 from storage.editions import EditionsPart
+from storage.edits import EditsPart
 from storage.feedback import FeedbackPart
 from storage.items import RACE_SQLSTATES, UPSERT_ATTEMPTS, ItemsPart
 from storage.llm_ledger import LlmLedgerPart
 from storage.locks import JobLocksPart, advisory_key
 from storage.outbox import OutboxPart
+from storage.rewrites import RewritesPart
 from storage.subscriptions import SubscriptionsPart
 
 # Importable from here as before the store was split into parts.
@@ -52,6 +56,8 @@ class Store(
     SubscriptionsPart,
     FeedbackPart,
     OutboxPart,
+    RewritesPart,
+    EditsPart,
     JobLocksPart,
     StoreBase,
 ):

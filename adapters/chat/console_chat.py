@@ -50,6 +50,13 @@ class ConsoleChat:
         """Write one item in the seeds' text shape."""
         return self._write(key, render_item_text(item))
 
+    async def edit_item(
+        self, channel: str, thread: str, message_id: str, item: DigestItem, key: str
+    ) -> None:
+        """Write the item again, marked as replacing ``message_id`` (a terminal cannot edit)."""
+        self._stream.write(f"[edit of {message_id}]\n{render_item_text(item)}\n\n")
+        self._stream.flush()
+
     async def find_sent(self, channel: str, thread: str | None, key: str) -> str | None:
         """Return the id of what was already written with ``key``."""
         return self._sent.get(key)

@@ -67,6 +67,8 @@ _SPACES = re.compile(r"\s+")
 PaperFetcher = Callable[[str], Awaitable[Reply]]
 """Fetches and summarizes an unknown arXiv paper, answering with its card."""
 ChannelPublisher = Callable[[str], Awaitable[Reply]]
+ItemRewriter = Callable[[str, str, str], Awaitable[Reply]]
+"""Rewrites a featured item's summary, (item, note, who), and says what it edited."""
 """Posts the latest edition to a channel now and says how it went."""
 
 
@@ -160,6 +162,7 @@ def build_command_tree(
     *,
     fetch_paper: PaperFetcher | None = None,
     publish_to: ChannelPublisher | None = None,
+    rewrite: ItemRewriter | None = None,
     default_tz: str = "UTC",
 ) -> app_commands.CommandTree[discord.Client]:
     """Return the command tree answering the commands of DESIGN.md §6 from ``store``."""
@@ -243,6 +246,7 @@ def build_command_tree(
             clock,
             default_tz=default_tz,
             publish_here=publish_here if publish_to is not None else None,
+            rewrite=rewrite,
         )
         await respond(interaction, reply, fetch_paper)
 
@@ -297,6 +301,16 @@ def build_command_tree(
     @admin.command(name="publish", description="Post the latest edition in this channel now")
     async def publish(interaction: discord.Interaction[Any]) -> None:
         await administer(interaction, "publish")
+
+    @admin.command(name="rewrite", description="Rewrite one item's summary, edited where posted")
+    @app_commands.describe(
+        item="A featured item: arXiv id, link or canonical id",
+        note="What the new summary should do (optional)",
+    )
+    async def rewrite_item(
+        interaction: discord.Interaction[Any], item: str, note: str = ""
+    ) -> None:
+        await administer(interaction, f"rewrite {option(item)} {note}".strip())
 
     tree.add_command(admin)
 
@@ -374,6 +388,7 @@ class DiscordBot:
         *,
         fetch_paper: PaperFetcher | None = None,
         publish_to: ChannelPublisher | None = None,
+        rewrite: ItemRewriter | None = None,
         default_tz: str = "UTC",
         sync_guild_id: int | None = None,
         sharded: bool = False,
@@ -401,6 +416,7 @@ class DiscordBot:
             clock,
             fetch_paper=fetch_paper,
             publish_to=publish_to,
+            rewrite=rewrite,
             default_tz=default_tz,
         )
         listen_for_reactions(self.client, store, clock)

@@ -32,6 +32,7 @@ import aiohttp
 import discord
 import yarl
 
+from adapters.chat.discord_edit import edit_failure, edit_message, single_message
 from bot.delivery.deliver import DeliveryError, parse_part_key
 from bot.domain import Difficulty
 from bot.edition.render import DIGEST_NAME, Digest, DigestItem, split_text
@@ -190,6 +191,8 @@ def item_embeds(item: DigestItem, marker: str | None) -> list[discord.Embed]:
     body.append(clean(item.summary))
     if item.note:
         body.append(f"*{clean(item.note)}*")
+    if item.updated_line:
+        body.append(f"*{item.updated_line}*")
     pieces = split_text("\n\n".join(body), DESCRIPTION_LIMIT)
     first = discord.Embed(
         title=clip(clean(item.title), TITLE_LIMIT),
@@ -475,6 +478,18 @@ class DiscordChat:
             return await self._send_all(channel, where, messages, key)
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
             raise self._remember(channel, _failure(exc, channel)) from None
+
+    async def edit_item(
+        self, channel: str, thread: str, message_id: str, item: DigestItem, key: str
+    ) -> None:
+        """Replace the item reply ``message_id`` in place (see `adapters.chat.discord_edit`)."""
+        await self._target(channel)
+        embeds = single_message(pack(item_embeds(item, part_marker(key))))
+        edit = functools.partial(edit_message, self._client, thread, message_id, embeds)
+        try:
+            await self._retrying(edit)
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+            raise edit_failure(exc, message_id) from None
 
     async def find_sent(self, channel: str, thread: str | None, key: str) -> str | None:
         """Find a part already posted with ``key`` (after a crash lost its record).

@@ -65,6 +65,8 @@ PaperFetcher = Callable[[str], Awaitable[Reply]]
 """Fetches and summarizes an unknown arXiv paper, answering with its card."""
 ChannelPublisher = Callable[[str], Awaitable[Reply]]
 """Posts the latest edition to a channel now and says how it went."""
+ItemRewriter = Callable[[str, str, str], Awaitable[Reply]]
+"""Rewrites a featured item's summary, (item, note, who), and says what it edited."""
 
 
 class SlackStore(CommandStore, AdminStore, FeedbackStore, Protocol):
@@ -78,6 +80,7 @@ def build_slack_app(
     *,
     fetch_paper: PaperFetcher | None = None,
     publish_to: ChannelPublisher | None = None,
+    rewrite: ItemRewriter | None = None,
     admin_user_ids: tuple[str, ...] = (),
     default_tz: str = "UTC",
     signing_secret: str | None = None,
@@ -184,6 +187,7 @@ def build_slack_app(
             clock,
             default_tz=default_tz,
             publish_here=publish_here if publish_to is not None else None,
+            rewrite=rewrite,
         )
         await ack(**reply_message(reply))
         if reply.deferred is not None:

@@ -29,6 +29,8 @@ PERMANENT_ERRORS = frozenset(
     {"channel_not_found", "is_archived", "not_in_channel", "account_inactive", "invalid_auth",
      "not_authed", "missing_scope", "restricted_action", "token_revoked", "team_access_not_granted"}
 )  # fmt: skip
+EDIT_ERRORS = frozenset({"cant_update_message", "message_not_found", "edit_window_closed"})
+"""chat.update's refusals that no retry can change (not the bot's message, gone, too old)."""
 _BADGES = {"accessible": "🟢", "intermediate": "🟡", "advanced": "🔴"}
 
 
@@ -84,6 +86,9 @@ def item_blocks(item: DigestItem) -> list[dict[str, Any]]:
     takeaways = "\n".join(f"• {escape(t)}" for t in item.takeaways)
     blocks += _sections(f"*Takeaways*\n{takeaways}")
     blocks.append({"type": "context", "elements": [_text(escape(item.source_line))]})
+    if item.updated_line:
+        # Readers who saw the first version can tell that it changed, and when.
+        return [*blocks[:49], {"type": "context", "elements": [_text(item.updated_line)]}]
     return blocks[:50]
 
 
@@ -105,7 +110,12 @@ RECENT_MESSAGES = 100
 def _failure(exc: SlackApiError) -> DeliveryError:
     """Map a Web API error to a delivery error, permanent for the errors retrying cannot fix."""
     error = str(exc.response.get("error", "unknown_error"))
-    return DeliveryError(f"Slack: {error}", permanent=error in PERMANENT_ERRORS)
+    return DeliveryError(f"Slack: {error}", permanent=error in PERMANENT_ERRORS | EDIT_ERRORS)
+
+
+def _metadata(key: str) -> dict[str, Any]:
+    """Return the message metadata that carries a part's key (read back by `find_sent`)."""
+    return {"event_type": METADATA_EVENT, "event_payload": {"key": key}}
 
 
 def web_client(token: str, api_url: str) -> AsyncWebClient:
@@ -138,7 +148,7 @@ class SlackChat:
         self, channel: str, blocks: list[dict[str, Any]], key: str | None, thread: str | None
     ) -> str:
         """Post ``blocks``, with ``key`` in the message metadata when given; return the ts."""
-        metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": key}} if key else None
+        metadata = _metadata(key) if key else None
         await self._pace(channel)
         try:
             response = await self._client.chat_postMessage(
@@ -165,6 +175,30 @@ class SlackChat:
     async def send_item(self, channel: str, thread: str, item: DigestItem, key: str) -> str:
         """Post one item in the edition's thread; return its ts."""
         return await self._post(channel, item_blocks(item), key, thread)
+
+    async def edit_item(
+        self, channel: str, thread: str, message_id: str, item: DigestItem, key: str
+    ) -> None:
+        """Replace the item reply ``message_id`` by ``item`` in place (``chat.update``).
+
+        The key stays in the metadata, so the reply is still found by it. Slack refuses a
+        message the bot did not post (``cant_update_message``) or one that is gone
+        (``message_not_found``): both are permanent.
+        """
+        blocks = item_blocks(item)
+        await self._pace(channel)
+        try:
+            await self._client.chat_update(
+                channel=channel,
+                ts=message_id,
+                text=fallback_text(blocks),
+                blocks=blocks,
+                metadata=_metadata(key),
+            )
+        except SlackApiError as exc:
+            raise _failure(exc) from None
+        finally:
+            self._last_send[channel] = self._clock.now()
 
     async def find_sent(self, channel: str, thread: str | None, key: str) -> str | None:
         """Look for a message carrying ``key``: in the thread, or for a parent in the channel.

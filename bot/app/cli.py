@@ -38,6 +38,7 @@ from bot.app.console import (
     usage_error,
 )
 from bot.app.demo import demo_settings, run_demo
+from bot.app.rewriting import RewriteReport, describe, rewrite
 from bot.app.run import NothingToRunError, PlatformStartError, run_until
 from bot.app.wiring import (
     DestinationUnavailableError,
@@ -56,6 +57,7 @@ from bot.delivery.worker import Counters
 from bot.domain import Edition
 from bot.edition.compose import ComposeResult
 from bot.edition.render import render_json, render_markdown, render_text, to_digest
+from bot.edition.rewrite import RewriteError
 from bot.ids import canonical_url
 from bot.ingest.ingester import IngestReport
 from storage.db import DatabaseError, upgrade
@@ -298,6 +300,37 @@ def _publish_due(settings: Settings) -> None:
     )
     if done.deliveries_failed or done.deliveries_retried:
         fail("some subscriptions did not get their edition; see: digestbot status")
+
+
+@cli.command("rewrite")
+def rewrite_command(
+    item: Annotated[
+        str,
+        typer.Argument(help="A featured item: arXiv id (2604.06132), its link, or canonical id."),
+    ],
+    note: Annotated[
+        str, typer.Option("--note", help="What the new summary should do (guides the model).")
+    ] = "",
+    by: Annotated[str, typer.Option("--by", help="Who asked (kept in the history).")] = "cli",
+) -> None:
+    """Regenerate one item's summary in the latest edition featuring it.
+
+    The old summary is kept in the history; replies already delivered are edited in place
+    (on platforms without a token here, by the next digestbot run).
+    """
+    settings = settings_or_exit()
+
+    async def work() -> RewriteReport:
+        async with open_app(settings, SystemClock()) as app:
+            return await rewrite(app, item, note, by)
+
+    try:
+        report = run_async(work())
+    except RewriteError as exc:
+        fail(str(exc))
+    out.print(describe(report), markup=False)
+    if report.edits.failed:
+        fail("some delivered copies could not be edited; see: digestbot status")
 
 
 @cli.command("run")

@@ -19,6 +19,7 @@ from adapters.chat.slack_bot import SlackHttpBot, SlackSocketBot, build_slack_ap
 from adapters.chat.slack_chat import SlackChat, web_client
 from adapters.health import HealthServer, add_health_routes
 from adapters.sources.arxiv import ArxivSource
+from bot.app.rewriting import item_rewriter
 from bot.app.wiring import App, compose, configure_discord, ingest, noticeboard, publish
 from bot.commands.digest import fetch_paper
 from bot.commands.health import HealthReport, failing, paused
@@ -89,6 +90,7 @@ def _slack_bot(app: App, health: Callable[[web.Application], None]) -> PlatformB
         app.clock,
         fetch_paper=paper_fetcher(app),
         publish_to=channel_publisher(app, "slack"),
+        rewrite=item_rewriter(app),
         admin_user_ids=slack.admin_user_ids,
         default_tz=app.settings.timezone,
         signing_secret=None if slack.app_token else secret,
@@ -112,6 +114,7 @@ def _discord_bot(app: App) -> PlatformBot | None:
         app.clock,
         fetch_paper=paper_fetcher(app),
         publish_to=channel_publisher(app, "discord"),
+        rewrite=item_rewriter(app),
         default_tz=app.settings.timezone,
         sync_guild_id=settings.sync_guild_id,
         sharded=settings.sharded or bool(settings.shard_ids),

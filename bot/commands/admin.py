@@ -16,10 +16,11 @@ from bot.config import ScheduleSettings
 from bot.delivery.slots import local_time
 from bot.delivery.subscriptions import build_subscription, describe
 from bot.domain import Subscription
+from bot.edition.rewrite import RewriteError, find_featured
 from bot.ids import canonical_url
 from bot.ports import Clock
 
-SUBCOMMANDS = ("subscribe", "unsubscribe", "status", "submit", "publish", "resume")
+SUBCOMMANDS = ("subscribe", "unsubscribe", "status", "submit", "publish", "resume", "rewrite")
 SUBSCRIBE_KEYS = ("day", "time", "tz", "difficulty")
 
 
@@ -36,6 +37,8 @@ class AdminContext:
 
 Publisher = Callable[[], Awaitable[Reply]]
 """Posts the latest edition to the asking channel now."""
+Rewriter = Callable[[str, str, str], Awaitable[Reply]]
+"""Rewrites a featured item's summary: (item, editor's note, who) -> what it did."""
 
 
 def parse_subscription(text: str, ctx: AdminContext, default_tz: str) -> Subscription | str:
@@ -128,6 +131,7 @@ async def answer_admin(
     *,
     default_tz: str = "UTC",
     publish_here: Publisher | None = None,
+    rewrite: Rewriter | None = None,
 ) -> Reply:
     """Answer ``/digest-admin <subcommand> ...`` for an admin; refuse politely otherwise."""
     if not ctx.is_admin:
@@ -166,6 +170,8 @@ async def answer_admin(
         return Reply(text="Posting the latest edition in this channel…", deferred=publish_here)
     if sub == "resume":
         return await _resume(ctx, store, clock)
+    if sub == "rewrite":
+        return await _rewrite(rest, ctx, store, rewrite)
     # The reply shows this channel's own slot, not the schedule-wide jobs: no settings needed.
     report = await collect_status(store, ScheduleSettings(), clock)
     return Reply(text="\n".join(status_lines(report, ctx)))
@@ -182,3 +188,28 @@ async def _resume(ctx: AdminContext, store: AdminStore, clock: Clock) -> Reply:
         text=f"Resumed: this channel gets {describe(here[0])} again. "
         "/digest-admin publish posts the latest edition now."
     )
+
+
+async def _rewrite(
+    text: str, ctx: AdminContext, store: AdminStore, rewrite: Rewriter | None
+) -> Reply:
+    """Check the item now (an unknown one is an error at once), then rewrite it deferred.
+
+    Writing a summary can take longer than the platforms' 3 seconds: the answer comes after.
+    """
+    if rewrite is None:
+        return error("rewriting from here is not available")
+    item, _, note = text.strip().partition(" ")
+    if not item:
+        return error("use /digest-admin rewrite <arXiv id or link> [note for the new summary]")
+    try:
+        featured = await find_featured(item, store)
+    except RewriteError as exc:
+        return error(str(exc))
+    title = featured.entry.item.content.title[:120]
+    by = f"{ctx.platform}:{ctx.user}"
+
+    async def run() -> Reply:
+        return await rewrite(item, note.strip(), by)
+
+    return Reply(text=f"Rewriting “{title}” (edition of {featured.edition_date})…", deferred=run)

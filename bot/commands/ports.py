@@ -139,3 +139,13 @@ class AdminStore(StatusStore, Protocol):
     async def resume_subscription(self, platform: str, channel: str, at: datetime) -> bool:
         """Make a paused subscription active again; True if it was paused."""
         ...
+
+    async def featured_entry(self, canonical_id: str) -> tuple[date, EditionEntry] | None:
+        """Return an item's latest edition entry (what ``rewrite`` would change)."""
+        ...
+
+    async def edition(
+        self, *, edition_id: int | None = None, edition_date: date | None = None
+    ) -> Edition | None:
+        """Return an edition by id or date."""
+        ...

@@ -16,6 +16,7 @@ from bot.domain import (
     DeliveryJob,
     Difficulty,
     Edition,
+    EditJob,
     JobState,
     SourceRun,
     Subscription,
@@ -40,6 +41,15 @@ class ChatAdapter(Protocol):
 
     async def find_sent(self, channel: str, thread: str | None, key: str) -> str | None:
         """Return the id of a message already sent with ``key``, if the platform has one."""
+        ...
+
+    async def edit_item(
+        self, channel: str, thread: str, message_id: str, item: DigestItem, key: str
+    ) -> None:
+        """Replace the item reply ``message_id`` (sent with ``key``) by ``item``, in place.
+
+        Raises `DeliveryError`; permanent when the message is gone or not the bot's.
+        """
         ...
 
     async def send_direct(self, user: str, text: str) -> None:
@@ -149,7 +159,47 @@ class WorkerStore(DeliveryLog, Protocol):
         ...
 
 
-class ScheduleStore(WorkerStore, Protocol):
+class EditStore(Protocol):
+    """What the edit worker reads and writes (the outbox of edits, the delivery records)."""
+
+    async def edition(
+        self, *, edition_id: int | None = None, edition_date: date | None = None
+    ) -> Edition | None:
+        """Return an edition by id, or the latest."""
+        ...
+
+    async def claim_edit(
+        self,
+        worker: str,
+        now: datetime,
+        lease: timedelta,
+        platforms: Sequence[str] | None = None,
+    ) -> EditJob | None:
+        """Claim the oldest due edit (to one of ``platforms``) for ``worker``."""
+        ...
+
+    async def finish_edit(
+        self, job_id: int, worker: str, state: JobState, reason: str, at: datetime
+    ) -> bool:
+        """Record how a claimed edit ended."""
+        ...
+
+    async def retry_edit(self, job_id: int, worker: str, reason: str, not_before: datetime) -> bool:
+        """Put a claimed edit back, due again at ``not_before``."""
+        ...
+
+    async def delivered_part(
+        self, destination: str, edition_id: int, part: int
+    ) -> tuple[str, str, int] | None:
+        """Return a delivered part's (message id, thread id, edit version shown)."""
+        ...
+
+    async def record_edit(self, destination: str, edition_id: int, part: int, version: int) -> None:
+        """Record that a delivered part now shows rewrite ``version``."""
+        ...
+
+
+class ScheduleStore(WorkerStore, EditStore, Protocol):
     """What the schedule reads and writes besides the worker's outbox."""
 
     async def subscriptions_since(self) -> list[tuple[Subscription, datetime]]:

@@ -28,6 +28,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import ScheduleSettings
+from bot.delivery.edits import EditCounters, EditWorker
 from bot.delivery.ports import ChatAdapter, ScheduleStore
 from bot.delivery.slots import WEEKDAYS, UpcomingJob, clock_time, last_slot
 from bot.delivery.worker import Counters, DeliveryWorker
@@ -70,6 +71,9 @@ class Scheduler:
         self._deliveries = DeliveryWorker(
             store, clock, settings, chats, name=worker, on_pause=on_pause
         )
+        # Editors' rewrites of delivered items (`bot.delivery.edits`), beside the deliveries.
+        self._edits = EditWorker(store, clock, settings, chats, name=self._deliveries.name)
+        self._edits_task: asyncio.Task[EditCounters] | None = None
         self._scheduler: AsyncIOScheduler | None = None
         self._worker_task: asyncio.Task[None] | None = None
         # Cleared while the ingest missed during downtime runs: a missed compose waits for it.
@@ -129,6 +133,7 @@ class Scheduler:
         scheduler.start()
         self._scheduler = scheduler
         self._worker_task = asyncio.create_task(self._deliveries.run(), name="delivery-worker")
+        self._edits_task = asyncio.create_task(self._edits.run(), name="edit-worker")
         if catch_up_ingest:
             self._catch_up_task = asyncio.create_task(self._catch_up(), name="catch-up-ingest")
 
@@ -145,6 +150,7 @@ class Scheduler:
     async def aclose(self) -> None:
         """Stop firing jobs; let the send in flight finish and be recorded; then return."""
         self._deliveries.stop()
+        self._edits.stop()
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         if self._catch_up_task is not None and not self._catch_up_task.done():
@@ -152,6 +158,8 @@ class Scheduler:
             await asyncio.gather(self._catch_up_task, return_exceptions=True)
         if self._worker_task is not None:
             await self._worker_task
+        if self._edits_task is not None:
+            await self._edits_task
 
     async def _first_ingest(self) -> datetime:
         runs = await self._store.last_source_runs()

@@ -145,14 +145,20 @@ class LlmSummarizer:
             self._prompt.text, user, SummaryAnswer, "item_summary", SUMMARY_TOKENS
         )
 
-    async def summarize(self, item: Item) -> ItemSummary:
-        """Return a validated, faithful summary, or the offline one with a note saying why."""
+    async def summarize(self, item: Item, note: str = "") -> ItemSummary:
+        """Return a validated, faithful summary, or the offline one with a note saying why.
+
+        ``note`` is an editor's guidance for a rewrite; it goes to the model like an editor's
+        pick note (and in its place when both exist: the rewrite's is the newer word).
+        """
         source = source_text(item)
         user = f"Kind: {item.content.kind.value}\n<source>\n{source}\n</source>"
-        note = item.content.data.get("note")
-        if isinstance(note, str) and note.strip():
-            # An editor's pick: the note guides the angle; facts still come from the source.
-            user += f"\n<editor_note>\n{note.strip()[:NOTE_CHARS]}\n</editor_note>"
+        pick_note = item.content.data.get("note")
+        guidance = note.strip() or (pick_note.strip() if isinstance(pick_note, str) else "")
+        if guidance:
+            # The note guides the angle; facts still come from the source (and the guard
+            # checks them against the source only, never against the note).
+            user += f"\n<editor_note>\n{guidance[:NOTE_CHARS]}\n</editor_note>"
         if not self._budget.allows(estimate_tokens(self._prompt.text, user) + SUMMARY_TOKENS):
             return await self._offline(
                 item, "The LLM token budget for this edition was spent; summarized offline."

@@ -10,7 +10,16 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from bot.domain import ComposeOutcome, Edition, EditionEntry, Item, ItemSummary, WeekWindow
+from bot.domain import (
+    ComposeOutcome,
+    Edition,
+    EditionEntry,
+    Item,
+    ItemSummary,
+    RewriteRecord,
+    SummaryRevision,
+    WeekWindow,
+)
 
 
 class Summarizer(Protocol):
@@ -26,8 +35,11 @@ class Summarizer(Protocol):
         """The version of the prompt (or method) summaries are cached under."""
         ...
 
-    async def summarize(self, item: Item) -> ItemSummary:
-        """Return the summary of ``item``."""
+    async def summarize(self, item: Item, note: str = "") -> ItemSummary:
+        """Return the summary of ``item``; ``note`` is an editor's guidance for a rewrite.
+
+        A summarizer that cannot use a note (the offline one) still writes the summary anew.
+        """
         ...
 
 
@@ -115,4 +127,38 @@ class EditionStore(SummaryCache, Protocol):
         at: datetime,
     ) -> None:
         """Record one model call's tokens and cost."""
+        ...
+
+
+class FeaturedLookup(Protocol):
+    """Where a featured item's latest entry is found (the store)."""
+
+    async def featured_entry(self, canonical_id: str) -> tuple[date, EditionEntry] | None:
+        """Return the latest edition entry of an item and its edition's date."""
+        ...
+
+    async def edition(
+        self, *, edition_id: int | None = None, edition_date: date | None = None
+    ) -> Edition | None:
+        """Return an edition by id or date."""
+        ...
+
+
+class RewriteStore(FeaturedLookup, Protocol):
+    """What rewriting one item's summary reads and writes (the store)."""
+
+    async def rewrite_entry(
+        self,
+        edition_id: int,
+        position: int,
+        summary: ItemSummary,
+        by: str,
+        note: str,
+        at: datetime,
+    ) -> RewriteRecord:
+        """Replace an entry's summary, keep the old one, enqueue edits; `LookupError` if gone."""
+        ...
+
+    async def summary_history(self, edition_id: int, position: int) -> list[SummaryRevision]:
+        """Return the summaries an entry had before each rewrite, newest first."""
         ...

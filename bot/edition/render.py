@@ -35,6 +35,13 @@ class DigestItem:
     arxiv_id: str | None
     citations: int | None
     note: str = ""
+    # The day an editor had the summary rewritten (`digestbot rewrite`), shown as a mark.
+    updated: date | None = None
+
+    @property
+    def updated_line(self) -> str:
+        """``✎ Updated April 20, 2026`` for a rewritten item; empty otherwise."""
+        return f"✎ Updated {long_date(self.updated)}" if self.updated else ""
 
     @property
     def source_line(self) -> str:
@@ -96,6 +103,7 @@ def to_digest_item(entry: EditionEntry) -> DigestItem:
         arxiv_id=content.arxiv_id,
         citations=entry.item.citations,
         note=entry.summary.note,
+        updated=entry.updated_at.date() if entry.updated_at else None,
     )
 
 
@@ -122,6 +130,8 @@ def render_item_text(item: DigestItem) -> str:
     lines.append("Takeaways")
     lines += [f"  • {takeaway}" for takeaway in item.takeaways]
     lines += [item.source_line, item.url]
+    if item.updated_line:
+        lines.append(item.updated_line)
     return "\n".join(lines)
 
 
@@ -149,6 +159,8 @@ def render_markdown(digest: Digest) -> str:
             block.append(f"> {item.note}")
         block.append("**Takeaways**\n" + "\n".join(f"- {t}" for t in item.takeaways))
         block.append(item.source_line)
+        if item.updated_line:
+            block.append(f"*{item.updated_line}*")
         parts.append("\n\n".join(block))
     return "\n\n".join(parts) + "\n"
 
@@ -175,6 +187,7 @@ def digest_json(digest: Digest) -> dict[str, object]:
                 "citations": item.citations if item.citations is not None else 0,
                 "source_line": item.source_line,
                 "note": item.note,
+                "updated": item.updated.isoformat() if item.updated else None,
             }
             for item in digest.items
         ],

@@ -145,8 +145,12 @@ class OfflineSummarizer:
         ]
         return candidates, problem
 
-    async def summarize(self, item: Item) -> ItemSummary:
-        """Return an offline summary of ``item``: lead, result, audience, three takeaways."""
+    async def summarize(self, item: Item, note: str = "") -> ItemSummary:
+        """Return an offline summary of ``item``: lead, result, audience, three takeaways.
+
+        ``note`` (an editor's guidance) cannot steer sentence selection: it is accepted so
+        that a rewrite works offline too, and re-derives the summary from the source.
+        """
         paper = item.content.kind is ItemKind.PAPER
         candidates, problem = self._candidates(item)
 
@@ -267,8 +271,14 @@ class CachedSummarizer:
         """The inner summarizer's prompt version."""
         return self._inner.prompt_version
 
-    async def summarize(self, item: Item) -> ItemSummary:
-        """Return the kept summary of ``item``, or write and keep a new one."""
+    async def summarize(self, item: Item, note: str = "") -> ItemSummary:
+        """Return the kept summary of ``item``, or write and keep a new one.
+
+        With an editor's ``note`` (a rewrite) the cache is bypassed both ways: the point is a
+        new summary, and one written for a note is not the item's general summary.
+        """
+        if note.strip():
+            return await self._inner.summarize(item, note)
         key = item.content.content_hash
         kept = await self._cache.cached_summary(key, self._inner.prompt_version, self._inner.model)
         if kept is not None:

@@ -3,7 +3,8 @@
 REST answers what discord.py calls: login (``/users/@me``, ``/oauth2/applications/@me``),
 command sync, channels, guild roles and members, messages (with ``nonce`` + ``enforce_nonce``
 deduplicated per author, as Discord does), threads from a message, forum posts, direct
-messages (50007 from a member who closed them), interaction callbacks, follow-ups and
+messages (50007 from a member who closed them), message edits (the bot's own only: 50005
+for another author's, 10008 for an unknown one), interaction callbacks, follow-ups and
 ``@original``. Every response carries ``Content-Type:
 application/json`` exactly (discord.py compares it with ``==``) and ``Via`` (without it a 429
 looks like a Cloudflare ban). Rate limits: a 429 with bucket headers on demand, or at a given
@@ -535,6 +536,8 @@ class FakeDiscord:
         if parts[2:3] == ["messages"] and len(parts) == 4 and request.method == "GET":
             found = [m for m in self.messages.get(channel["id"], []) if m["id"] == parts[3]]
             return _json(found[0]) if found else _error(404, 10008, "Unknown Message")
+        if parts[2:3] == ["messages"] and len(parts) == 4 and request.method == "PATCH":
+            return self._edit_message(channel["id"], parts[3], body or {})
         if parts[2:3] == ["messages"] and parts[4:5] == ["threads"]:
             return self._thread_from_message(channel, parts[3], body, allowed)
         if parts[2:3] == ["threads"] and request.method == "POST" and channel["type"] == 15:
@@ -542,6 +545,24 @@ class FakeDiscord:
         if parts[2:3] == ["typing"]:
             return web.Response(status=204, headers={"Via": "1.1 google"})
         return _error(404, 0, "404: Not Found")
+
+    def _edit_message(self, channel_id: str, message_id: str, body: dict[str, Any]) -> web.Response:
+        """``PATCH /channels/{id}/messages/{id}``: the bot's own messages only, as on Discord."""
+        found = [m for m in self.messages.get(channel_id, []) if m["id"] == message_id]
+        if not found:
+            return _error(404, 10008, "Unknown Message")
+        message = found[0]
+        if message["author"]["id"] != BOT_ID:
+            return _error(403, 50005, "Cannot edit a message authored by another user")
+        edited = {key: body.get(key, message.get(key)) for key in ("content", "embeds")}
+        problem = self._check_message(edited)
+        if problem is not None:
+            return problem
+        message.update(
+            {k: v for k, v in body.items() if k in ("content", "embeds", "allowed_mentions")}
+        )
+        message["edited_timestamp"] = _iso(time.time())
+        return _json(message)
 
     def _history(self, channel_id: str, request: web.Request) -> web.Response:
         limit = min(100, int(request.query.get("limit", "50")))

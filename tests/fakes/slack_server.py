@@ -5,7 +5,9 @@ It answers ``/api/<method>`` as Slack does: HTTP 200 with ``{"ok": true, ...}`` 
 ``Authorization: Bearer``. ``chat.postMessage`` stores messages per channel with their thread
 and metadata; ``conversations.replies`` reads a thread back and ``conversations.history`` a
 channel (newest first; metadata only with ``include_all_metadata``, as on Slack);
-``conversations.open`` opens the app's DM with a member (``D`` + their id). Events
+``conversations.open`` opens the app's DM with a member (``D`` + their id); ``chat.update``
+edits the bot's own messages only (``cant_update_message`` for a person's, as on Slack, and
+``message_not_found`` for an unknown ts). Events
 (``app_mention``, ``reaction_added``/``_removed``) go over Socket Mode or, in HTTP mode, as
 signed POSTs, and only when slack-manifest.yml subscribes them and grants their scope. Tests can
 make the next calls answer 429 with Retry-After, or a share of posts at random, or enforce
@@ -337,6 +339,8 @@ class FakeSlack:
         if method == "chat.postMessage":
             limited = self._post_limited(str(args.get("channel")))
             return limited if limited is not None else self._post(args)
+        if method == "chat.update":
+            return self._update(args)
         if method == "conversations.open":
             return self._open_dm(str(args.get("users", "")))
         if method in ("conversations.replies", "conversations.history"):
@@ -412,6 +416,8 @@ class FakeSlack:
             else args.get("metadata"),
             "unfurl_links": args.get("unfurl_links"),
             "link_names": args.get("link_names"),
+            "user": "U0BOT",
+            "bot_id": "B0BOT",
         }
         if thread_ts:
             message["thread_ts"] = str(thread_ts)
@@ -419,3 +425,28 @@ class FakeSlack:
         if self.on_post is not None:
             self.on_post(channel)
         return web.json_response({"ok": True, "channel": channel, "ts": ts, "message": message})
+
+    def _update(self, args: dict[str, Any]) -> web.Response:
+        """``chat.update``: only the bot's own messages; Slack's refusals otherwise."""
+        channel, ts = str(args.get("channel")), str(args.get("ts"))
+        if channel not in self.channels:
+            return web.json_response({"ok": False, "error": "channel_not_found"})
+        found = [m for m in self.messages.get(channel, []) if m["ts"] == ts]
+        if not found:
+            return web.json_response({"ok": False, "error": "message_not_found"})
+        message = found[0]
+        if message.get("bot_id") != "B0BOT":
+            return web.json_response({"ok": False, "error": "cant_update_message"})
+        blocks = args.get("blocks")
+        if not args.get("text") and not blocks:
+            return web.json_response({"ok": False, "error": "no_text"})
+        message["text"] = args.get("text", "")
+        message["blocks"] = json.loads(blocks) if isinstance(blocks, str) else blocks
+        metadata = args.get("metadata")
+        if metadata is not None:
+            message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
+        self._clock += 1
+        message["edited"] = {"user": "U0BOT", "ts": f"1776000000.{self._clock:06d}"}
+        return web.json_response(
+            {"ok": True, "channel": channel, "ts": ts, "text": message["text"], "message": message}
+        )

@@ -1,0 +1,161 @@
+"""The store's edit jobs: delivered item replies to edit in place after a rewrite.
+
+The same outbox discipline as delivery jobs (`storage.outbox`): a job is claimed under a
+lease with a compare-and-set (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), then finished or put
+back. Which rewrite a delivered message shows is kept on its delivery row
+(``deliveries.edit_version``): an edit resumed after a crash finds it applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import false, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.domain import EditJob, JobState
+from storage.base import StoreBase
+from storage.models import DeliveryRow, EditJobRow
+from storage.rows import edit_job_of
+
+
+class EditsPart(StoreBase):
+    """Edit jobs: claim, finish or retry, list; and the edit version of delivered parts."""
+
+    async def claim_edit(
+        self,
+        worker: str,
+        now: datetime,
+        lease: timedelta,
+        platforms: Sequence[str] | None = None,
+    ) -> EditJob | None:
+        """Claim the oldest due edit (to one of ``platforms``): pending, or its lease run out.
+
+        Adds an attempt; the claim is a compare-and-set on the row as read, so no two
+        workers ever hold one job.
+        """
+
+        def write(session: Session) -> EditJob | None:
+            claimable = ((EditJobRow.state == JobState.PENDING) & (EditJobRow.due_at <= now)) | (
+                (EditJobRow.state == JobState.CLAIMED) & (EditJobRow.lease_until < now)
+            )
+            if platforms is not None:
+                claimable = claimable & or_(
+                    false(), *(EditJobRow.destination.startswith(f"{p}:") for p in platforms)
+                )
+            query = (
+                select(EditJobRow)
+                .where(claimable)
+                .order_by(EditJobRow.due_at, EditJobRow.id)
+                .limit(1)
+            )
+            if self._dialect == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            row = session.scalars(query).first()
+            if row is None:
+                return None
+            claimed = session.execute(
+                update(EditJobRow)
+                .where(EditJobRow.id == row.id, EditJobRow.attempts == row.attempts, claimable)
+                .values(
+                    state=JobState.CLAIMED,
+                    claimed_by=worker,
+                    lease_until=now + lease,
+                    attempts=row.attempts + 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            session.expire(row)
+            return edit_job_of(session.get_one(EditJobRow, row.id))
+
+        return await self._run(write, writes=True)
+
+    async def _change_edit(self, job_id: int, worker: str, **values: Any) -> bool:
+        def write(session: Session) -> bool:
+            result = session.execute(
+                update(EditJobRow)
+                .where(
+                    EditJobRow.id == job_id,
+                    EditJobRow.state == JobState.CLAIMED,
+                    EditJobRow.claimed_by == worker,
+                )
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+        return await self._run(write)
+
+    async def finish_edit(
+        self, job_id: int, worker: str, state: JobState, reason: str, at: datetime
+    ) -> bool:
+        """Record how a claimed edit ended: ``done`` or ``failed``."""
+        if not state.final:
+            raise ValueError(f"an edit ends done, failed or skipped, not {state!r}")
+        return await self._change_edit(
+            job_id, worker, state=state, reason=reason, finished_at=at, lease_until=None
+        )
+
+    async def retry_edit(self, job_id: int, worker: str, reason: str, not_before: datetime) -> bool:
+        """Put a claimed edit back, due again at ``not_before``."""
+        return await self._change_edit(
+            job_id,
+            worker,
+            state=JobState.PENDING,
+            reason=reason,
+            due_at=not_before,
+            claimed_by="",
+            lease_until=None,
+        )
+
+    async def edit_jobs(
+        self, states: Sequence[JobState] | None = None, limit: int = 200
+    ) -> list[EditJob]:
+        """Return edit jobs (in some states), newest first."""
+
+        def read(session: Session) -> list[EditJob]:
+            query = select(EditJobRow).order_by(EditJobRow.id.desc()).limit(limit)
+            if states is not None:
+                query = query.where(EditJobRow.state.in_(list(states)))
+            return [edit_job_of(row) for row in session.scalars(query)]
+
+        return await self._run(read)
+
+    async def delivered_part(
+        self, destination: str, edition_id: int, part: int
+    ) -> tuple[str, str, int] | None:
+        """Return a delivered part's (message id, thread id, edit version), if it was sent."""
+
+        def read(session: Session) -> tuple[str, str, int] | None:
+            row = session.scalars(
+                select(DeliveryRow).where(
+                    DeliveryRow.destination == destination,
+                    DeliveryRow.edition_id == edition_id,
+                    DeliveryRow.part == part,
+                )
+            ).first()
+            return (row.message_id, row.thread_id, row.edit_version) if row else None
+
+        return await self._run(read)
+
+    async def record_edit(self, destination: str, edition_id: int, part: int, version: int) -> None:
+        """Record that a delivered part now shows rewrite ``version`` (never going back)."""
+
+        def write(session: Session) -> None:
+            session.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.destination == destination,
+                    DeliveryRow.edition_id == edition_id,
+                    DeliveryRow.part == part,
+                    DeliveryRow.edit_version < version,
+                )
+                .values(edit_version=version)
+                .execution_options(synchronize_session=False)
+            )
+
+        await self._run(write)
