@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import false, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.domain import EditJob, JobState
 from storage.base import StoreBase
+from storage.claims import change_claimed, claim_oldest
 from storage.models import DeliveryRow, EditJobRow
 from storage.rows import edit_job_of
 
@@ -38,57 +39,23 @@ class EditsPart(StoreBase):
         """
 
         def write(session: Session) -> EditJob | None:
-            claimable = ((EditJobRow.state == JobState.PENDING) & (EditJobRow.due_at <= now)) | (
-                (EditJobRow.state == JobState.CLAIMED) & (EditJobRow.lease_until < now)
+            row = claim_oldest(
+                session,
+                EditJobRow,
+                dialect=self._dialect,
+                worker=worker,
+                now=now,
+                lease=lease,
+                platforms=platforms,
             )
-            if platforms is not None:
-                claimable = claimable & or_(
-                    false(), *(EditJobRow.destination.startswith(f"{p}:") for p in platforms)
-                )
-            query = (
-                select(EditJobRow)
-                .where(claimable)
-                .order_by(EditJobRow.due_at, EditJobRow.id)
-                .limit(1)
-            )
-            if self._dialect == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            row = session.scalars(query).first()
-            if row is None:
-                return None
-            claimed = session.execute(
-                update(EditJobRow)
-                .where(EditJobRow.id == row.id, EditJobRow.attempts == row.attempts, claimable)
-                .values(
-                    state=JobState.CLAIMED,
-                    claimed_by=worker,
-                    lease_until=now + lease,
-                    attempts=row.attempts + 1,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                return None
-            session.expire(row)
-            return edit_job_of(session.get_one(EditJobRow, row.id))
+            return edit_job_of(row) if row is not None else None
 
         return await self._run(write, writes=True)
 
     async def _change_edit(self, job_id: int, worker: str, **values: Any) -> bool:
-        def write(session: Session) -> bool:
-            result = session.execute(
-                update(EditJobRow)
-                .where(
-                    EditJobRow.id == job_id,
-                    EditJobRow.state == JobState.CLAIMED,
-                    EditJobRow.claimed_by == worker,
-                )
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
-
-        return await self._run(write)
+        return await self._run(
+            lambda session: change_claimed(session, EditJobRow, job_id, worker, values)
+        )
 
     async def finish_edit(
         self, job_id: int, worker: str, state: JobState, reason: str, at: datetime

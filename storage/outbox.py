@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import false, func, or_, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.domain import DeliveryJob, Difficulty, JobState
 from storage.base import StoreBase
+from storage.claims import change_claimed, claim_oldest
 from storage.models import DeliveryJobRow
 from storage.rows import delivery_job_of
 
@@ -77,64 +78,23 @@ class OutboxPart(StoreBase):
         """
 
         def write(session: Session) -> DeliveryJob | None:
-            claimable = (
-                (DeliveryJobRow.state == JobState.PENDING) & (DeliveryJobRow.due_at <= now)
-            ) | ((DeliveryJobRow.state == JobState.CLAIMED) & (DeliveryJobRow.lease_until < now))
-            if platforms is not None:
-                claimable = claimable & or_(
-                    false(),
-                    *(DeliveryJobRow.destination.startswith(f"{p}:") for p in platforms),
-                )
-            query = (
-                select(DeliveryJobRow)
-                .where(claimable)
-                .order_by(DeliveryJobRow.due_at, DeliveryJobRow.id)
-                .limit(1)
+            row = claim_oldest(
+                session,
+                DeliveryJobRow,
+                dialect=self._dialect,
+                worker=worker,
+                now=now,
+                lease=lease,
+                platforms=platforms,
             )
-            if self._dialect == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            row = session.scalars(query).first()
-            if row is None:
-                return None
-            # Compare-and-set: the row is still claimable and nobody claimed it since we read
-            # it (each claim adds an attempt), or no row changes and we claim nothing.
-            claimed = session.execute(
-                update(DeliveryJobRow)
-                .where(
-                    DeliveryJobRow.id == row.id,
-                    DeliveryJobRow.attempts == row.attempts,
-                    claimable,
-                )
-                .values(
-                    state=JobState.CLAIMED,
-                    claimed_by=worker,
-                    lease_until=now + lease,
-                    attempts=row.attempts + 1,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                return None
-            session.expire(row)
-            return delivery_job_of(session.get_one(DeliveryJobRow, row.id))
+            return delivery_job_of(row) if row is not None else None
 
         return await self._run(write, writes=True)
 
     async def _change_claim(self, job_id: int, worker: str, **values: Any) -> bool:
-        def write(session: Session) -> bool:
-            result = session.execute(
-                update(DeliveryJobRow)
-                .where(
-                    DeliveryJobRow.id == job_id,
-                    DeliveryJobRow.state == JobState.CLAIMED,
-                    DeliveryJobRow.claimed_by == worker,
-                )
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
-
-        return await self._run(write)
+        return await self._run(
+            lambda session: change_claimed(session, DeliveryJobRow, job_id, worker, values)
+        )
 
     async def renew_claim(self, job_id: int, worker: str, until: datetime) -> bool:
         """Extend a claim ``worker`` still holds; False when it lost it."""
