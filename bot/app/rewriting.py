@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from bot.app.wiring import App, DestinationUnavailableError, chat_adapters
+from bot.app.wiring import App, DestinationUnavailableError, chat_adapters, language_model
 from bot.commands.reply import Reply
 from bot.delivery.edits import EditCounters, EditWorker
 from bot.edition.llm_summarize import LlmSummarizer
@@ -43,21 +43,7 @@ async def rewriting_summarizer(app: App) -> AsyncIterator[tuple[Summarizer, Toke
     if llm.api_key is None:
         yield offline, None
         return
-    budget = TokenBudget(
-        llm.edition_token_budget,
-        input_usd_per_mtok=llm.input_usd_per_mtok,
-        output_usd_per_mtok=llm.output_usd_per_mtok,
-    )
-    from adapters.llm import OpenAiModel  # heavy; only a bot with a key needs it
-
-    async with OpenAiModel(
-        api_key=llm.api_key.get_secret_value(),
-        model=llm.model,
-        base_url=llm.base_url,
-        timeout_s=llm.timeout_s,
-        reasoning_effort=llm.reasoning_effort,
-        reasoning=llm.reasoning_model,
-    ) as model:
+    async with language_model(llm) as (model, budget):
         yield LlmSummarizer(model, offline, budget), budget
 
 

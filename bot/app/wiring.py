@@ -30,7 +30,7 @@ from adapters.sources.safe_fetch import AddressPolicy, redirect_guard
 from adapters.sources.semantic_scholar import SemanticScholarCitations
 from bot.clock import SystemClock
 from bot.commands.status import StatusReport, collect_status
-from bot.config import Settings
+from bot.config import LlmSettings, Settings
 from bot.delivery.deliver import DeliveryError, DeliveryReport, Destination, deliver
 from bot.delivery.notices import Noticeboard
 from bot.delivery.ports import ChatAdapter
@@ -44,7 +44,14 @@ from bot.edition.model import TokenBudget
 from bot.edition.profile import load_profile
 from bot.edition.summarize import OfflineSummarizer
 from bot.ingest.ingester import CITATIONS_SOURCE, MANUAL_SOURCE, Ingester, IngestReport
-from bot.ports import CitationLookup, Clock, IngestProgress, LinkResolver, Source
+from bot.ports import (
+    CitationLookup,
+    Clock,
+    IngestProgress,
+    LanguageModel,
+    LinkResolver,
+    Source,
+)
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
@@ -210,6 +217,30 @@ async def ingest(
     )
 
 
+@asynccontextmanager
+async def language_model(llm: LlmSettings) -> AsyncIterator[tuple[LanguageModel, TokenBudget]]:
+    """Open the configured model (OPENAI_API_KEY must be set) and a fresh edition budget."""
+    assert llm.api_key is not None, "callers check for a key first"
+    budget = TokenBudget(
+        llm.edition_token_budget,
+        input_usd_per_mtok=llm.input_usd_per_mtok,
+        output_usd_per_mtok=llm.output_usd_per_mtok,
+    )
+    # Imported here: the openai package weighs about 45 MB, and a bot without a key (or
+    # one that composes elsewhere) never needs it.
+    from adapters.llm import OpenAiModel
+
+    async with OpenAiModel(
+        api_key=llm.api_key.get_secret_value(),
+        model=llm.model,
+        base_url=llm.base_url,
+        timeout_s=llm.timeout_s,
+        reasoning_effort=llm.reasoning_effort,
+        reasoning=llm.reasoning_model,
+    ) as model:
+        yield model, budget
+
+
 async def compose(
     app: App, edition_date: date | None = None, *, force: bool = False
 ) -> ComposeResult:
@@ -233,23 +264,7 @@ async def compose(
             freshness_days=app.settings.edition.freshness_days,
             force=force,
         )
-    budget = TokenBudget(
-        llm.edition_token_budget,
-        input_usd_per_mtok=llm.input_usd_per_mtok,
-        output_usd_per_mtok=llm.output_usd_per_mtok,
-    )
-    # Imported here: the openai package weighs about 45 MB, and a bot without a key (or
-    # one that composes elsewhere) never needs it.
-    from adapters.llm import OpenAiModel
-
-    async with OpenAiModel(
-        api_key=llm.api_key.get_secret_value(),
-        model=llm.model,
-        base_url=llm.base_url,
-        timeout_s=llm.timeout_s,
-        reasoning_effort=llm.reasoning_effort,
-        reasoning=llm.reasoning_model,
-    ) as model:
+    async with language_model(llm) as (model, budget):
         return await compose_edition(
             app.store,
             app.clock,
