@@ -9,6 +9,7 @@ without blocking and closed cleanly.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -28,10 +29,22 @@ from bot.commands.ports import AdminStore, CommandStore
 from bot.commands.reply import Command, Reply, error
 from bot.edition.render import DigestItem
 from bot.feedback.ports import FeedbackStore
-from bot.ports import Clock
+from bot.ports import Clock, CredentialRefusedError
 
 logger = logging.getLogger(__name__)
 MAX_LISTED = 20
+REFUSED_TOKEN_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "not_allowed_token_type",
+    }
+)
+"""Slack's answers to a token it will never accept: retrying cannot help."""
+CONNECT_TIMEOUT_S = 30.0
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 
@@ -193,10 +206,29 @@ def build_slack_app(
     return app
 
 
+async def check_token(call: Callable[[], Awaitable[object]], variable: str) -> None:
+    """Run a Web API ``call``; raise `CredentialRefusedError` naming ``variable`` if refused.
+
+    Any other failure (unreachable, rate limited, Slack's own error) propagates as is: the
+    caller retries those.
+    """
+    try:
+        await call()
+    except SlackApiError as exc:
+        code = str(exc.response.get("error") or "")
+        if code in REFUSED_TOKEN_ERRORS:
+            raise CredentialRefusedError(
+                f"Slack refused {variable} ({code}); check the token"
+            ) from None
+        raise
+
+
 class SlackSocketBot:
     """The Bolt app on Socket Mode: ``await start()`` returns once connected; ``aclose()``."""
 
     def __init__(self, app: AsyncApp, app_token: str) -> None:
+        self._app = app
+        self._app_token = app_token
         self._handler = AsyncSocketModeHandler(app, app_token)
         self._started = False
 
@@ -216,9 +248,30 @@ class SlackSocketBot:
         )
 
     async def start(self) -> None:
-        """Connect without blocking the event loop."""
+        """Check both tokens, then connect without blocking the event loop.
+
+        Both tokens are checked first because slack_sdk's own connect loop retries a refused
+        token forever, a traceback each time. Raises `CredentialRefusedError` for a refused
+        token; anything else (Slack unreachable) leaves the bot ready to ``start`` again.
+        """
+        await check_token(self._app.client.auth_test, "SLACK_BOT_TOKEN")
+        socket = self._handler.client
+
+        async def open_connection() -> None:
+            answer = await socket.web_client.apps_connections_open(app_token=self._app_token)
+            socket.wss_uri = str(answer["url"])
+
+        await check_token(open_connection, "SLACK_APP_TOKEN")
         self._started = True
-        await self._handler.connect_async()  # type: ignore[no-untyped-call]
+        try:
+            # slack_sdk retries a failed websocket forever: bound it so that we retry instead.
+            await asyncio.wait_for(
+                self._handler.connect_async(),  # type: ignore[no-untyped-call]
+                timeout=CONNECT_TIMEOUT_S,
+            )
+        except BaseException:
+            self._started = False
+            raise
 
     async def aclose(self) -> None:
         """Disconnect and close the socket."""
@@ -246,14 +299,26 @@ class SlackHttpBot:
         self._port = port
         self._runner: web.AppRunner | None = None
         self._extra_routes = extra_routes
+        self._verified = False
         self.port = port
 
     def connected(self) -> bool:
-        """Tell whether listening."""
-        return self._runner is not None
+        """Tell whether listening with a bot token Slack accepted."""
+        return self._runner is not None and self._verified
 
     async def start(self) -> None:
-        """Listen without blocking the event loop (with ``extra_routes`` on the same port)."""
+        """Listen without blocking the event loop (with ``extra_routes`` on the same port).
+
+        Then checks SLACK_BOT_TOKEN with ``auth.test``: `CredentialRefusedError` if refused;
+        if Slack is unreachable the error propagates and the server keeps listening (health
+        is served on it), ready for ``start`` again.
+        """
+        if self._runner is None:
+            await self._listen()
+        await check_token(self._app.client.auth_test, "SLACK_BOT_TOKEN")
+        self._verified = True
+
+    async def _listen(self) -> None:
         web_app = self._app.web_app(path=self.PATH)
         if self._extra_routes is not None:
             self._extra_routes(web_app)
