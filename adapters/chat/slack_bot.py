@@ -23,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.chat.slack_chat import escape, item_blocks, safe_url
 from adapters.chat.slack_reactions import add_reaction_listeners
+from adapters.health import RequestErrorLog
 from bot.commands.admin import AdminContext, answer_admin
 from bot.commands.digest import answer
 from bot.commands.ports import AdminStore, CommandStore
@@ -278,6 +279,22 @@ class SlackSocketBot:
         await self._handler.close_async()  # type: ignore[no-untyped-call]
 
 
+@web.middleware
+async def _timestamp_is_a_number(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Refuse a Slack request whose timestamp is not a number, as unsigned (401).
+
+    slack_sdk's signature check calls ``int()`` on the header: anything else raised, and
+    answered 500 with a traceback in the log, to anyone able to reach the port.
+    """
+    if request.path == SlackHttpBot.PATH:
+        stamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
+            return web.Response(status=401, text="invalid request")
+    return await handler(request)
+
+
 class SlackHttpBot:
     """The Bolt app in HTTP mode: signed requests to ``POST /slack/events`` on host:port.
 
@@ -320,9 +337,10 @@ class SlackHttpBot:
 
     async def _listen(self) -> None:
         web_app = self._app.web_app(path=self.PATH)
+        web_app.middlewares.append(_timestamp_is_a_number)
         if self._extra_routes is not None:
             self._extra_routes(web_app)
-        self._runner = web.AppRunner(web_app, access_log=None)
+        self._runner = web.AppRunner(web_app, access_log=None, logger=RequestErrorLog())
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)
         await site.start()
