@@ -52,6 +52,11 @@ class ConfigError(Exception):
 
 def _http_url(value: str) -> str:
     parts = urlsplit(value)
+    if "@" in parts.netloc:
+        # Credentials in a URL end up in error messages and logs: refused, and never shown.
+        raise ValueError(
+            "must not hold credentials (user:password@); set tokens in their own settings"
+        )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"expected an http(s) URL, got {value!r}")
     return value
@@ -62,7 +67,9 @@ HttpUrl = Annotated[str, AfterValidator(_http_url)]
 
 
 class _Group(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf and nan pass every ge/le bound of pydantic's: refused everywhere (a stale_after
+    # of inf never delivers). Every number below also has a finite upper bound.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class HfSettings(_Group):
@@ -81,7 +88,7 @@ class ArxivSettings(_Group):
     query: str = Field(default="cat:cs.CL OR cat:cs.LG OR cat:cs.AI", min_length=1)
     max_results: int = Field(default=300, ge=1, le=2000)
     lookback_days: int = Field(default=8, ge=1, le=60)
-    min_interval_s: float = Field(default=3.0, ge=3.0)
+    min_interval_s: float = Field(default=3.0, ge=3.0, le=3600)
 
 
 class SemanticScholarSettings(_Group):
@@ -90,7 +97,7 @@ class SemanticScholarSettings(_Group):
     enabled: bool = True
     url: HttpUrl = "https://api.semanticscholar.org/graph/v1"
     api_key: SecretStr | None = None
-    refresh_hours: int = Field(default=24, ge=1)
+    refresh_hours: int = Field(default=24, ge=1, le=24 * 366)
 
 
 _FEED_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
@@ -130,9 +137,9 @@ class SourcesSettings(_Group):
     semantic_scholar: SemanticScholarSettings = SemanticScholarSettings()
     feeds: tuple[FeedSettings, ...] = DEFAULT_FEEDS
     timeout_s: float = Field(default=60.0, gt=0, le=600)
-    input_usd_per_mtok: float = Field(default=0.0, ge=0)
-    output_usd_per_mtok: float = Field(default=0.0, ge=0)
-    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    input_usd_per_mtok: float = Field(default=0.0, ge=0, le=10_000)
+    output_usd_per_mtok: float = Field(default=0.0, ge=0, le=10_000)
+    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=1024**3)
     concurrency: int = Field(default=4, ge=1, le=32)
     # Redirects to loopback, private and link-local addresses are refused unless this is set
     # (self-hosted feeds on a private network); a configured URL itself may be anywhere.
@@ -177,19 +184,19 @@ class ScheduleSettings(_Group):
     compose_time: str = Field(default="06:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
     compose_timezone: Annotated[str, AfterValidator(_valid_timezone)] = "UTC"
     # A delivery later than this after its slot is skipped and reported, not posted.
-    stale_after_hours: float = Field(default=36.0, gt=0)
+    stale_after_hours: float = Field(default=36.0, gt=0, le=24 * 31)
     # Transient failures are retried after retry_base_s * 2**attempt, up to max_attempts.
-    retry_base_s: float = Field(default=30.0, gt=0)
-    max_attempts: int = Field(default=8, ge=1)
+    retry_base_s: float = Field(default=30.0, gt=0, le=86_400)
+    max_attempts: int = Field(default=8, ge=1, le=100)
     # How long a claimed delivery stays ours without renewal (a crashed instance's expire).
     # A live worker renews its claim every third of this.
-    lease_s: float = Field(default=300.0, ge=1)
+    lease_s: float = Field(default=300.0, ge=1, le=86_400)
     # Deliveries this process runs at once, per platform. Slack paces each channel (about
     # 1 message/s) and Discord the bot, so a delivery mostly waits: many run cheaply.
     workers: int = Field(default=256, ge=1, le=5000)
     # How often the worker looks for due deliveries, and the planner for due slots.
-    poll_s: float = Field(default=5.0, gt=0)
-    plan_every_s: float = Field(default=60.0, gt=0)
+    poll_s: float = Field(default=5.0, gt=0, le=3600)
+    plan_every_s: float = Field(default=60.0, gt=0, le=86_400)
 
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,80}")
@@ -233,7 +240,7 @@ class SlackSettings(_Group):
     # A channel (id) told of every paused subscription on Slack, besides its subscriber.
     admin_channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]{2,20}$")
     # Slack allows about one message per second per channel.
-    min_interval_s: float = Field(default=1.0, ge=0)
+    min_interval_s: float = Field(default=1.0, ge=0, le=60)
 
     @field_validator("admin_user_ids", mode="before")
     @classmethod
@@ -253,12 +260,12 @@ class DiscordSettings(_Group):
     api_url: HttpUrl = "https://discord.com/api/v10"
     gateway_url: str | None = None
     # Sync the commands to this one server only (instant; for testing a new version).
-    sync_guild_id: int | None = Field(default=None, gt=0)
+    sync_guild_id: int | None = Field(default=None, gt=0, lt=2**63)
     # AutoShardedClient: one process, many shards (required past 2,500 servers).
     sharded: bool = False
     # With several processes: the shards this one runs, out of shard_count.
     shard_ids: tuple[int, ...] = ()
-    shard_count: int | None = Field(default=None, gt=0)
+    shard_count: int | None = Field(default=None, gt=0, le=100_000)
     # Requests per second this process allows itself: Discord's global limit is 50 per
     # bot; staying under it avoids 429s, which count towards Discord's invalid-request ban.
     # With several processes on one bot, divide it between them.
@@ -302,11 +309,11 @@ class LlmSettings(_Group):
     reasoning_model: bool | None = None
     rank_shortlist: int = Field(default=40, ge=0, le=1_000)
     rank_budget_share: float = Field(default=0.3, gt=0, le=1)
-    edition_token_budget: int = Field(default=60_000, ge=1_000)
+    edition_token_budget: int = Field(default=60_000, ge=1_000, le=100_000_000)
     concurrency: int = Field(default=8, ge=1, le=64)
     timeout_s: float = Field(default=60.0, gt=0, le=600)
-    input_usd_per_mtok: float = Field(default=0.0, ge=0)
-    output_usd_per_mtok: float = Field(default=0.0, ge=0)
+    input_usd_per_mtok: float = Field(default=0.0, ge=0, le=10_000)
+    output_usd_per_mtok: float = Field(default=0.0, ge=0, le=10_000)
 
 
 class Settings(BaseSettings):
