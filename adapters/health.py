@@ -9,9 +9,11 @@ the same report at each scrape (its own registry: nothing global).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -72,6 +74,31 @@ class _ReportCollector(Collector):
         yield jobs
 
 
+class RequestErrorLog(logging.LoggerAdapter[logging.Logger]):
+    """aiohttp's request-error log, where a malformed request is one DEBUG line.
+
+    aiohttp logs every request it cannot parse with a traceback, most at ERROR: anyone who
+    can reach the port (a scanner, a TLS client on a plain port) could flood the log. An
+    exception raised by one of our handlers still goes to ERROR with its traceback.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.getLogger("aiohttp.server"), {})
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        """Log as asked, except a malformed request: one DEBUG line without a traceback."""
+        failure = kwargs.get("exc_info")
+        if isinstance(failure, HttpProcessingError):
+            reason = " ".join(str(failure.message or failure.__class__.__name__).split())
+            self.logger.debug("malformed request (%d): %s", failure.code, reason[:200])
+            return
+        super().log(level, msg, *args, **kwargs)
+
+    def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, Any]:
+        """Pass the message as is (no extra context)."""
+        return msg, kwargs
+
+
 def add_health_routes(app: web.Application, report: ReportSource) -> None:
     """Add ``GET /healthz`` and ``GET /metrics`` to ``app``."""
 
@@ -102,7 +129,7 @@ class HealthServer:
 
     async def start(self) -> None:
         """Listen without blocking the event loop; `port` is the bound port after."""
-        self._runner = web.AppRunner(self._app, access_log=None)
+        self._runner = web.AppRunner(self._app, access_log=None, logger=RequestErrorLog())
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self.port)
         await site.start()

@@ -14,7 +14,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -28,7 +28,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -36,7 +35,15 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-DEFAULT_CONFIG_FILE = "digestbot.toml"
+from bot.config_sources import (
+    DEFAULT_CONFIG_FILE,
+    ENV_NAMES,
+    EnvironmentSource,
+    describe_validation_error,
+)
+
+# Importable from here as before the sources and error descriptions moved out.
+__all__ = ["DEFAULT_CONFIG_FILE", "ENV_NAMES", "ConfigError", "Settings", "load_settings"]
 
 
 class ConfigError(Exception):
@@ -45,6 +52,11 @@ class ConfigError(Exception):
 
 def _http_url(value: str) -> str:
     parts = urlsplit(value)
+    if "@" in parts.netloc:
+        # Credentials in a URL end up in error messages and logs: refused, and never shown.
+        raise ValueError(
+            "must not hold credentials (user:password@); set tokens in their own settings"
+        )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"expected an http(s) URL, got {value!r}")
     return value
@@ -55,7 +67,9 @@ HttpUrl = Annotated[str, AfterValidator(_http_url)]
 
 
 class _Group(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf and nan pass every ge/le bound of pydantic's: refused everywhere (a stale_after
+    # of inf never delivers). Every number below also has a finite upper bound.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class HfSettings(_Group):
@@ -74,7 +88,7 @@ class ArxivSettings(_Group):
     query: str = Field(default="cat:cs.CL OR cat:cs.LG OR cat:cs.AI", min_length=1)
     max_results: int = Field(default=300, ge=1, le=2000)
     lookback_days: int = Field(default=8, ge=1, le=60)
-    min_interval_s: float = Field(default=3.0, ge=3.0)
+    min_interval_s: float = Field(default=3.0, ge=3.0, le=3600)
 
 
 class SemanticScholarSettings(_Group):
@@ -83,7 +97,7 @@ class SemanticScholarSettings(_Group):
     enabled: bool = True
     url: HttpUrl = "https://api.semanticscholar.org/graph/v1"
     api_key: SecretStr | None = None
-    refresh_hours: int = Field(default=24, ge=1)
+    refresh_hours: int = Field(default=24, ge=1, le=24 * 366)
 
 
 _FEED_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
@@ -123,9 +137,9 @@ class SourcesSettings(_Group):
     semantic_scholar: SemanticScholarSettings = SemanticScholarSettings()
     feeds: tuple[FeedSettings, ...] = DEFAULT_FEEDS
     timeout_s: float = Field(default=60.0, gt=0, le=600)
-    input_usd_per_mtok: float = Field(default=0.0, ge=0)
-    output_usd_per_mtok: float = Field(default=0.0, ge=0)
-    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    input_usd_per_mtok: float = Field(default=0.0, ge=0, le=10_000)
+    output_usd_per_mtok: float = Field(default=0.0, ge=0, le=10_000)
+    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=1024**3)
     concurrency: int = Field(default=4, ge=1, le=32)
     # Redirects to loopback, private and link-local addresses are refused unless this is set
     # (self-hosted feeds on a private network); a configured URL itself may be anywhere.
@@ -173,19 +187,19 @@ class ScheduleSettings(_Group):
     compose_time: str = Field(default="06:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
     compose_timezone: Annotated[str, AfterValidator(_valid_timezone)] = "UTC"
     # A delivery later than this after its slot is skipped and reported, not posted.
-    stale_after_hours: float = Field(default=36.0, gt=0)
+    stale_after_hours: float = Field(default=36.0, gt=0, le=24 * 31)
     # Transient failures are retried after retry_base_s * 2**attempt, up to max_attempts.
-    retry_base_s: float = Field(default=30.0, gt=0)
-    max_attempts: int = Field(default=8, ge=1)
+    retry_base_s: float = Field(default=30.0, gt=0, le=86_400)
+    max_attempts: int = Field(default=8, ge=1, le=100)
     # How long a claimed delivery stays ours without renewal (a crashed instance's expire).
     # A live worker renews its claim every third of this.
-    lease_s: float = Field(default=300.0, ge=1)
+    lease_s: float = Field(default=300.0, ge=1, le=86_400)
     # Deliveries this process runs at once, per platform. Slack paces each channel (about
     # 1 message/s) and Discord the bot, so a delivery mostly waits: many run cheaply.
     workers: int = Field(default=256, ge=1, le=5000)
     # How often the worker looks for due deliveries, and the planner for due slots.
-    poll_s: float = Field(default=5.0, gt=0)
-    plan_every_s: float = Field(default=60.0, gt=0)
+    poll_s: float = Field(default=5.0, gt=0, le=3600)
+    plan_every_s: float = Field(default=60.0, gt=0, le=86_400)
 
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,80}")
@@ -229,7 +243,7 @@ class SlackSettings(_Group):
     # A channel (id) told of every paused subscription on Slack, besides its subscriber.
     admin_channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]{2,20}$")
     # Slack allows about one message per second per channel.
-    min_interval_s: float = Field(default=1.0, ge=0)
+    min_interval_s: float = Field(default=1.0, ge=0, le=60)
 
     @field_validator("admin_user_ids", mode="before")
     @classmethod
@@ -249,12 +263,12 @@ class DiscordSettings(_Group):
     api_url: HttpUrl = "https://discord.com/api/v10"
     gateway_url: str | None = None
     # Sync the commands to this one server only (instant; for testing a new version).
-    sync_guild_id: int | None = Field(default=None, gt=0)
+    sync_guild_id: int | None = Field(default=None, gt=0, lt=2**63)
     # AutoShardedClient: one process, many shards (required past 2,500 servers).
     sharded: bool = False
     # With several processes: the shards this one runs, out of shard_count.
     shard_ids: tuple[int, ...] = ()
-    shard_count: int | None = Field(default=None, gt=0)
+    shard_count: int | None = Field(default=None, gt=0, le=100_000)
     # Requests per second this process allows itself: Discord's global limit is 50 per
     # bot; staying under it avoids 429s, which count towards Discord's invalid-request ban.
     # With several processes on one bot, divide it between them.
@@ -298,72 +312,11 @@ class LlmSettings(_Group):
     reasoning_model: bool | None = None
     rank_shortlist: int = Field(default=40, ge=0, le=1_000)
     rank_budget_share: float = Field(default=0.3, gt=0, le=1)
-    edition_token_budget: int = Field(default=60_000, ge=1_000)
+    edition_token_budget: int = Field(default=60_000, ge=1_000, le=100_000_000)
     concurrency: int = Field(default=8, ge=1, le=64)
     timeout_s: float = Field(default=60.0, gt=0, le=600)
-    input_usd_per_mtok: float = Field(default=0.0, ge=0)
-    output_usd_per_mtok: float = Field(default=0.0, ge=0)
-
-
-ENV_NAMES: Mapping[str, tuple[str, ...]] = {
-    "DIGEST_DATABASE_URL": ("database_url",),
-    "DIGEST_TIMEZONE": ("timezone",),
-    "SLACK_BOT_TOKEN": ("slack", "bot_token"),
-    "SLACK_APP_TOKEN": ("slack", "app_token"),
-    "SLACK_SIGNING_SECRET": ("slack", "signing_secret"),
-    "SLACK_API_URL": ("slack", "api_url"),
-    "DISCORD_BOT_TOKEN": ("discord", "bot_token"),
-    "DISCORD_API_URL": ("discord", "api_url"),
-    "DISCORD_GATEWAY_URL": ("discord", "gateway_url"),
-    "DIGEST_HTTP_HOST": ("http", "host"),
-    "DIGEST_HTTP_PORT": ("http", "port"),
-    "OPENAI_API_KEY": ("llm", "api_key"),
-    "OPENAI_BASE_URL": ("llm", "base_url"),
-    "DIGEST_LLM_MODEL": ("llm", "model"),
-    "SEMANTIC_SCHOLAR_API_KEY": ("sources", "semantic_scholar", "api_key"),
-}
-"""The contract's environment variables and the setting each one fills."""
-
-_NESTED_PREFIX = "DIGEST_"
-_NESTED_DELIMITER = "__"
-
-
-def _set_path(target: dict[str, Any], path: tuple[str, ...], value: object) -> None:
-    for key in path[:-1]:
-        child = target.setdefault(key, {})
-        if not isinstance(child, dict):
-            return
-        target = child
-    target[path[-1]] = value
-
-
-class _EnvironmentSource(PydanticBaseSettingsSource):
-    """Reads the contract names and ``DIGEST_<GROUP>__<FIELD>`` variables.
-
-    Empty values count as unset, as slack_sdk and the openai client treat them.
-    """
-
-    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
-        super().__init__(settings_cls)
-        self._environ = environ
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        """Unused: `__call__` builds the whole nested mapping at once."""
-        return None, field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for name, raw in self._environ.items():
-            if not raw.strip():
-                continue
-            path = ENV_NAMES.get(name)
-            if path is None and name.startswith(_NESTED_PREFIX) and _NESTED_DELIMITER in name:
-                path = tuple(
-                    part.lower() for part in name[len(_NESTED_PREFIX) :].split(_NESTED_DELIMITER)
-                )
-            if path:
-                _set_path(values, path, raw)
-        return values
+    input_usd_per_mtok: float = Field(default=0.0, ge=0, le=10_000)
+    output_usd_per_mtok: float = Field(default=0.0, ge=0, le=10_000)
 
 
 class Settings(BaseSettings):
@@ -427,7 +380,7 @@ class Settings(BaseSettings):
         """Order of precedence: explicit arguments, environment, TOML file, defaults."""
         sources: list[PydanticBaseSettingsSource] = [
             init_settings,
-            _EnvironmentSource(settings_cls, cls.environ),
+            EnvironmentSource(settings_cls, cls.environ),
         ]
         if cls.config_file is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cls.config_file))
@@ -459,44 +412,3 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc, toml_file)) from None
     return settings
-
-
-def _env_name_for(path: tuple[str, ...]) -> str:
-    for name, target in ENV_NAMES.items():
-        if target == path:
-            return name
-    return _NESTED_PREFIX + _NESTED_DELIMITER.join(part.upper() for part in path)
-
-
-def _dotted(loc: tuple[int | str, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
-    return text
-
-
-def describe_validation_error(exc: ValidationError, toml_file: Path | None) -> str:
-    """Turn pydantic's report into one line: the first bad setting, where to fix it, the count."""
-    errors = exc.errors(include_url=False)
-    first = errors[0]
-    loc = tuple(first["loc"])
-    message = str(first["msg"]).removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        message = "unknown setting (check the spelling against DESIGN.md §5)"
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    if not loc:
-        return f"invalid settings: {message}{more}"
-    file_name = toml_file or DEFAULT_CONFIG_FILE
-    if loc[0] == "subscriptions":
-        # Only the file sets these; name the entry as its author counts them (from 1).
-        entry = f" entry #{loc[1] + 1}" if len(loc) > 1 and isinstance(loc[1], int) else ""
-        field = f" {_dotted(loc[2:])}" if len(loc) > 2 else ""
-        return f"invalid [[subscriptions]]{entry}{field} in {file_name}: {message}{more}"
-    if any(isinstance(part, int) for part in loc):
-        where = f"in {file_name}"
-    else:
-        path = tuple(str(part) for part in loc)
-        table = ".".join(path[:-1])
-        key = f"[{table}] {path[-1]}" if table else path[-1]
-        where = f"{_env_name_for(path)} or {key} in {file_name}"
-    return f"invalid setting {_dotted(loc)} ({where}): {message}{more}"

@@ -230,11 +230,19 @@ class IngestProgress(Protocol):
         ...
 
 
+class CredentialRefusedError(Exception):
+    """A platform refused a credential: retrying cannot help; the message names the variable."""
+
+
 class PlatformBot(Protocol):
     """A connected platform: started without blocking, closed cleanly."""
 
     async def start(self) -> None:
-        """Connect; return once ready to answer."""
+        """Connect; return once ready to answer.
+
+        Raises `CredentialRefusedError` when the platform refuses a token. Any other
+        exception (unreachable, timed out) leaves the bot ready for another ``start``.
+        """
         ...
 
     async def aclose(self) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
@@ -21,12 +23,59 @@ class DatabaseError(Exception):
     """The database cannot be used; the message says why in one line."""
 
 
+def _split_userinfo(url: str) -> tuple[str, str, str]:
+    """Return ``(scheme://, userinfo, rest)``; userinfo is everything before the last '@'.
+
+    The last '@' (not the first, as URL parsers do) ends the userinfo: a password holding an
+    '@' typed as is would otherwise leak its tail into the host name, and into every error
+    that names the host. SQLite URLs have no userinfo (a path may hold an '@').
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.startswith("sqlite") or "@" not in rest:
+        return url, "", ""
+    userinfo, _, host = rest.rpartition("@")
+    return scheme + sep, userinfo, host
+
+
 def normalise_url(url: str) -> str:
-    """Map ``postgres://`` and ``postgresql://`` to the psycopg 3 driver we ship."""
+    """Map ``postgres://`` and ``postgresql://`` to the psycopg 3 driver we ship.
+
+    A raw '@' in the password is percent-encoded, so that the URL means what was meant.
+    """
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
+            url = "postgresql+psycopg://" + url[len(prefix) :]
+    scheme, userinfo, host = _split_userinfo(url)
+    if "@" in userinfo:
+        user, colon, password = userinfo.partition(":")
+        userinfo = quote(user, safe="%") + colon + quote(password, safe="%")
+        return f"{scheme}{userinfo}@{host}"
     return url
+
+
+def redact(text: str, url: str) -> str:
+    """Return ``text`` without any part of ``url``'s userinfo (user name, password, pieces).
+
+    Drivers quote what they parsed, and a mistyped URL can be parsed anywhere: every piece
+    of the userinfo, raw and percent-decoded, is masked wherever it appears.
+    """
+    _, userinfo, _ = _split_userinfo(url)
+    if not userinfo:
+        return text
+    pieces = {userinfo, unquote(userinfo)}
+    for separator in (":", "@"):
+        pieces |= {p for whole in list(pieces) for p in whole.split(separator)}
+    pieces |= {unquote(p) for p in pieces}
+    # Longest first, so that a piece inside a longer one does not leave the rest behind.
+    for piece in sorted((p for p in pieces if len(p) >= 3), key=len, reverse=True):
+        text = text.replace(piece, "***")
+    return text
+
+
+def describe(exc: BaseException, url: str) -> str:
+    """Return ``exc`` as one line without credentials (nor SQLAlchemy's "Background" link)."""
+    text = str(exc).split("(Background on this error at:")[0]
+    return redact(" ".join(text.split()), url)[:500]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -53,11 +102,14 @@ def create_engine_for(url: str) -> Engine:
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
         return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
-    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
-        shown = url.split("@")[-1]  # never print a password
+    except (ArgumentError, NoSuchModuleError, ValueError, ImportError) as exc:
+        scheme, userinfo, host = _split_userinfo(url)
+        shown = f"{scheme}***@{host}" if userinfo else url  # never print a password
+        missing = "no driver for it is installed: " if isinstance(exc, ImportError) else ""
         raise DatabaseError(
             f"DIGEST_DATABASE_URL {shown!r} is not a usable database URL "
-            f"(e.g. sqlite:///digest.db or postgresql://user:pass@host/db): {exc}"
+            f"(e.g. sqlite:///digest.db or postgresql://user:pass@host/db): "
+            f"{missing}{describe(exc, url)}"
         ) from None
 
 
@@ -71,11 +123,20 @@ def _alembic_config(engine: Engine) -> Config:
 def upgrade(target: str | Engine, revision: str = "head") -> None:
     """Apply migrations up to ``revision`` on a URL or an engine."""
     engine = create_engine_for(target) if isinstance(target, str) else target
+    url = engine.url.render_as_string(hide_password=False)
     try:
         command.upgrade(_alembic_config(engine), revision)
     except SQLAlchemyError as exc:
         raise DatabaseError(
-            f"could not migrate the database: {exc.__class__.__name__}: {exc}"
+            f"could not migrate the database: {exc.__class__.__name__}: {describe(exc, url)}"
+        ) from None
+    except CommandError as exc:
+        # Alembic cannot place the database's revision among ours: a newer digestbot
+        # migrated it (running on would mean guessing at a schema we do not know).
+        raise DatabaseError(
+            "the database is newer than this digestbot (its schema revision is unknown "
+            f"here: {describe(exc, url)}); upgrade digestbot, or point DIGEST_DATABASE_URL "
+            "at another database"
         ) from None
     finally:
         if isinstance(target, str):

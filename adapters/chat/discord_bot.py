@@ -46,7 +46,7 @@ from bot.delivery.slots import WEEKDAYS
 from bot.domain import Difficulty
 from bot.edition.render import DigestItem, split_text
 from bot.feedback.ports import FeedbackStore
-from bot.ports import Clock
+from bot.ports import Clock, CredentialRefusedError
 
 logger = logging.getLogger(__name__)
 MAX_CARDS = 3
@@ -442,7 +442,32 @@ class DiscordBot:
         return self.client.is_ready() and not self.client.is_closed()
 
     async def start(self) -> None:
-        """Log in, sync commands if they changed, connect; return once the bot is ready."""
+        """Log in, sync commands if they changed, connect; return once the bot is ready.
+
+        Raises `CredentialRefusedError` when Discord refuses DISCORD_BOT_TOKEN. On any other
+        failure (Discord unreachable, not ready in time) the client is closed and cleared, so
+        that ``start`` can be tried again.
+        """
+        try:
+            await self._connect()
+        except discord.LoginFailure:
+            await self._reset()
+            raise CredentialRefusedError(
+                "Discord refused DISCORD_BOT_TOKEN (reset it in the Developer Portal, Bot page)"
+            ) from None
+        except BaseException:
+            await self._reset()
+            raise
+
+    async def _reset(self) -> None:
+        task, self._task = self._task, None
+        await self.client.close()
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        self.client.clear()  # discord.py's way to make a closed client usable again
+
+    async def _connect(self) -> None:
         await self.client.login(self._token)
         self._task = asyncio.create_task(self.client.connect(reconnect=True))
         ready = asyncio.create_task(self.client.wait_until_ready())

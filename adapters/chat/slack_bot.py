@@ -9,6 +9,7 @@ without blocking and closed cleanly.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -22,16 +23,29 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.chat.slack_chat import escape, item_blocks, safe_url
 from adapters.chat.slack_reactions import add_reaction_listeners
+from adapters.health import RequestErrorLog
 from bot.commands.admin import AdminContext, answer_admin
 from bot.commands.digest import answer
 from bot.commands.ports import AdminStore, CommandStore
 from bot.commands.reply import Command, Reply, error
 from bot.edition.render import DigestItem
 from bot.feedback.ports import FeedbackStore
-from bot.ports import Clock
+from bot.ports import Clock, CredentialRefusedError
 
 logger = logging.getLogger(__name__)
 MAX_LISTED = 20
+REFUSED_TOKEN_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "not_allowed_token_type",
+    }
+)
+"""Slack's answers to a token it will never accept: retrying cannot help."""
+CONNECT_TIMEOUT_S = 30.0
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 
@@ -197,10 +211,29 @@ def build_slack_app(
     return app
 
 
+async def check_token(call: Callable[[], Awaitable[object]], variable: str) -> None:
+    """Run a Web API ``call``; raise `CredentialRefusedError` naming ``variable`` if refused.
+
+    Any other failure (unreachable, rate limited, Slack's own error) propagates as is: the
+    caller retries those.
+    """
+    try:
+        await call()
+    except SlackApiError as exc:
+        code = str(exc.response.get("error") or "")
+        if code in REFUSED_TOKEN_ERRORS:
+            raise CredentialRefusedError(
+                f"Slack refused {variable} ({code}); check the token"
+            ) from None
+        raise
+
+
 class SlackSocketBot:
     """The Bolt app on Socket Mode: ``await start()`` returns once connected; ``aclose()``."""
 
     def __init__(self, app: AsyncApp, app_token: str) -> None:
+        self._app = app
+        self._app_token = app_token
         self._handler = AsyncSocketModeHandler(app, app_token)
         self._started = False
 
@@ -220,13 +253,50 @@ class SlackSocketBot:
         )
 
     async def start(self) -> None:
-        """Connect without blocking the event loop."""
+        """Check both tokens, then connect without blocking the event loop.
+
+        Both tokens are checked first because slack_sdk's own connect loop retries a refused
+        token forever, a traceback each time. Raises `CredentialRefusedError` for a refused
+        token; anything else (Slack unreachable) leaves the bot ready to ``start`` again.
+        """
+        await check_token(self._app.client.auth_test, "SLACK_BOT_TOKEN")
+        socket = self._handler.client
+
+        async def open_connection() -> None:
+            answer = await socket.web_client.apps_connections_open(app_token=self._app_token)
+            socket.wss_uri = str(answer["url"])
+
+        await check_token(open_connection, "SLACK_APP_TOKEN")
         self._started = True
-        await self._handler.connect_async()  # type: ignore[no-untyped-call]
+        try:
+            # slack_sdk retries a failed websocket forever: bound it so that we retry instead.
+            await asyncio.wait_for(
+                self._handler.connect_async(),  # type: ignore[no-untyped-call]
+                timeout=CONNECT_TIMEOUT_S,
+            )
+        except BaseException:
+            self._started = False
+            raise
 
     async def aclose(self) -> None:
         """Disconnect and close the socket."""
         await self._handler.close_async()  # type: ignore[no-untyped-call]
+
+
+@web.middleware
+async def _timestamp_is_a_number(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Refuse a Slack request whose timestamp is not a number, as unsigned (401).
+
+    slack_sdk's signature check calls ``int()`` on the header: anything else raised, and
+    answered 500 with a traceback in the log, to anyone able to reach the port.
+    """
+    if request.path == SlackHttpBot.PATH:
+        stamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
+            return web.Response(status=401, text="invalid request")
+    return await handler(request)
 
 
 class SlackHttpBot:
@@ -250,18 +320,31 @@ class SlackHttpBot:
         self._port = port
         self._runner: web.AppRunner | None = None
         self._extra_routes = extra_routes
+        self._verified = False
         self.port = port
 
     def connected(self) -> bool:
-        """Tell whether listening."""
-        return self._runner is not None
+        """Tell whether listening with a bot token Slack accepted."""
+        return self._runner is not None and self._verified
 
     async def start(self) -> None:
-        """Listen without blocking the event loop (with ``extra_routes`` on the same port)."""
+        """Listen without blocking the event loop (with ``extra_routes`` on the same port).
+
+        Then checks SLACK_BOT_TOKEN with ``auth.test``: `CredentialRefusedError` if refused;
+        if Slack is unreachable the error propagates and the server keeps listening (health
+        is served on it), ready for ``start`` again.
+        """
+        if self._runner is None:
+            await self._listen()
+        await check_token(self._app.client.auth_test, "SLACK_BOT_TOKEN")
+        self._verified = True
+
+    async def _listen(self) -> None:
         web_app = self._app.web_app(path=self.PATH)
+        web_app.middlewares.append(_timestamp_is_a_number)
         if self._extra_routes is not None:
             self._extra_routes(web_app)
-        self._runner = web.AppRunner(web_app, access_log=None)
+        self._runner = web.AppRunner(web_app, access_log=None, logger=RequestErrorLog())
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)
         await site.start()

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -118,6 +119,15 @@ def _metadata(key: str) -> dict[str, Any]:
     return {"event_type": METADATA_EVENT, "event_payload": {"key": key}}
 
 
+TRANSPORT_ERRORS = (aiohttp.ClientError, OSError, TimeoutError)
+"""How an unreachable Slack fails in slack_sdk's aiohttp client: passing, so retried."""
+
+
+def _unreachable(exc: BaseException) -> DeliveryError:
+    text = " ".join(str(exc).split())[:200]
+    return DeliveryError(f"Slack unreachable: {exc.__class__.__name__}: {text}", permanent=False)
+
+
 def web_client(token: str, api_url: str) -> AsyncWebClient:
     """Return a Web API client on ``api_url`` (SLACK_API_URL) that waits out 429s."""
     client = AsyncWebClient(token=token, base_url=api_url)
@@ -162,6 +172,8 @@ class SlackChat:
             )
         except SlackApiError as exc:
             raise _failure(exc) from None
+        except TRANSPORT_ERRORS as exc:
+            raise _unreachable(exc) from None
         finally:
             # Pace from the answer, not the request: two posts then reach Slack at least the
             # interval apart, however long the first one queued on its way.
@@ -217,6 +229,8 @@ class SlackChat:
                 )
         except SlackApiError as exc:
             raise _failure(exc) from None
+        except TRANSPORT_ERRORS as exc:
+            raise _unreachable(exc) from None
         messages: list[dict[str, Any]] = response.get("messages") or []
         for message in messages:
             payload = (message.get("metadata") or {}).get("event_payload") or {}
@@ -234,6 +248,8 @@ class SlackChat:
         except SlackApiError as exc:
             error = str(exc.response.get("error", "unknown_error"))
             raise DeliveryError(f"Slack: {error}", permanent=True) from None
+        except TRANSPORT_ERRORS as exc:
+            raise _unreachable(exc) from None
         await self.send_notice(str(opened["channel"]["id"]), text)
 
     async def send_notice(self, channel: str, text: str) -> None:

@@ -36,6 +36,7 @@ from bot.app.console import (
     run_async,
     settings_or_exit,
     usage_error,
+    warn,
 )
 from bot.app.demo import demo_settings, run_demo
 from bot.app.rewriting import RewriteReport, describe, rewrite
@@ -51,6 +52,7 @@ from bot.app.wiring import (
     source_names,
 )
 from bot.clock import SystemClock
+from bot.commands.admin import submission_problem
 from bot.config import Settings
 from bot.delivery.deliver import DeliveryReport, Destination
 from bot.delivery.worker import Counters
@@ -142,6 +144,9 @@ def submit_command(
         canonical_url(url)
     except ValueError as exc:
         usage_error(f"not a usable link: {exc}")
+    problem = submission_problem(url, note, by)
+    if problem is not None:
+        usage_error(problem)
     settings = settings_or_exit()
 
     async def queue() -> int:
@@ -160,6 +165,11 @@ def status_command() -> None:
     print_status(run_async(read_status(settings)))
 
 
+FIRST_MONDAY = date(1970, 1, 5)
+LAST_MONDAY = date(9999, 12, 20)
+MAX_ID = 2**31 - 1  # PostgreSQL's integer
+
+
 def parse_monday(text: str | None) -> date | None:
     """Parse ``--date``; it must be a Monday (editions are dated on Mondays)."""
     if text is None:
@@ -170,6 +180,9 @@ def parse_monday(text: str | None) -> date | None:
         usage_error(f"--date must look like 2026-04-13, not {text!r}")
     if day.weekday() != 0:
         usage_error(f"--date {day} is a {day:%A}; editions are dated on Mondays")
+    if not FIRST_MONDAY <= day <= LAST_MONDAY:
+        # A week's window is computed around the date: near year 1 or 9999 it overflows.
+        usage_error(f"--date must be between {FIRST_MONDAY} and {LAST_MONDAY}, not {day}")
     return day
 
 
@@ -182,16 +195,28 @@ def compose_command(
     force: Annotated[
         bool, typer.Option("--force", help="Rebuild the edition if it exists.")
     ] = False,
+    require_model: Annotated[
+        bool,
+        typer.Option("--require-model", help="Fail unless the model (OPENAI_API_KEY) answered."),
+    ] = False,
 ) -> None:
     """Build (or rebuild) the edition for the week before a Monday."""
     monday = parse_monday(when)
     settings = settings_or_exit()
+    if require_model and settings.llm.api_key is None:
+        fail("--require-model: OPENAI_API_KEY is not set")
 
-    async def work() -> ComposeResult:
+    async def work() -> tuple[ComposeResult, str | None]:
         async with open_app(settings, SystemClock()) as app:
-            return await compose(app, monday, force=force)
+            return await compose(app, monday, force=force), app.model_problem
 
-    print_compose(run_async(work()))
+    result, model_problem = run_async(work())
+    print_compose(result)
+    if model_problem is not None:
+        # A refused or unreachable key must not pass for a week of offline summaries.
+        if require_model:
+            fail(f"the model was not used: {model_problem}")
+        warn(f"the model was not used: {model_problem}")
 
 
 def parse_edition(text: str) -> tuple[int | None, date | None]:
@@ -199,6 +224,8 @@ def parse_edition(text: str) -> tuple[int | None, date | None]:
     if text == "latest":
         return None, None
     if text.isdigit():
+        if int(text) > MAX_ID:  # past any database's integer column: no such edition
+            usage_error(f"--edition {text[:30]} is not an edition id (at most {MAX_ID})")
         return int(text), None
     try:
         return None, date.fromisoformat(text)
@@ -298,7 +325,7 @@ def _publish_due(settings: Settings) -> None:
         f"{done.deliveries_failed} failed and paused",
         markup=False,
     )
-    if done.deliveries_failed or done.deliveries_retried:
+    if done.deliveries_failed or done.deliveries_retried or done.errors:
         fail("some subscriptions did not get their edition; see: digestbot status")
 
 

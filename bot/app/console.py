@@ -43,6 +43,11 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
+def warn(message: str) -> None:
+    """Print one line to stderr and go on."""
+    err.print(f"digestbot: {message}", markup=False)
+
+
 def usage_error(message: str) -> NoReturn:
     """Print one line to stderr and exit 2 (bad usage)."""
     err.print(f"digestbot: {message}", markup=False)
@@ -247,6 +252,8 @@ def print_status(report: StatusReport) -> None:
         f"LLM this week: {llm.calls} calls, {llm.tokens} tokens, ${llm.cost_usd:.2f} "
         f"(since {llm.since:%Y-%m-%d} 00:00 UTC)"
     )
+    if report.model_problem:
+        line(report.model_problem)
     feedback = report.feedback
     liked = f"; most liked: {feedback.most_liked}" if feedback.most_liked else ""
     line(f"Feedback: {feedback.up} 👍, {feedback.down} 👎 this week{liked}")

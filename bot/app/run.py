@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
+from typing import Any
 
 from aiohttp import web
 
@@ -31,7 +32,7 @@ from bot.delivery.worker import Counters
 from bot.domain import JobState, Platform
 from bot.edition.profile import load_profile
 from bot.edition.summarize import CachedSummarizer, OfflineSummarizer
-from bot.ports import PlatformBot
+from bot.ports import CredentialRefusedError, PlatformBot
 
 logger = logging.getLogger(__name__)
 
@@ -173,13 +174,89 @@ def build_scheduler(app: App) -> Scheduler:
     )
 
 
+FIRST_RETRY_S = 1.0
+MAX_RETRY_S = 60.0
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())[:300]
+    return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
+
+
+async def keep_starting(
+    name: str, bot: PlatformBot, *, first_retry_s: float = FIRST_RETRY_S
+) -> None:
+    """Start ``bot``, retrying with backoff while its platform cannot be reached.
+
+    A refused credential (`CredentialRefusedError`) propagates at once: retrying cannot
+    help. Each failed attempt is one WARNING line, never a traceback (an outage of hours
+    would otherwise flood the log). Cancelled by a shutdown at any point.
+    """
+    delay = first_retry_s
+    while True:
+        try:
+            await bot.start()
+        except CredentialRefusedError:
+            raise
+        except Exception as exc:
+            logger.warning(
+                "%s unreachable (%s); trying again in %.0f s", name, _one_line(exc), delay
+            )
+        else:
+            logger.warning("%s started", name)
+            return
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, MAX_RETRY_S)
+
+
+async def _until_connected_or_stopped(
+    bots: Sequence[tuple[str, PlatformBot]], stop: asyncio.Event, started: list[str]
+) -> set[asyncio.Task[None]]:
+    """Start every bot in the background; return once all run or ``stop`` is set.
+
+    Appends each platform's name to ``started`` once it runs. Returns the start tasks still
+    running (platforms still unreachable when told to stop). Raises `PlatformStartError` as
+    soon as a platform refuses its credential.
+    """
+    pending: set[asyncio.Task[Any]] = {
+        asyncio.create_task(keep_starting(name, bot), name=name) for name, bot in bots
+    }
+    stopped = asyncio.create_task(stop.wait())
+    try:
+        while pending and not stop.is_set():
+            done, pending = await asyncio.wait(
+                pending | {stopped}, return_when=asyncio.FIRST_COMPLETED
+            )
+            pending.discard(stopped)
+            for task in done - {stopped}:
+                failure = task.exception()
+                if failure is not None:
+                    raise PlatformStartError(f"{task.get_name()} could not start: {failure}")
+                started.append(task.get_name())
+    except BaseException:
+        await _cancel(pending)
+        raise
+    finally:
+        stopped.cancel()
+    return pending
+
+
+async def _cancel(tasks: set[asyncio.Task[Any]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 async def run_until(app: App, stop: asyncio.Event) -> list[str]:
     """Connect every configured platform and run the schedule until ``stop``; then close.
 
     Returns the names of the platforms that ran. Slack runs in Socket Mode when
     SLACK_APP_TOKEN is set, else in HTTP mode when SLACK_SIGNING_SECRET is; Discord when
     DISCORD_BOT_TOKEN is set. /healthz and /metrics listen on DIGEST_HTTP_HOST:PORT (on
-    Slack's HTTP server in HTTP mode). Raises `PlatformStartError` when one cannot connect.
+    Slack's HTTP server in HTTP mode). An unreachable platform is retried with backoff
+    (``/healthz`` says degraded meanwhile), and the schedule starts once every platform is
+    connected; `PlatformStartError` when a platform refuses its token or the health port
+    cannot be bound. ``stop`` is obeyed at every step.
     """
     scheduler = build_scheduler(app) if app.settings.schedule.enabled else None
     bots: list[tuple[str, PlatformBot]] = []
@@ -202,23 +279,19 @@ async def run_until(app: App, stop: asyncio.Event) -> list[str]:
             "or SLACK_SIGNING_SECRET (HTTP mode), or DISCORD_BOT_TOKEN"
         )
     await seed_subscriptions(app.store, app.settings, app.clock)  # [[subscriptions]] in TOML
-    services: list[tuple[str, PlatformBot | HealthServer]] = []
+    started: list[str] = []
+    health: HealthServer | None = None
     if not isinstance(slack_bot, SlackHttpBot):
-        services.append(
-            ("health", HealthServer(report, app.settings.http.host, app.settings.http.port))
-        )
-    services += bots
-    started: list[tuple[str, PlatformBot | HealthServer]] = []
+        health = HealthServer(report, app.settings.http.host, app.settings.http.port)
     try:
-        for name, service in services:
+        if health is not None:
             try:
-                await service.start()
+                await health.start()
             except Exception as exc:
-                await service.aclose()
-                raise PlatformStartError(f"{name} could not start: {exc}") from exc
-            started.append((name, service))
-            logger.warning("%s started", name)
-        if scheduler is not None:
+                raise PlatformStartError(f"health could not start: {exc}") from exc
+            logger.warning("health started")
+        await _cancel(await _until_connected_or_stopped(bots, stop, started))
+        if scheduler is not None and not stop.is_set():
             await scheduler.start()
         try:
             await stop.wait()
@@ -226,7 +299,9 @@ async def run_until(app: App, stop: asyncio.Event) -> list[str]:
             if scheduler is not None:
                 await scheduler.aclose()  # the send in flight ends and is recorded first
     finally:
-        for _, service in reversed(started):
-            await service.aclose()
+        for _, bot in reversed(bots):
+            await bot.aclose()
+        if health is not None:
+            await health.aclose()
         app.live_chats.clear()
-    return [name for name, _ in started if name != "health"]
+    return [name for name, _ in bots if name in started]  # in the order they were set up

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import httpx
@@ -28,6 +28,7 @@ from adapters.sources.hf_papers import HfPapersSource
 from adapters.sources.manual import ManualResolver
 from adapters.sources.safe_fetch import AddressPolicy, redirect_guard
 from adapters.sources.semantic_scholar import SemanticScholarCitations
+from bot.app.model_watch import MODEL_STATE, WatchedModel, model_state, problem_line
 from bot.clock import SystemClock
 from bot.commands.status import StatusReport, collect_status
 from bot.config import LlmSettings, Settings
@@ -81,6 +82,8 @@ class App:
     http: httpx.AsyncClient
     # The posters of the platforms `run_until` connected (they share the bots' connections).
     live_chats: dict[str, ChatAdapter] = field(default_factory=dict)
+    # Why the last compose could not use the model (refused key, unreachable), or None.
+    model_problem: str | None = None
 
 
 def source_names(settings: Settings) -> list[str]:
@@ -264,8 +267,9 @@ async def compose(
             freshness_days=app.settings.edition.freshness_days,
             force=force,
         )
-    async with language_model(llm) as (model, budget):
-        return await compose_edition(
+    async with language_model(llm) as (plain_model, budget):
+        model = WatchedModel(plain_model)
+        result = await compose_edition(
             app.store,
             app.clock,
             LlmSummarizer(model, offline, budget),
@@ -289,6 +293,10 @@ async def compose(
             budget=budget,
             concurrency=llm.concurrency,
         )
+    app.model_problem = model.problem
+    now = app.clock.now()
+    await app.store.save_source_state(MODEL_STATE, model_state(model.problem, now), now)
+    return result
 
 
 class DestinationUnavailableError(ValueError):
@@ -398,4 +406,6 @@ async def publish_due(app: App) -> Counters:
 async def read_status(settings: Settings) -> StatusReport:
     """Open the store once and read the status report from it."""
     async with open_app(settings, SystemClock()) as app:
-        return await collect_status(app.store, settings.schedule, app.clock)
+        report = await collect_status(app.store, settings.schedule, app.clock)
+        kept = await app.store.source_state(MODEL_STATE)
+        return replace(report, model_problem=problem_line(kept) if settings.llm.api_key else "")

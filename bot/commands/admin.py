@@ -22,6 +22,23 @@ from bot.ports import Clock
 
 SUBCOMMANDS = ("subscribe", "unsubscribe", "status", "submit", "publish", "resume", "rewrite")
 SUBSCRIBE_KEYS = ("day", "time", "tz", "difficulty")
+MAX_SUBMITTER = 200  # the store's column for who picked it
+MAX_PICK_TEXT = 2000  # a link or a note: longer is no pick, and bloats every ingest
+
+
+def submission_problem(url: str, note: str, by: str) -> str | None:
+    """Return why an editor's pick cannot be stored as given (one line), or None.
+
+    PostgreSQL refuses a NUL in text, and the submitter's column holds 200 characters: both
+    are refused here, with a reason, rather than as a database error.
+    """
+    if any("\x00" in text for text in (url, note, by)):
+        return "a pick cannot contain a NUL character"
+    if len(by) > MAX_SUBMITTER:
+        return f"who picked it is {len(by)} characters long; at most {MAX_SUBMITTER}"
+    if len(url) > MAX_PICK_TEXT or len(note) > MAX_PICK_TEXT:
+        return f"the link and the note are at most {MAX_PICK_TEXT} characters each"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +178,9 @@ async def answer_admin(
             canonical_url(url)
         except ValueError as exc:
             return error(f"submit needs a link: {exc}")
+        problem = submission_problem(url, note.strip(), ctx.user)
+        if problem is not None:
+            return error(problem)
         pick = await store.add_submission(url, note.strip(), ctx.user, clock.now())
         return Reply(text=f"Queued pick #{pick.id}; it is resolved at the next ingest.")
     if sub == "publish":

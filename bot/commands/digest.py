@@ -24,6 +24,10 @@ from bot.ports import Clock, PaperLookup, SourceError
 
 DIGEST_KEYS = ("difficulty", "edition")
 MAX_WORD_MATCHES = 5
+# Searched words, and how much of each: no title word is longer, and an unbounded one is a
+# LIKE pattern SQLite refuses ("too complex", past 50,000 bytes) or a slow scan elsewhere.
+MAX_WORDS = 8
+MAX_WORD_LENGTH = 40
 _WORD = re.compile(r"[\w-]{2,}")
 
 
@@ -86,7 +90,7 @@ async def answer_paper(command: Command, store: CommandStore) -> Reply:
             )
         # Not stored: the adapter acknowledges with this line and fetches it on demand.
         return Reply(text=f"Fetching arXiv:{paper.id} and summarizing it…", fetch_arxiv_id=paper.id)
-    words = [w.lower() for w in _WORD.findall(query)][:8]
+    words = [w.lower()[:MAX_WORD_LENGTH] for w in _WORD.findall(query)][:MAX_WORDS]
     if not words:
         return error("give an arXiv id, an arXiv or HF link, or some words to search for")
     matches = await store.search_featured(words, MAX_WORD_MATCHES)

@@ -89,6 +89,8 @@ class StatusReport:
     llm: LlmSpend
     pending_picks: int
     feedback: Feedback
+    # Why the last compose wrote offline although a model is configured ("" when it did not).
+    model_problem: str = ""
 
     @property
     def failing_sources(self) -> tuple[SourceRun, ...]:

@@ -81,6 +81,10 @@ class Scheduler:
         self._ingest_caught_up.set()
         self._catch_up_task: asyncio.Task[None] | None = None
         self._subscription_jobs: dict[str, str] = {}
+        # The APScheduler tasks running one of our jobs now, and whether `aclose` began: a
+        # job cancelled by the shutdown ends quietly instead of as APScheduler's ERROR.
+        self._running: set[asyncio.Task[object]] = set()
+        self._closing = False
 
     @property
     def worker(self) -> str:
@@ -110,13 +114,13 @@ class Scheduler:
             first_ingest = now + timedelta(hours=settings.ingest_every_hours)
             self._ingest_caught_up.clear()
         scheduler.add_job(
-            self.run_ingest,
+            self._quiet(self.run_ingest),
             IntervalTrigger(hours=settings.ingest_every_hours, timezone=UTC),
             id="ingest",
             next_run_time=first_ingest,
         )
         scheduler.add_job(
-            self.run_compose,
+            self._quiet(self.run_compose),
             _cron(
                 WEEKDAYS.index(settings.compose_day),
                 settings.compose_time,
@@ -125,7 +129,7 @@ class Scheduler:
             id="compose",
         )
         scheduler.add_job(
-            self.plan,
+            self._quiet(self.plan),
             IntervalTrigger(seconds=settings.plan_every_s, timezone=UTC),
             id="plan",
             next_run_time=self._clock.now(),  # catch up at once
@@ -147,11 +151,45 @@ class Scheduler:
             self._ingest_caught_up.set()
         await self.plan()
 
+    def _quiet(self, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """Return ``job`` as APScheduler runs it: when `aclose` cancels it, it ends quietly.
+
+        APScheduler logs any exception of a job, CancelledError included, with a traceback
+        at ERROR; a job stopped by a shutdown is no error (every job is idempotent, and the
+        next start catches up on what it did not finish).
+        """
+
+        async def run() -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.add(task)
+            try:
+                await job()
+            except asyncio.CancelledError:
+                if not self._closing:
+                    raise
+                logger.info("%s stopped by the shutdown", job.__name__)
+            finally:
+                if task is not None:
+                    self._running.discard(task)
+
+        run.__name__ = run.__qualname__ = job.__name__
+        return run
+
     async def aclose(self) -> None:
         """Stop firing jobs; let the send in flight finish and be recorded; then return."""
+        self._closing = True
         self._deliveries.stop()
         self._edits.stop()
         if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.pause()
+            # A job submitted just now has not started: let it start, so that it is ours to
+            # cancel quietly (APScheduler's own cancel of an unstarted job logs an ERROR).
+            await asyncio.sleep(0)
+            running = list(self._running)
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
             self._scheduler.shutdown(wait=False)
         if self._catch_up_task is not None and not self._catch_up_task.done():
             self._catch_up_task.cancel()  # an ingest holds no send; the next start redoes it
@@ -263,7 +301,7 @@ class Scheduler:
             if self._subscription_jobs.get(job_id) == shape:
                 continue
             self._scheduler.add_job(
-                self.plan,
+                self._quiet(self.plan),
                 _cron(s.weekday, s.at_time, s.timezone),
                 id=job_id,
                 name=job_id,

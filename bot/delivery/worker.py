@@ -52,6 +52,8 @@ class Counters:
     deliveries_retried: int = 0
     messages_sent: int = 0
     messages_recovered: int = 0
+    # Claims or deliveries that raised what nothing expected (logged): `publish` fails on them.
+    errors: int = 0
     ingests: int = 0
     composes: int = 0
 
@@ -123,6 +125,7 @@ class DeliveryWorker:
                 try:
                     job = await self._claim([platform])
                 except Exception:
+                    self.counters.errors += 1
                     logger.exception("claiming a delivery failed; trying again")
             if job is not None:
                 task = asyncio.create_task(self._handle(job), name=f"deliver {job.destination}")
@@ -163,6 +166,7 @@ class DeliveryWorker:
                 return
             await self._run(job, stop=lambda: self._stopping.is_set() or lost.is_set())
         except Exception:
+            self.counters.errors += 1
             logger.exception("delivery to %s failed unexpectedly", job.destination)
             with contextlib.suppress(Exception):
                 await self._retry(job, "an unexpected error (see the log)")

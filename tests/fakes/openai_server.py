@@ -206,6 +206,8 @@ class FakeOpenAI:
     reasoning_prefixes: tuple[str, ...] = ("gpt-5", "o1", "o3", "o4")
     reasoning_tokens: Mapping[str, int] = field(default_factory=lambda: dict(REASONING_TOKENS))
     refused: list[ChatRequest] = field(default_factory=list)
+    # When set, any other bearer key is refused with OpenAI's 401 (invalid_api_key).
+    api_key: str | None = None
     _runner: web.AppRunner | None = None
 
     @property
@@ -275,6 +277,10 @@ class FakeOpenAI:
         return None
 
     async def _chat(self, request: web.Request) -> web.Response:
+        if self.api_key is not None and request.headers.get("Authorization") != (
+            f"Bearer {self.api_key}"
+        ):
+            return _error(401, "Incorrect API key provided.", None, "invalid_api_key")
         body = await request.json()
         chat = ChatRequest(
             model=body["model"],

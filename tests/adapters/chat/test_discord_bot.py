@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-import discord
 import pytest
 
 from adapters.chat.discord_bot import DiscordBot
 from bot.commands.reply import Reply
 from bot.domain import Edition
+from bot.ports import CredentialRefusedError
 from storage.store import Store
 from tests.builders import an_edition
 from tests.fakes.clock import FakeClock
@@ -234,6 +234,6 @@ async def test_a_wrong_token_fails_start_with_a_clear_error(
     fake: FakeDiscord, store: Store
 ) -> None:
     bot = DiscordBot("wrong", store, CLOCK, guild_ready_timeout=0.05)
-    with pytest.raises(discord.LoginFailure):
+    with pytest.raises(CredentialRefusedError, match="DISCORD_BOT_TOKEN"):
         await bot.start()
     await bot.aclose()

@@ -28,6 +28,9 @@ ROOT = MANIFEST.parent
 SLACK_CODE = sorted((ROOT / "adapters").rglob("*.py")) + sorted((ROOT / "bot" / "app").glob("*.py"))
 METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "auth.test": (),
+    # Called with SLACK_APP_TOKEN, whose connections:write scope is the app-level token's,
+    # not one of the manifest's bot scopes.
+    "apps.connections.open": (),
     "chat.postMessage": ("chat:write",),
     "chat.postEphemeral": ("chat:write",),
     "chat.update": ("chat:write",),
