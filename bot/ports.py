@@ -31,9 +31,11 @@ class SourceError(Exception):
     asked for; ingest records the reason and carries on with the other sources.
     """
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, transient: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        # A timeout, an unreachable host, a 5xx or a throttle: the same request may work later.
+        self.transient = transient
 
 
 @runtime_checkable
@@ -155,6 +157,10 @@ class IngestStore(Protocol):
         """Mark a pick as resolved to ``canonical_id``, or as failed with ``reason``."""
         ...
 
+    async def note_submission_problem(self, submission_id: int, reason: str) -> None:
+        """Keep a pick waiting, with why its last attempt failed."""
+        ...
+
     async def get_item(self, canonical_id: str) -> Item | None:
         """Return the item with that canonical id, or ``None``."""
         ...
@@ -167,9 +173,11 @@ class IngestStore(Protocol):
 class LanguageModelError(Exception):
     """The language model could not answer (after the client's own retries); says why."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, transient: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        # A timeout, an unreachable host, a 5xx or a throttle: the same request may work later.
+        self.transient = transient
 
 
 @dataclass(frozen=True, slots=True)

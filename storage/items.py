@@ -367,6 +367,16 @@ class ItemsPart(StoreBase):
 
         await self._run(write)
 
+    async def note_submission_problem(self, submission_id: int, reason: str) -> None:
+        """Keep a pick waiting, with why its last attempt failed (a passing failure)."""
+
+        def write(session: Session) -> None:
+            row = session.get(SubmissionRow, submission_id)
+            if row is not None and row.status == SubmissionStatus.PENDING:
+                row.reason = reason
+
+        await self._run(write)
+
 
 def _lost_a_race(exc: IntegrityError | OperationalError) -> bool:
     """Whether a failed transaction lost a race to another instance, so a rerun can succeed.

@@ -207,7 +207,9 @@ class ArxivSource:
                     return await self._page_from(body)
                 if attempt < self._throttle_retries:
                     await self._clock.sleep(self._throttle_wait_s)
-        raise SourceError("arXiv is throttling requests (Rate exceeded.); try again later")
+        raise SourceError(
+            "arXiv is throttling requests (Rate exceeded.); try again later", transient=True
+        )
 
     async def _page_from(self, body: FetchedBody) -> ArxivPage:
         """Parse a 200 reply; turn any other status into a readable `SourceError`."""
@@ -221,7 +223,9 @@ class ArxivSource:
                     raise
             raise SourceError(f"HTTP 400 from {host}")
         if body.status != 200:
-            raise SourceError(f"HTTP {body.status} from {host}")
+            # 429 and 5xx pass; anything else (404, 403) will answer the same tomorrow.
+            passing = body.status == 429 or body.status >= 500
+            raise SourceError(f"HTTP {body.status} from {host}", transient=passing)
         # Parsing a 20 MB page takes a while: keep the event loop free meanwhile.
         return await asyncio.to_thread(parse_arxiv_feed, body.content)
 

@@ -110,11 +110,15 @@ async def fetch_limited(
             finally:
                 await response.aclose()
     except TimeoutError:
-        raise SourceError(f"{host} did not answer in full within {deadline_s:g} s") from None
+        raise SourceError(
+            f"{host} did not answer in full within {deadline_s:g} s", transient=True
+        ) from None
     except httpx.TimeoutException:
-        raise SourceError(f"{host} timed out") from None
+        raise SourceError(f"{host} timed out", transient=True) from None
     except httpx.HTTPError as exc:
-        raise SourceError(f"could not reach {host}: {type(exc).__name__}: {exc}") from None
+        raise SourceError(
+            f"could not reach {host}: {type(exc).__name__}: {exc}", transient=True
+        ) from None
     return FetchedBody(response.status_code, response.headers, b"".join(chunks), str(response.url))
 
 

@@ -17,6 +17,7 @@ from functools import partial
 from bot.domain import (
     IdentifiedSighting,
     ItemKind,
+    JsonValue,
     RunOutcome,
     Sighting,
     SourceLabel,
@@ -38,6 +39,8 @@ from bot.ports import (
 logger = logging.getLogger(__name__)
 
 MANUAL_SOURCE = "manual"
+PICK_PATIENCE = timedelta(days=3)
+"""How long a pick whose source fails passingly (throttled, down) keeps being retried."""
 CITATIONS_SOURCE = "semantic_scholar"
 
 
@@ -92,6 +95,33 @@ def identify(sighting: Sighting) -> IdentifiedSighting:
     return IdentifiedSighting(canonical_url(sighting.url), kind, sighting)
 
 
+MAX_CANONICAL_ID = 512
+"""The longest canonical id the store keeps (its column's size)."""
+
+
+def _without_nul(value: JsonValue) -> JsonValue:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {k.replace("\x00", ""): _without_nul(v) for k, v in value.items()}
+    return value
+
+
+def storable(sighting: Sighting) -> Sighting:
+    """Return ``sighting`` without NUL characters (raw or ``&#0;``), which PostgreSQL refuses."""
+    return replace(
+        sighting,
+        url=sighting.url.replace("\x00", ""),
+        title=sighting.title.replace("\x00", ""),
+        summary=sighting.summary.replace("\x00", ""),
+        authors=tuple(a.replace("\x00", "") for a in sighting.authors),
+        links=tuple(link.replace("\x00", "") for link in sighting.links),
+        data={k: _without_nul(v) for k, v in sighting.data.items()},
+    )
+
+
 def identify_all(sightings: Sequence[Sighting]) -> tuple[list[IdentifiedSighting], list[str]]:
     """Identify a batch, keeping the first sighting of each item; return it and any warnings.
 
@@ -100,11 +130,15 @@ def identify_all(sightings: Sequence[Sighting]) -> tuple[list[IdentifiedSighting
     """
     seen: dict[str, IdentifiedSighting] = {}
     unusable: list[str] = []
-    for sighting in sightings:
+    for sighting in map(storable, sightings):
         try:
             identified = identify(sighting)
         except ValueError as exc:
             unusable.append(f"{sighting.title[:60] or sighting.url[:60]!r}: {exc}")
+            continue
+        if len(identified.canonical_id) > MAX_CANONICAL_ID:
+            # The store keys items on it; one feed entry's absurd link must not fail the feed.
+            unusable.append(f"{sighting.title[:60]!r}: its link is {len(sighting.url)} characters")
             continue
         seen.setdefault(identified.canonical_id, identified)
     warnings = []
@@ -255,9 +289,26 @@ class Ingester:
                 )
                 identified = identify(sighting)
                 counts += await self._store.upsert_sightings([identified], now)
-            except (SourceError, ValueError) as exc:
-                reason = exc.reason if isinstance(exc, SourceError) else str(exc)
-                warnings.append(f"{pick.url}: {reason}")
+            except SourceError as exc:
+                if exc.transient and now - pick.submitted_at < PICK_PATIENCE:
+                    # arXiv throttling or a site down for a while: the next ingest tries again.
+                    await self._store.note_submission_problem(pick.id, exc.reason)
+                    warnings.append(f"{pick.url}: {exc.reason}; trying again at the next ingest")
+                    continue
+                warnings.append(f"{pick.url}: {exc.reason}")
+                await self._store.resolve_submission(pick.id, None, exc.reason, now)
+                continue
+            except Exception as exc:
+                # Whatever one link does (a URL httpx refuses, a library's surprise), the
+                # picks queued after it must still be resolved.
+                if not isinstance(exc, ValueError):
+                    logger.exception("resolving the pick %s failed unexpectedly", pick.url[:200])
+                reason = (
+                    f"refused: {exc}"[:300]
+                    if isinstance(exc, ValueError)
+                    else (f"could not be resolved ({type(exc).__name__})")
+                )
+                warnings.append(f"{pick.url[:200]}: {reason}")
                 await self._store.resolve_submission(pick.id, None, reason, now)
                 continue
             await self._store.resolve_submission(pick.id, identified.canonical_id, "", now)

@@ -17,6 +17,7 @@ from bot.domain import (
     SourceRun,
     UpsertCounts,
 )
+from bot.ingest.ingester import identify_all
 from storage.store import Store
 from tests.builders import PAPER_ID, paper
 from tests.storage.conftest import DATABASES
@@ -274,3 +275,16 @@ async def test_deliveries_are_recorded_once_per_part(store: Store) -> None:
     # A second record of one part (two workers racing) keeps the first and raises nothing.
     await store.record_sent("slack:C1", edition.id, 1, "1.0003", "1.0001", T0)
     assert (await store.sent_parts("slack:C1", edition.id))[1] == ("1.0002", "1.0001")
+
+
+async def test_entries_with_nul_characters_are_stored_once_cleaned(store: Store) -> None:
+    # PostgreSQL refuses NUL in text (raw, or a feed's "&#0;" once parsed): the whole feed
+    # failed on every run before.
+    dirty = Sighting(
+        SourceLabel.feed("blog"), "https://blog.example/nul", "A\x00 title", summary="B\x00"
+    )
+    identified, _ = identify_all([dirty])
+    assert await store.upsert_sightings(identified, T0) == UpsertCounts(new=1)
+    item = await store.get_item("https://blog.example/nul")
+    assert item is not None
+    assert item.content.title == "A title"

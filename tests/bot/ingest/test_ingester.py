@@ -227,3 +227,61 @@ async def test_a_citation_service_failure_is_recorded_not_raised(
     report = await Ingester(store, clock).run([], citations=RateLimited())
     assert report.runs[0].outcome is RunOutcome.FAILED
     assert "429" in report.runs[0].reason
+
+
+@dataclass
+class FlakyResolver:
+    """Answers the way a throttled arXiv, or a link httpx cannot even parse, would."""
+
+    pages: dict[str, Sighting]
+    throttled: set[str] = field(default_factory=set)
+    broken: set[str] = field(default_factory=set)
+
+    async def resolve(self, url: str) -> Sighting:
+        if url in self.throttled:
+            raise SourceError("arXiv is throttling requests (Rate exceeded.)", transient=True)
+        if url in self.broken:
+            raise RuntimeError("a library's surprise")  # e.g. httpx.InvalidURL
+        return self.pages[url]
+
+
+async def test_a_passing_failure_keeps_the_pick_waiting_until_its_patience_runs_out(
+    store: Store, clock: FakeClock
+) -> None:
+    pick = await store.add_submission("https://arxiv.org/abs/2604.06132", "", "U1", clock.now())
+    resolver = FlakyResolver({}, throttled={pick.url})
+
+    report = await Ingester(store, clock).run([], links=resolver)
+    assert any("trying again at the next ingest" in w for w in report.runs[0].warnings)
+    assert [p.id for p in await store.pending_submissions()] == [pick.id]
+
+    clock.advance(seconds=4 * 24 * 3600)  # past PICK_PATIENCE: it fails, with the reason
+    await Ingester(store, clock).run([], links=resolver)
+    assert await store.pending_submissions() == []
+
+
+async def test_one_pick_that_raises_never_blocks_the_picks_after_it(
+    store: Store, clock: FakeClock
+) -> None:
+    broken = await store.add_submission("https://example.com/" + "a" * 1900, "", "U1", clock.now())
+    good = await store.add_submission(
+        "https://huggingface.co/papers/2604.06132", "", "U2", clock.now()
+    )
+    resolver = FlakyResolver({good.url: PAPER}, broken={broken.url})
+
+    report = await Ingester(store, clock).run([], links=resolver)
+
+    assert await store.get_item("arxiv:2604.06132") is not None
+    assert await store.pending_submissions() == []
+    assert any("could not be resolved (RuntimeError)" in w for w in report.runs[0].warnings)
+
+
+def test_an_entry_with_an_absurd_link_or_nul_characters_does_not_spoil_its_batch() -> None:
+    absurd = Sighting(SourceLabel.feed("blog"), "https://blog.example/" + "x" * 600, "Long")
+    nul = Sighting(SourceLabel.feed("blog"), "https://blog.example/ok", "Fine\x00 title",
+                   summary="Text with a NUL\x00 inside.")  # fmt: skip
+    identified, warnings = identify_all([absurd, nul])
+    assert [i.canonical_id for i in identified] == ["https://blog.example/ok"]
+    assert identified[0].sighting.title == "Fine title"
+    assert "\x00" not in identified[0].sighting.summary
+    assert any("characters" in w for w in warnings)
