@@ -77,6 +77,14 @@ def _netloc(address: str, port: int, default_port: int) -> str:
     return host if port == default_port else f"{host}:{port}"
 
 
+def _ascii_host(host: str) -> str:
+    """Return ``host`` as it goes on the wire: a Unicode name in its IDNA (``xn--``) form."""
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise SourceError(f"refused: {host[:80]!r} is not a valid host name") from None
+
+
 async def _vetted_address(url: str, policy: AddressPolicy, resolver: Resolver) -> tuple[str, int]:
     """Check one hop's URL; return the address to connect to and the port."""
     try:
@@ -91,6 +99,7 @@ async def _vetted_address(url: str, policy: AddressPolicy, resolver: Resolver) -
     host = parts.hostname
     if not host:
         raise SourceError("refused: the link has no host")
+    host = _ascii_host(host)
     try:
         addresses = await resolver(host, port)
     except (OSError, UnicodeError):
@@ -131,8 +140,9 @@ async def fetch_public_page(
         pinned = urlunsplit(
             (scheme, _netloc(address, port, default_port), parts.path or "/", parts.query, "")
         )
-        host_header = _netloc(parts.hostname or "", port, default_port)
-        extensions = {"sni_hostname": parts.hostname} if scheme == "https" else None
+        ascii_host = _ascii_host(parts.hostname or "")
+        host_header = _netloc(ascii_host, port, default_port)
+        extensions = {"sni_hostname": ascii_host} if scheme == "https" else None
         body = await fetch_limited(
             client,
             pinned,

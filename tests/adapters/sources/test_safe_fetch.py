@@ -168,3 +168,20 @@ async def test_the_apps_client_refuses_private_redirects_unless_allowed(
             await fetch_limited(client, url)
     async with build_http_client(allow_private_redirects=True) as client:
         assert (await fetch_limited(client, url)).content == b"<rss/>"
+
+
+async def test_a_unicode_host_name_is_fetched_by_its_idna_name(
+    http_server: FakeHttpServer, client: httpx.AsyncClient
+) -> None:
+    http_server.route("/page", Reply(body=PAGE, content_type="text/html"))
+    resolve = resolver_mapping({"xn--bcher-kva.test": "127.0.0.1"})  # bücher.test
+    body = await fetch_public_page(
+        client, f"http://bücher.test:{http_server.port}/page", policy=LOCAL, resolver=resolve
+    )
+    assert body.text().startswith("<html>")
+    assert http_server.requests[0].headers["Host"] == f"xn--bcher-kva.test:{http_server.port}"
+
+
+async def test_a_host_name_idna_cannot_encode_is_one_line(client: httpx.AsyncClient) -> None:
+    with pytest.raises(SourceError, match="not a valid host name"):
+        await fetch_public_page(client, "http://" + "a" * 70 + ".test/")
