@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from bot.domain import ComposeAttempt, ComposeOutcome, Edition, EditionEntry, ItemSummary
@@ -41,17 +42,64 @@ class EditionsPart(StoreBase):
         at: datetime,
     ) -> Edition:
         """Store the edition of ``edition_date``; a rebuild replaces it under the same id."""
+        edition = await self._save_edition(edition_date, title, intro, offline, entries, at, True)
+        assert edition is not None
+        return edition
 
-        def write(session: Session) -> int:
+    async def save_new_edition(
+        self,
+        edition_date: date,
+        title: str,
+        intro: str,
+        offline: bool,
+        entries: Sequence[EditionEntry],
+        at: datetime,
+    ) -> Edition | None:
+        """Store the edition of ``edition_date`` unless one exists (None then): never replaces.
+
+        Two composes of one week (two instances, two ``digestbot compose``) both find no
+        edition, compose, and save: the first one's edition stands.
+        """
+        return await self._save_edition(edition_date, title, intro, offline, entries, at, False)
+
+    async def _save_edition(
+        self,
+        edition_date: date,
+        title: str,
+        intro: str,
+        offline: bool,
+        entries: Sequence[EditionEntry],
+        at: datetime,
+        replace: bool,
+    ) -> Edition | None:
+
+        def write(session: Session) -> int | None:
             # A rebuild keeps the edition's id (deliveries refer to it) and replaces the rest.
             row = session.scalars(
                 select(EditionRow)
                 .where(EditionRow.edition_date == edition_date)
                 .options(selectinload(EditionRow.entries))
             ).first()
+            if row is not None and not replace:
+                return None
             if row is None:
-                row = EditionRow(edition_date=edition_date)
-                session.add(row)
+                row = EditionRow(
+                    edition_date=edition_date,
+                    title=title,
+                    intro=intro,
+                    offline=offline,
+                    created_at=at,
+                )
+                try:
+                    with session.begin_nested():
+                        session.add(row)
+                        session.flush()
+                except IntegrityError:
+                    # Another instance inserted the same date meanwhile (PostgreSQL waits
+                    # on the unique index, then refuses ours).
+                    if replace:
+                        raise
+                    return None
             else:
                 row.entries.clear()
                 session.flush()
@@ -76,10 +124,10 @@ class EditionsPart(StoreBase):
             session.flush()
             return row.id
 
-        edition_id = await self._run(write)
-        edition = await self.edition(edition_id=edition_id)
-        assert edition is not None
-        return edition
+        edition_id = await self._run(write, writes=True)
+        if edition_id is None:
+            return None
+        return await self.edition(edition_id=edition_id)
 
     async def edition(
         self, *, edition_id: int | None = None, edition_date: date | None = None

@@ -149,7 +149,16 @@ async def compose_edition(
             )
     fallbacks = sum(1 for summary in summaries if summary.offline) if editor else 0
     offline = written is None and all(summary.offline for summary in summaries)
-    edition = await store.save_edition(monday, title, intro, offline, entries, now)
+    save = store.save_edition if existing is not None else store.save_new_edition
+    edition = await save(monday, title, intro, offline, entries, now)
+    if edition is None:
+        # Another compose (another instance, a second `digestbot compose`) finished first:
+        # its edition stands, and this one says so rather than silently replacing it.
+        return ComposeResult(
+            await store.edition(edition_date=monday),
+            f"the edition of {monday} was composed by another run meanwhile; "
+            "use --force to rebuild it",
+        )
     message = f"edition of {monday}: {len(entries)} items chosen from {len(pool)} candidates"
     if fallbacks:
         message += f"; {fallbacks} summarized offline (see each item's note)"

@@ -106,6 +106,18 @@ class EditionStore(SummaryCache, Protocol):
         """Save (or replace) the edition of ``edition_date``."""
         ...
 
+    async def save_new_edition(
+        self,
+        edition_date: date,
+        title: str,
+        intro: str,
+        offline: bool,
+        entries: Sequence[EditionEntry],
+        at: datetime,
+    ) -> Edition | None:
+        """Save the edition of ``edition_date`` unless one exists (then None)."""
+        ...
+
     async def record_compose(
         self,
         edition_date: date,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -288,3 +289,31 @@ async def test_entries_with_nul_characters_are_stored_once_cleaned(store: Store)
     item = await store.get_item("https://blog.example/nul")
     assert item is not None
     assert item.content.title == "A title"
+
+
+async def test_two_composes_of_one_week_keep_the_first_edition(
+    store: Store, database_url: str
+) -> None:
+    # Two instances (or two `digestbot compose`) finish the same week at once: one edition
+    # stands, the other compose hears that it lost instead of silently replacing it.
+    from bot.domain import Difficulty, EditionEntry, ItemSummary
+
+    await store.upsert_sightings([paper(SourceLabel.HF)], T0)
+    item = await store.get_item(PAPER_ID)
+    assert item is not None
+    takeaways = ("a.", "b.", "c.")
+    summary = ItemSummary("Why. It matters.", Difficulty.ACCESSIBLE, takeaways, "m", "v", True)
+    entries = [EditionEntry(1, item, summary)]
+    other = await Store.open(database_url)
+    try:
+        saved = await asyncio.gather(
+            store.save_new_edition(T0.date(), "First, One", "I.", True, entries, T0),
+            other.save_new_edition(T0.date(), "Second, Two", "I.", True, entries, T0),
+        )
+    finally:
+        await other.aclose()
+    winners = [edition for edition in saved if edition is not None]
+    assert len(winners) == 1
+    stored = await store.edition(edition_date=T0.date())
+    assert stored is not None
+    assert stored.title == winners[0].title
