@@ -289,25 +289,26 @@ def publish_command(
             found = await app.store.edition(edition_id=edition_id, edition_date=edition_date)
             if found is None:
                 fail(f"no edition {edition}; run: digestbot compose")
-            return await publish(app, found, destinations)
+            return await publish(app, found, destinations, on_done=print_delivery)
 
     try:
         reports = run_async(work())
     except DestinationUnavailableError as exc:
         fail(str(exc))
-    for report in reports:
-        state = (
-            "complete"
-            if report.complete
-            else f"stopped: {report.error.reason if report.error else ''}"
-        )
-        out.print(
-            f"{report.destination}: {report.sent} sent, {report.already} already there, "
-            f"{report.recovered} recovered; {state}",
-            markup=False,
-        )
     if any(not report.complete for report in reports):
         fail("some destinations did not get the whole edition; run publish again to resume")
+
+
+def print_delivery(report: DeliveryReport) -> None:
+    """Print one destination's delivery as soon as it is over."""
+    state = (
+        "complete" if report.complete else f"stopped: {report.error.reason if report.error else ''}"
+    )
+    out.print(
+        f"{report.destination}: {report.sent} sent, {report.already} already there, "
+        f"{report.recovered} recovered; {state}",
+        markup=False,
+    )
 
 
 def _publish_due(settings: Settings) -> None:

@@ -7,8 +7,9 @@ client and disposes the database engine on the way out.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -351,16 +352,30 @@ async def _discord_chat(app: App, stack: AsyncExitStack) -> ChatAdapter:
 
 
 async def publish(
-    app: App, edition: Edition, destinations: Sequence[Destination]
+    app: App,
+    edition: Edition,
+    destinations: Sequence[Destination],
+    on_done: Callable[[DeliveryReport], object] | None = None,
 ) -> list[DeliveryReport]:
-    """Deliver ``edition`` to each destination now (resuming, never duplicating)."""
-    async with chat_adapters(app, [d.platform for d in destinations]) as adapters:
-        return [
-            await deliver(
-                edition, destination, adapters[destination.platform], app.store, app.clock
-            )
-            for destination in destinations
-        ]
+    """Deliver ``edition`` to each destination now (resuming, never duplicating).
+
+    Destinations go side by side, up to ``schedule.workers`` at once, as `digestbot run`
+    delivers them: the adapters pace each platform (Slack per channel, Discord per bot), so
+    twenty channels take about as long as one. ``on_done`` hears of each as it finishes.
+    """
+    unique = list(dict.fromkeys(destinations))  # the same channel twice is one delivery
+    slots = asyncio.Semaphore(app.settings.schedule.workers)
+    async with chat_adapters(app, [d.platform for d in unique]) as adapters:
+
+        async def one(destination: Destination) -> DeliveryReport:
+            async with slots:
+                adapter = adapters[destination.platform]
+                report = await deliver(edition, destination, adapter, app.store, app.clock)
+            if on_done is not None:
+                on_done(report)
+            return report
+
+        return list(await asyncio.gather(*(one(d) for d in unique)))
 
 
 async def _nothing(*_: object) -> None:

@@ -110,3 +110,30 @@ async def test_publish_without_to_serves_each_due_subscription_once(tmp_path: Pa
     code, _, err = await run_digestbot("publish", "--edition", "2026-04-13", env=env, cwd=tmp_path)
     assert code == 2
     assert "--edition needs --to" in err
+
+
+async def test_publish_to_several_channels_delivers_them_side_by_side(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'digest.db'}"
+    store = await Store.open(url)
+    try:
+        await an_edition(store)
+    finally:
+        await store.aclose()
+    channels = ["C0ONE", "C0TWO", "C0THREE"]
+    async with FakeSlack(channels=set(channels)) as slack:
+        env = clean_env(DIGEST_DATABASE_URL=url, SLACK_BOT_TOKEN=BOT_TOKEN,
+                        SLACK_APP_TOKEN="xapp-fake", SLACK_API_URL=slack.api_url)  # fmt: skip
+        args = [arg for channel in channels for arg in ("--to", f"slack:{channel}")]
+        code, out, err = await run_digestbot("publish", *args, "--to", "slack:C0ONE", env=env,
+                                             cwd=tmp_path)  # fmt: skip
+    assert code == 0, err
+    # One line per destination (the repeated one delivered once), each complete.
+    assert sorted(line.split(":")[1] for line in out.splitlines() if "complete" in line) == sorted(
+        channels
+    )
+    assert all(len(slack.messages[channel]) == 5 for channel in channels)
+    # Side by side: every channel's parent was posted before any channel's last reply
+    # (one after another, the first channel would be finished before the second began).
+    first_posts = max(slack.messages[c][0]["ts"] for c in channels)
+    last_posts = min(slack.messages[c][-1]["ts"] for c in channels)
+    assert first_posts < last_posts
