@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain import DeliveryJob, Difficulty, JobState
 from storage.base import StoreBase
-from storage.models import DeliveryJobRow
+from storage.models import DeliveryJobRow, EditionRow
 from storage.rows import delivery_job_of
 
 FINAL_STATES = frozenset(state for state in JobState if state.final)
@@ -35,6 +35,7 @@ class OutboxPart(StoreBase):
         """Add a pending delivery; False when (destination, edition) has one already.
 
         An ``INSERT ... ON CONFLICT DO NOTHING``: two instances planning at once add one job.
+        An imported edition (history read from a file) is never delivered: False, no job.
         """
         values = {
             "destination": destination,
@@ -51,6 +52,8 @@ class OutboxPart(StoreBase):
         }
 
         def write(session: Session) -> bool:
+            if session.scalar(select(EditionRow.imported).where(EditionRow.id == edition_id)):
+                return False
             return self._insert_if_absent(
                 session, DeliveryJobRow, values, ["destination", "edition_id"]
             )

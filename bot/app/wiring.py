@@ -280,6 +280,10 @@ class DestinationUnavailableError(ValueError):
     """A destination whose platform is not configured (or not supported yet)."""
 
 
+class NotDeliverableError(DestinationUnavailableError):
+    """An edition that goes nowhere: an imported one is history, never delivered."""
+
+
 @asynccontextmanager
 async def chat_adapters(
     app: App, platforms: Sequence[str]
@@ -331,6 +335,10 @@ async def publish(
     app: App, edition: Edition, destinations: Sequence[Destination]
 ) -> list[DeliveryReport]:
     """Deliver ``edition`` to each destination now (resuming, never duplicating)."""
+    if edition.imported:
+        raise NotDeliverableError(
+            f"the edition of {edition.date} was imported: it is history and is never delivered"
+        )
     async with chat_adapters(app, [d.platform for d in destinations]) as adapters:
         return [
             await deliver(

@@ -86,6 +86,9 @@ async def compose_edition(
     now = clock.now()
     monday = edition_date or edition_monday(now.date())
     existing = await store.edition(edition_date=monday)
+    if existing is not None and existing.imported:
+        # An imported edition is what the editors published that week: never rebuilt here.
+        return ComposeResult(existing, f"the edition of {monday} was imported; it is not rebuilt")
     if existing is not None and not force:
         return ComposeResult(
             existing, f"the edition of {monday} already exists; use --force to rebuild it"

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from bot.domain import ComposeOutcome, Edition, EditionEntry, Item, ItemSummary, WeekWindow
+from bot.edition.history import HistoryEdition, ImportOutcome
 
 
 class Summarizer(Protocol):
@@ -115,4 +116,12 @@ class EditionStore(SummaryCache, Protocol):
         at: datetime,
     ) -> None:
         """Record one model call's tokens and cost."""
+        ...
+
+
+class HistoryStore(Protocol):
+    """Where past editions read from files are kept (``digestbot import``)."""
+
+    async def import_edition(self, edition: HistoryEdition, at: datetime) -> ImportOutcome:
+        """Store ``edition`` as imported history; never replace an edition already there."""
         ...
