@@ -21,11 +21,6 @@ from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-import numpy as np
-from scipy.sparse import hstack
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-
 from bot.domain import Item
 from bot.edition.ports import TasteStore
 from bot.edition.select import Taste
@@ -83,6 +78,13 @@ def learn_taste(history: TasteHistory, candidates: Sequence[Item]) -> dict[int, 
     weight = blend_weight(len(history.positives))
     if weight == 0 or not history.negatives or not candidates:
         return {}
+    # Imported here, not at the top: numpy, scipy and scikit-learn take about a second and
+    # 60 MB to load, and only a compose with enough history trains.
+    import numpy as np
+    from scipy.sparse import hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
     negatives = history.negatives[:MAX_NEGATIVES]
     known = [*history.positives, *negatives]
     docs = [_text(item) for item in (*known, *candidates)]
