@@ -7,6 +7,11 @@ item shape. The edition dated 2026-04-13 is then composed offline, and the week'
 ranked as ``digestbot candidates`` ranks them. The editor's real picks are the ``via api-hf``
 papers of the seed edition (../shared/seeds/000_*.txt), read at run time.
 
+It runs twice: before, with no history, and after, with the two other seed editions
+(001_*.txt and 003_*.txt, later weeks) imported through ``digestbot import``'s code path, so
+the learned ranker (bot.edition.learned) trains on their text. Nothing of seed 000 is read
+but its picks' arXiv ids, to count them.
+
 Run from the repository root: ``.venv/bin/python -m bench.selection``.
 """
 
@@ -18,6 +23,7 @@ import re
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +33,7 @@ from adapters.sources.hf_papers import HfPapersSource
 from adapters.sources.sample import api_item
 from bot.edition.candidates import week_ranking
 from bot.edition.compose import compose_edition
+from bot.edition.imports import import_files
 from bot.edition.profile import load_profile
 from bot.edition.summarize import OfflineSummarizer
 from bot.ingest.ingester import Ingester
@@ -38,6 +45,8 @@ FIXTURES = SHARED / "fixtures/real/hf_daily_2026-04"
 MONDAY = date(2026, 4, 13)
 TOP = 40
 RECORDED_AT = datetime(2026, 5, 28, 12, 0, tzinfo=UTC)
+HISTORY_SEEDS = ("001_", "003_")
+"""The other seed editions, imported as the team's history (their text only)."""
 _API_HF_LINE = re.compile(r"via api-hf · arXiv:(\S+)")
 
 
@@ -61,13 +70,26 @@ def recorded_transport() -> httpx.MockTransport:
     return httpx.MockTransport(answer)
 
 
-async def measure(folder: Path) -> None:
-    """Ingest the recorded days, compose, rank; print the figures."""
+@dataclass(frozen=True)
+class Figures:
+    """One run's figures: the picks in the composed edition and in the top of the ranking."""
+
+    label: str
+    candidates: int
+    in_edition: int
+    in_top: int
+    ranks: list[int]
+    missing: int
+    imported: list[str]
+
+
+async def measure(folder: Path, label: str, history: list[Path]) -> Figures:
+    """Ingest the recorded days, import ``history``, compose, rank; return the figures."""
     picks = editor_picks()
     # A backfill run when the lists were recorded: nothing was first seen during the week, so
     # the week is exactly the papers HF listed in it.
     clock = FakeClock(RECORDED_AT)
-    store = await Store.open(f"sqlite:///{folder / 'selection.db'}")
+    store = await Store.open(f"sqlite:///{folder / f'selection-{label}.db'}")
     profile = load_profile()
     try:
         async with httpx.AsyncClient(transport=recorded_transport()) as client:
@@ -76,6 +98,8 @@ async def measure(folder: Path) -> None:
             started = time.perf_counter()
             report = await Ingester(store, clock).run([hf], days=(first, last))
             ingest_s = time.perf_counter() - started
+        # The other seed editions, their text only, through digestbot import's code path.
+        outcomes = await import_files(store, history, clock.now())
         stored = await store.count_items()
         started = time.perf_counter()
         result = await compose_edition(
@@ -88,25 +112,50 @@ async def measure(folder: Path) -> None:
     if result.edition is None:
         sys.exit(f"no edition: {result.message}")
 
+    print(
+        f"[{label}] HF days {first}..{last}: {report.runs[0].fetched} listings; "
+        f"{stored} items stored; ingest {ingest_s:.2f} s, compose {compose_s:.2f} s (offline)"
+    )
     composed = {e.item.content.arxiv_id for e in result.edition.entries}
     rank_of = {c.choice.item.content.arxiv_id: c.rank for c in ranked}
     top = {c.choice.item.content.arxiv_id for c in ranked[:TOP]}
     in_week = [p for p in picks if p in rank_of]
-    print(f"HF days {first}..{last}: {report.runs[0].fetched} listings, {stored} papers stored")
-    print(f"Ingest {ingest_s:.2f} s, compose {compose_s:.2f} s (offline)")
-    print(
-        f"Week of {MONDAY} ({MONDAY - timedelta(days=6)}..{MONDAY}): {len(ranked)} candidates; "
-        f"edition of {len(result.edition.entries)}"
+    return Figures(
+        label,
+        len(ranked),
+        len(set(picks) & composed),
+        len(set(picks) & top),
+        sorted(rank_of[p] for p in in_week),
+        len(picks) - len(in_week),
+        [o.message for o in outcomes],
     )
+
+
+def report(figures: Figures, picks: int) -> None:
+    """Print one run's figures."""
+    print(f"{figures.label}:")
+    for message in figures.imported:
+        print(f"  import: {message}")
+    print(f"  in the composed 12: {figures.in_edition} of {picks}")
+    print(f"  in the top {TOP} of candidates: {figures.in_top} of {picks}")
+    print(f"  their ranks among {figures.candidates}: {', '.join(map(str, figures.ranks))}")
+    if figures.missing:
+        print(f"  not candidates this week: {figures.missing}")
+
+
+async def measure_both(folder: Path) -> None:
+    """Measure without history, then with the two other seed editions imported."""
+    seeds = sorted((SHARED / "seeds").glob("*.txt"))
+    history = [p for p in seeds if p.name.startswith(HISTORY_SEEDS)]
+    before = await measure(folder, "before (no history)", [])
+    after = await measure(folder, "after (seeds 001 and 003 imported)", history)
+    picks = len(editor_picks())
     print(
-        f"Editor's via api-hf picks (seed 000): {len(picks)}; candidates this week: {len(in_week)}"
+        f"Week of {MONDAY} ({MONDAY - timedelta(days=6)}..{MONDAY}): "
+        f"{before.candidates} candidates; the editor's via api-hf picks (seed 000): {picks}"
     )
-    print(f"  in the composed {len(composed)}: {len(set(picks) & composed)} of {len(picks)}")
-    print(f"  in the top {TOP} of candidates: {len(set(picks) & top)} of {len(picks)}")
-    ranks = sorted(rank_of[p] for p in in_week)
-    print(f"  their ranks among {len(ranked)}: {', '.join(map(str, ranks))}")
-    if len(in_week) < len(picks):
-        print(f"  not candidates this week: {len(picks) - len(in_week)}")
+    report(before, picks)
+    report(after, picks)
 
 
 def main() -> None:
@@ -114,7 +163,7 @@ def main() -> None:
     if not FIXTURES.is_dir():
         sys.exit(f"recorded HF lists not found at {FIXTURES}")
     with tempfile.TemporaryDirectory(prefix="bench-selection-") as folder:
-        asyncio.run(measure(Path(folder)))
+        asyncio.run(measure_both(Path(folder)))
 
 
 if __name__ == "__main__":

@@ -234,6 +234,9 @@ class Edition:
     offline: bool
     entries: tuple[EditionEntry, ...]
     created_at: datetime
+    # Read from a past edition's file (``digestbot import``): history to learn from, never
+    # delivered and never rebuilt by compose.
+    imported: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,7 +132,11 @@ class EditionsPart(StoreBase):
     async def edition(
         self, *, edition_id: int | None = None, edition_date: date | None = None
     ) -> Edition | None:
-        """Return an edition by id or by date; with neither, the latest one."""
+        """Return an edition by id or by date; with neither, the latest one composed here.
+
+        "The latest" is what the schedule delivers and ``/digest`` shows by default: an
+        imported edition (history, never delivered) is reached by its date or id only.
+        """
 
         def read(session: Session) -> Edition | None:
             query = select(EditionRow).options(
@@ -145,7 +149,9 @@ class EditionsPart(StoreBase):
             elif edition_date is not None:
                 query = query.where(EditionRow.edition_date == edition_date)
             else:
-                query = query.order_by(EditionRow.edition_date.desc())
+                query = query.where(EditionRow.imported.is_(False)).order_by(
+                    EditionRow.edition_date.desc()
+                )
             row = session.scalars(query.limit(1)).first()
             return edition_of(row) if row else None
 

@@ -180,6 +180,10 @@ class EditionRow(Base):
     intro: Mapped[str] = mapped_column(Text)
     offline: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime]
+    # Read from a file of a past edition (``digestbot import``): history, never delivered.
+    imported: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # The fingerprint of the imported file's content: the same file again changes nothing.
+    import_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     entries: Mapped[list[EditionEntryRow]] = relationship(
         back_populates="edition",

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.domain import DeliveryJob, Difficulty, JobState
 from storage.base import StoreBase
 from storage.claims import change_claimed, claim_oldest
-from storage.models import DeliveryJobRow
+from storage.models import DeliveryJobRow, EditionRow
 from storage.rows import delivery_job_of
 
 FINAL_STATES = frozenset(state for state in JobState if state.final)
@@ -36,6 +36,7 @@ class OutboxPart(StoreBase):
         """Add a pending delivery; False when (destination, edition) has one already.
 
         An ``INSERT ... ON CONFLICT DO NOTHING``: two instances planning at once add one job.
+        An imported edition (history read from a file) is never delivered: False, no job.
         """
         values = {
             "destination": destination,
@@ -52,6 +53,8 @@ class OutboxPart(StoreBase):
         }
 
         def write(session: Session) -> bool:
+            if session.scalar(select(EditionRow.imported).where(EditionRow.id == edition_id)):
+                return False
             return self._insert_if_absent(
                 session, DeliveryJobRow, values, ["destination", "edition_id"]
             )

@@ -205,6 +205,7 @@ def edition_of(row: EditionRow) -> Edition:
         offline=row.offline,
         entries=entries,
         created_at=row.created_at,
+        imported=bool(row.imported),
     )
 
 

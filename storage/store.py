@@ -8,6 +8,8 @@ so the event loop never blocks on SQL.
 
 - `storage.base.StoreBase`: the engine, the sessions and the lock; `_run` (one transaction in
   a worker thread, one at a time) and `_insert_if_absent`. Every part inherits it.
+- `storage.history.HistoryPart`: imported editions (``digestbot import``) and the items the
+  learned ranker trains on.
 - `storage.items.ItemsPart`: items and their sightings, sources' state and runs, citations,
   editors' picks.
 - `storage.editions.EditionsPart`: editions, the summaries cache, compose runs, the search of
@@ -23,8 +25,9 @@ so the event loop never blocks on SQL.
 - `storage.locks.JobLocksPart`: `job_lock`, one holder of a job at a time across instances.
 
 `storage.rows` converts rows to domain records for all of them. Parts import the base and the
-rows module, never each other nor this module. They share no state but the base's and no two
-define the same method, so the order of the bases changes nothing.
+rows module, never each other nor this module (but `HistoryPart`, which extends `ItemsPart` to
+create an imported edition's items in the import's own transaction). They share no state but
+the base's and no two define the same method, so the order of the bases changes nothing.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from storage.db import create_engine_for, upgrade
 from storage.editions import EditionsPart
 from storage.edits import EditsPart
 from storage.feedback import FeedbackPart
+from storage.history import HistoryPart
 from storage.items import RACE_SQLSTATES, UPSERT_ATTEMPTS, ItemsPart
 from storage.llm_ledger import LlmLedgerPart
 from storage.locks import JobLocksPart, advisory_key
@@ -50,6 +54,7 @@ __all__ = ["IN_CHUNK", "RACE_SQLSTATES", "UPSERT_ATTEMPTS", "Store", "advisory_k
 
 
 class Store(
+    HistoryPart,  # extends ItemsPart: it creates the items an imported edition names
     ItemsPart,
     EditionsPart,
     LlmLedgerPart,

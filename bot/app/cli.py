@@ -24,7 +24,7 @@ from bot.app.cli_subscriptions import (
     subscriptions_command,
     unsubscribe_command,
 )
-from bot.app.cli_weeks import backfill_command, candidates_command, parse_days
+from bot.app.cli_weeks import backfill_command, candidates_command, import_command, parse_days
 from bot.app.console import (
     LineProgress,
     err,
@@ -79,6 +79,7 @@ cli.command("subscriptions")(subscriptions_command)
 cli.command("resume")(resume_command)
 cli.command("backfill")(backfill_command)
 cli.command("candidates")(candidates_command)
+cli.command("import")(import_command)
 
 
 async def _ingest(

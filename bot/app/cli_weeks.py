@@ -1,4 +1,4 @@
-"""The commands about past weeks: ``backfill`` and ``candidates``, and their date options.
+"""The commands about past weeks: ``backfill``, ``candidates``, ``import``, and date options.
 
 ``ingest --date/--since/--until`` (in bot.app.cli) shares the date checks kept here: a day in
 the future or before 2000, or a range that ends before it starts, is bad usage (exit 2).
@@ -10,6 +10,7 @@ import json
 import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -28,6 +29,8 @@ from bot.app.wiring import compose, ingest, open_app
 from bot.clock import SystemClock
 from bot.edition.candidates import Candidate, week_ranking
 from bot.edition.compose import ComposeResult, edition_monday
+from bot.edition.history import ImportOutcome, ImportStatus
+from bot.edition.imports import import_files
 from bot.edition.profile import load_profile
 from bot.ingest.ingester import IngestReport
 
@@ -191,3 +194,24 @@ def candidates_command(
             f"        {candidate.reason}  [{content.arxiv_id or content.canonical_id}]",
             markup=False,
         )
+
+
+def import_command(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Past editions: the seeds' text shape or preview JSON.")
+    ],
+) -> None:
+    """Store past editions as imported history: learned from, shown, never delivered."""
+    settings = settings_or_exit()
+
+    async def work() -> list[ImportOutcome]:
+        clock = SystemClock()
+        async with open_app(settings, clock) as app:
+            return await import_files(app.store, paths, clock.now())
+
+    outcomes = run_async(work())
+    for outcome in outcomes:
+        stream = out if outcome.status in {ImportStatus.IMPORTED, ImportStatus.ALREADY} else err
+        stream.print(outcome.message, markup=False)
+    if any(o.status in {ImportStatus.MALFORMED, ImportStatus.REFUSED} for o in outcomes):
+        fail("some files were not imported; see the lines above")

@@ -304,6 +304,10 @@ class DestinationUnavailableError(ValueError):
     """A destination whose platform is not configured (or not supported yet)."""
 
 
+class NotDeliverableError(DestinationUnavailableError):
+    """An edition that goes nowhere: an imported one is history, never delivered."""
+
+
 @asynccontextmanager
 async def chat_adapters(
     app: App, platforms: Sequence[str]
@@ -363,6 +367,10 @@ async def publish(
     delivers them: the adapters pace each platform (Slack per channel, Discord per bot), so
     twenty channels take about as long as one. ``on_done`` hears of each as it finishes.
     """
+    if edition.imported:
+        raise NotDeliverableError(
+            f"the edition of {edition.date} was imported: it is history and is never delivered"
+        )
     unique = list(dict.fromkeys(destinations))  # the same channel twice is one delivery
     slots = asyncio.Semaphore(app.settings.schedule.workers)
     async with chat_adapters(app, [d.platform for d in unique]) as adapters:

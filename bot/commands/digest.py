@@ -62,6 +62,8 @@ async def answer_digest(command: Command, store: CommandStore) -> Reply:
     )
     label = f"{level.label} items" if level else "Items"
     headline = f"{label} in the edition of {long_date(edition.date)}: {len(items)}"
+    if edition.imported:
+        headline += " (imported history)"
     if not items:
         headline += " (try another difficulty)"
     return Reply(text=headline, items=items)

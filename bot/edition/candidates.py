@@ -2,7 +2,8 @@
 
 ``digestbot candidates`` and bench/selection.py show them: the same pool compose draws from
 (the week's items that no other edition featured) scored with the same offline scoring
-(bot.edition.select), best first, each marked when the week's stored edition holds it.
+(bot.edition.select, with the taste learned by bot.edition.learned), best first, each
+marked when the week's stored edition holds it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import date
 
 from bot.domain import Item
 from bot.edition.compose import week_window
+from bot.edition.learned import week_tastes
 from bot.edition.ports import EditionStore
 from bot.edition.profile import EditorialProfile
 from bot.edition.select import Choice, score
@@ -41,9 +43,11 @@ def _count(value: object, unit: str) -> str | None:
 
 
 def readable_reason(choice: Choice) -> str:
-    """Say why a candidate scores as it does: topics, popularity, an editor's pick."""
+    """Say why a candidate scores as it does: past picks it resembles, topics, popularity."""
     topics = [name for name, _ in choice.topics.most_common(3)]
-    parts = [f"topics: {', '.join(topics)}" if topics else "no profile topic"]
+    parts = [choice.taste.close_to] if choice.taste and choice.taste.weight > 0 else []
+    parts = [part for part in parts if part]
+    parts.append(f"topics: {', '.join(topics)}" if topics else "no profile topic")
     item: Item = choice.item
     signals = (
         _count(item.content.data.get("upvotes"), "upvote"),
@@ -71,8 +75,11 @@ async def week_ranking(
     pool = [item for item in await store.week_candidates(window) if item.id not in featured]
     edition = await store.edition(edition_date=monday)
     in_edition = {entry.item.id for entry in edition.entries} if edition else set()
+    tastes = await week_tastes(
+        store, monday, pool, window_days=window_days, freshness_days=freshness_days
+    )
     choices = sorted(
-        (score(item, profile, end) for item in pool),
+        (score(item, profile, end, taste=tastes.get(item.id)) for item in pool),
         key=lambda c: (-c.score, c.item.content.canonical_id),
     )
     return [

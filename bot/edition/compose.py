@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from bot.domain import ComposeOutcome, Edition, EditionEntry, Item, ItemSummary
 from bot.edition import offline_intro
+from bot.edition.learned import week_tastes
 from bot.edition.llm_rank import LlmRanker
 from bot.edition.llm_summarize import LlmEditor
 from bot.edition.model import TokenBudget
@@ -86,6 +87,9 @@ async def compose_edition(
     now = clock.now()
     monday = edition_date or edition_monday(now.date())
     existing = await store.edition(edition_date=monday)
+    if existing is not None and existing.imported:
+        # An imported edition is what the editors published that week: never rebuilt here.
+        return ComposeResult(existing, f"the edition of {monday} was imported; it is not rebuilt")
     if existing is not None and not force:
         return ComposeResult(
             existing, f"the edition of {monday} already exists; use --force to rebuild it"
@@ -95,8 +99,13 @@ async def compose_edition(
     candidates = await store.week_candidates(window)
     featured = await store.featured_item_ids(except_date=monday)
     pool = [item for item in candidates if item.id not in featured]
+    # The team's taste, learned from past editions, picks and votes, moves the profile fit
+    # (not at all while the history is small: bot.edition.learned).
+    tastes = await week_tastes(
+        store, monday, pool, window_days=window_days, freshness_days=freshness_days
+    )
     offline_ranked = sorted(
-        (score(item, profile, end) for item in pool),
+        (score(item, profile, end, taste=tastes.get(item.id)) for item in pool),
         key=lambda c: (-c.score, c.item.content.canonical_id),
     )
     # The model ranks the offline scorer's best (its shortlist); the rest keep the offline fit.

@@ -20,6 +20,7 @@ from bot.domain import (
     SummaryRevision,
     WeekWindow,
 )
+from bot.edition.history import HistoryEdition, ImportOutcome
 
 
 class Summarizer(Protocol):
@@ -77,21 +78,45 @@ class AnswerCache(Protocol):
         ...
 
 
-class EditionStore(SummaryCache, Protocol):
-    """The part of the store that composing reads and writes."""
+class TasteStore(Protocol):
+    """What the learned ranker (bot.edition.learned) reads: the team's history."""
 
     async def week_candidates(self, window: WeekWindow) -> list[Item]:
         """Return the items ``window`` makes candidates (see bot.edition.weeks)."""
         ...
 
-    async def featured_item_ids(self, except_date: date | None = None) -> set[int]:
-        """Return the ids of items already featured (except in ``except_date``'s edition)."""
-        ...
-
     async def edition(
         self, *, edition_id: int | None = None, edition_date: date | None = None
     ) -> Edition | None:
-        """Return an edition by id or date, or the latest."""
+        """Return an edition by id or date, or the latest composed one."""
+        ...
+
+    async def edition_dates(self) -> list[date]:
+        """Return the dates of every edition (imported ones too), newest first."""
+        ...
+
+    async def editor_pick_items(self) -> list[Item]:
+        """Return every item an editor submitted."""
+        ...
+
+    async def item_votes(self, since: datetime) -> dict[str, tuple[int, int]]:
+        """Return readers' (👍, 👎) totals per canonical id since ``since``."""
+        ...
+
+    async def items_by_canonical_ids(self, canonical_ids: Sequence[str]) -> list[Item]:
+        """Return the stored items among ``canonical_ids``."""
+        ...
+
+    async def recent_items(self, limit: int) -> list[Item]:
+        """Return the most recently first-seen items, newest first."""
+        ...
+
+
+class EditionStore(SummaryCache, TasteStore, Protocol):
+    """The part of the store that composing reads and writes."""
+
+    async def featured_item_ids(self, except_date: date | None = None) -> set[int]:
+        """Return the ids of items already featured (except in ``except_date``'s edition)."""
         ...
 
     async def save_edition(
@@ -173,4 +198,11 @@ class RewriteStore(FeaturedLookup, Protocol):
 
     async def summary_history(self, edition_id: int, position: int) -> list[SummaryRevision]:
         """Return the summaries an entry had before each rewrite, newest first."""
+
+
+class HistoryStore(Protocol):
+    """Where past editions read from files are kept (``digestbot import``)."""
+
+    async def import_edition(self, edition: HistoryEdition, at: datetime) -> ImportOutcome:
+        """Store ``edition`` as imported history; never replace an edition already there."""
         ...

@@ -21,6 +21,34 @@ FIT_WEIGHT, POPULARITY_WEIGHT, RECENCY_WEIGHT = 0.6, 0.25, 0.15
 
 
 @dataclass(frozen=True, slots=True)
+class Taste:
+    """What the learned ranker (bot.edition.learned) thinks of a candidate.
+
+    ``score`` is the model's 0-1 liking, ``weight`` how much it counts against the profile
+    fit (it grows with the history), ``nearest`` the titles of the closest past positives.
+    """
+
+    score: float
+    weight: float
+    nearest: tuple[str, ...] = ()
+
+    def blend(self, profile_fit: float) -> float:
+        """Return the fit: the profile's, moved towards the model's by ``weight``."""
+        return (1 - self.weight) * profile_fit + self.weight * self.score
+
+    @property
+    def close_to(self) -> str:
+        """Say which past picks it resembles: ``close to: “A”; “B”`` (empty when none)."""
+        if not self.nearest:
+            return ""
+        return "close to: " + "; ".join(f"“{_short(title)}”" for title in self.nearest)
+
+
+def _short(title: str, limit: int = 70) -> str:
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+
+
+@dataclass(frozen=True, slots=True)
 class Choice:
     """A candidate with its score, the topics it hit, and a readable reason."""
 
@@ -29,6 +57,7 @@ class Choice:
     fit: float
     topics: Counter[str] = field(default_factory=Counter)
     reason: str = ""
+    taste: Taste | None = None
 
     @property
     def is_pick(self) -> bool:
@@ -70,9 +99,11 @@ def score(
     profile: EditorialProfile,
     now: datetime,
     llm_fit: tuple[float, str] | None = None,
+    taste: Taste | None = None,
 ) -> Choice:
-    """Score one candidate: the model's fit when given, else the offline fit to the profile.
+    """Score one candidate: the model's fit when given, else the offline fit.
 
+    The offline fit is the profile's, blended with the learned ``taste`` when there is one.
     The profile's topic hits are kept either way: they shape an offline title and intro.
     """
     offline_fit, topics = profile.fit(item.content.title, item.content.summary)
@@ -81,12 +112,17 @@ def score(
     else:
         top = ", ".join(name for name, _ in topics.most_common(2)) or "no profile topic"
         fit, reason = offline_fit, f"fit {offline_fit:.2f} ({top})"
+        if taste is not None and taste.weight > 0:
+            fit = taste.blend(offline_fit)
+            reason = f"fit {fit:.2f} (profile {offline_fit:.2f}: {top}; taste {taste.score:.2f})"
+            if taste.close_to:
+                reason += f"; {taste.close_to}"
     total = (
         FIT_WEIGHT * fit
         + POPULARITY_WEIGHT * popularity(item)
         + RECENCY_WEIGHT * recency(item, now)
     )
-    return Choice(item, round(total, 4), round(fit, 4), topics, reason)
+    return Choice(item, round(total, 4), round(fit, 4), topics, reason, taste)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,186 @@
+"""A ranker that learns the team's taste from what it featured, picked and liked.
+
+Positives are the items of past editions (imported or composed), editors' picks and items
+with more 👍 than 👎; negatives are the candidates of composed weeks that were not picked, and
+items with more 👎. Imported weeks bring no candidates, so when explicit negatives are few the
+store's other items (never featured, not this week's candidates) stand in as background.
+
+Text is TF-IDF of word unigrams and bigrams plus character n-grams within words (title and
+the start of the text), and the model a class-balanced logistic regression (scikit-learn,
+nothing downloaded). Its probability is blended with the profile fit; the blend weight grows
+with the number of positives (0 below 5, 0.6 from 50), so with little history the profile
+carries the score. Each candidate also gets the titles of its two nearest past positives, so
+its reason says what it resembles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Sequence, Set
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from bot.domain import Item
+from bot.edition.ports import TasteStore
+from bot.edition.select import Taste
+from bot.edition.weeks import DEFAULT_FRESHNESS_DAYS, edition_week
+
+MIN_POSITIVES = 5
+"""Below this many positives the model is not trusted at all: the profile scores alone."""
+FULL_POSITIVES = 50
+MAX_WEIGHT = 0.6
+"""The blend weight at ``FULL_POSITIVES`` and beyond; the profile always keeps the rest."""
+TEXT_CHARS = 300
+"""How much of an item's text is read: the title and an abstract's opening carry the topic,
+and reading more would cost time for little."""
+MAX_NEGATIVES = 3000
+"""Negatives trained on at most (explicit ones first, then the most recent background): past
+that, more of them add time (the 1 s bound) and little the model does not already know."""
+BACKGROUND_PER_POSITIVE = 8
+BACKGROUND_MIN, BACKGROUND_MAX = 200, 5000
+"""How many never-featured stored items stand in as negatives when explicit ones are few."""
+NEAREST = 2
+VOTES_SINCE = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class TasteHistory:
+    """What the team liked (positives) and passed over or disliked (negatives)."""
+
+    positives: tuple[Item, ...]
+    negatives: tuple[Item, ...]
+
+
+def blend_weight(positives: int) -> float:
+    """Return how much the learned taste counts against the profile fit (0 to MAX_WEIGHT).
+
+    Logarithmic between MIN_POSITIVES and FULL_POSITIVES: each doubling of the history adds
+    about as much trust as the one before.
+    """
+    if positives < MIN_POSITIVES:
+        return 0.0
+    ramp = math.log(positives / MIN_POSITIVES) / math.log(FULL_POSITIVES / MIN_POSITIVES)
+    return round(MAX_WEIGHT * min(1.0, ramp), 4)
+
+
+def _text(item: Item) -> str:
+    content = item.content
+    return f"{content.title}. {content.summary[:TEXT_CHARS]}"
+
+
+def learn_taste(history: TasteHistory, candidates: Sequence[Item]) -> dict[int, Taste]:
+    """Train on ``history`` and return each candidate's taste (by item id).
+
+    Empty when the history is too small to trust (the profile then carries the score) or has
+    no negatives to contrast with.
+    """
+    weight = blend_weight(len(history.positives))
+    if weight == 0 or not history.negatives or not candidates:
+        return {}
+    # Imported here, not at the top: numpy, scipy and scikit-learn take about a second and
+    # 60 MB to load, and only a compose with enough history trains.
+    import numpy as np
+    from scipy.sparse import hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    negatives = history.negatives[:MAX_NEGATIVES]
+    known = [*history.positives, *negatives]
+    docs = [_text(item) for item in (*known, *candidates)]
+    titles = [item.content.title for item in (*known, *candidates)]
+    # Fitted on the history and the candidates together: the vocabulary and IDF describe the
+    # texts actually compared (no labels are read from the candidates).
+    words = TfidfVectorizer(
+        ngram_range=(1, 2), stop_words="english", sublinear_tf=True, min_df=2, dtype=np.float32
+    )
+    chars = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2, dtype=np.float32
+    )
+    # Character n-grams read the titles only (spelling variants, compounds like "multi-agent"):
+    # over whole texts they would cost most of the time bound. Each block is unit-length per
+    # row; halving keeps the stacked rows unit-length, so a dot product is a cosine similarity.
+    stacked = hstack([words.fit_transform(docs), chars.fit_transform(titles)])
+    matrix = (stacked * math.sqrt(0.5)).tocsr()
+    train, ranked = matrix[: len(known)], matrix[len(known) :]
+    labels = np.array([1] * len(history.positives) + [0] * len(negatives))
+    model = LogisticRegression(C=4.0, class_weight="balanced", max_iter=200, solver="liblinear")
+    model.fit(train, labels)
+    liked = model.predict_proba(ranked)[:, 1]
+
+    similarity = (ranked @ train[: len(history.positives)].T).toarray()
+    count = min(NEAREST, similarity.shape[1])
+    nearest = np.argsort(-similarity, axis=1)[:, :count]
+    titles = [item.content.title for item in history.positives]
+    return {
+        item.id: Taste(
+            score=round(float(liked[n]), 4),
+            weight=weight,
+            nearest=tuple(titles[j] for j in nearest[n] if similarity[n, j] > 0),
+        )
+        for n, item in enumerate(candidates)
+    }
+
+
+async def gather_history(
+    store: TasteStore,
+    monday: date,
+    pool: Sequence[Item],
+    *,
+    window_days: int = 7,
+    freshness_days: int = DEFAULT_FRESHNESS_DAYS,
+) -> TasteHistory:
+    """Read the team's history from the store, leaving out the week being ranked.
+
+    A candidate of this week is never its own training example, whatever else it is.
+    """
+    in_pool: Set[int] = {item.id for item in pool}
+    positives: dict[int, Item] = {}
+    negatives: dict[int, Item] = {}
+    for day in await store.edition_dates():
+        edition = await store.edition(edition_date=day) if day != monday else None
+        if edition is None:
+            continue
+        featured = {entry.item.id for entry in edition.entries}
+        positives.update((entry.item.id, entry.item) for entry in edition.entries)
+        if not edition.imported:  # an imported week's other candidates are unknown
+            window = edition_week(day, window_days, freshness_days)
+            for item in await store.week_candidates(window):
+                if item.id not in featured:
+                    negatives[item.id] = item
+    positives.update((item.id, item) for item in await store.editor_pick_items())
+    votes = await store.item_votes(VOTES_SINCE)
+    liked = [key for key, (up, down) in votes.items() if up > down]
+    disliked = [key for key, (up, down) in votes.items() if down > up]
+    positives.update((item.id, item) for item in await store.items_by_canonical_ids(liked))
+    for item in await store.items_by_canonical_ids(disliked):
+        positives.pop(item.id, None)  # a 👎 outweighs having been featured
+        negatives[item.id] = item
+    kept_pos = {k: v for k, v in positives.items() if k not in in_pool}
+    kept_neg = {k: v for k, v in negatives.items() if k not in in_pool and k not in kept_pos}
+    wanted = min(BACKGROUND_MAX, max(BACKGROUND_MIN, BACKGROUND_PER_POSITIVE * len(kept_pos)))
+    if len(kept_neg) < wanted:
+        for item in await store.recent_items(BACKGROUND_MAX + len(in_pool) + len(kept_pos)):
+            if len(kept_neg) >= wanted:
+                break
+            if item.id not in in_pool and item.id not in kept_pos:
+                kept_neg.setdefault(item.id, item)
+    return TasteHistory(tuple(kept_pos.values()), tuple(kept_neg.values()))
+
+
+async def week_tastes(
+    store: TasteStore,
+    monday: date,
+    pool: Sequence[Item],
+    *,
+    window_days: int = 7,
+    freshness_days: int = DEFAULT_FRESHNESS_DAYS,
+) -> dict[int, Taste]:
+    """Return the learned taste of each of the week's candidates (empty with little history).
+
+    Training runs in a worker thread: up to a second of CPU must not stall the bot's loop.
+    """
+    history = await gather_history(
+        store, monday, pool, window_days=window_days, freshness_days=freshness_days
+    )
+    return await asyncio.to_thread(learn_taste, history, pool)

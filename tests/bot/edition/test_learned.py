@@ -1,0 +1,80 @@
+"""The learned ranker (bot.edition.learned) on invented histories: no real edition is read."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.domain import Item, ItemContent, ItemKind
+from bot.edition.learned import TasteHistory, blend_weight, learn_taste
+from bot.edition.profile import load_profile
+from bot.edition.select import score
+
+PROFILE = load_profile()
+AT = datetime(2026, 4, 13, tzinfo=UTC)
+# Neither theme names a profile topic, so the profile scores both alike: only taste differs.
+LIKED = ["sourdough starter hydration", "rye sourdough fermentation", "levain timing for bread",
+         "crumb structure of sourdough loaves", "baking bread with wild yeast"]  # fmt: skip
+PASSED = ["tomato seedlings in spring", "pruning apple orchards", "compost for vegetable beds",
+          "watering a herb garden", "mulching strawberry patches"]  # fmt: skip
+
+
+def an_item(n: int, title: str, body: str) -> Item:
+    content = ItemContent(
+        f"https://example.org/{n}", ItemKind.POST, title, f"https://example.org/{n}", body,
+        (), AT, None, None, {}, f"hash{n}",
+    )  # fmt: skip
+    return Item(n, content, ("rss-a",), AT, AT)
+
+
+def history(positives: int, negatives: int = 60) -> TasteHistory:
+    liked = [
+        an_item(n, f"Notes on {LIKED[n % 5]} #{n}", f"A baker's notes on {LIKED[n % 5]}.")
+        for n in range(positives)
+    ]
+    passed = [
+        an_item(1000 + n, f"Notes on {PASSED[n % 5]} #{n}", f"A gardener on {PASSED[n % 5]}.")
+        for n in range(negatives)
+    ]
+    return TasteHistory(tuple(liked), tuple(passed))
+
+
+SIMILAR = an_item(5001, "Sourdough starter hydration, revisited", "More notes on sourdough.")
+DISSIMILAR = an_item(5002, "Tomato seedlings, revisited", "More notes on tomato seedlings.")
+
+
+def test_an_item_like_past_picks_rises_above_one_unlike_them_at_equal_profile_fit() -> None:
+    plain = [score(item, PROFILE, AT) for item in (SIMILAR, DISSIMILAR)]
+    assert plain[0].fit == plain[1].fit  # the profile cannot tell them apart
+
+    tastes = learn_taste(history(60), [SIMILAR, DISSIMILAR])
+    similar = score(SIMILAR, PROFILE, AT, taste=tastes[SIMILAR.id])
+    dissimilar = score(DISSIMILAR, PROFILE, AT, taste=tastes[DISSIMILAR.id])
+
+    assert tastes[SIMILAR.id].score > 0.5 > tastes[DISSIMILAR.id].score
+    assert similar.score > dissimilar.score
+    assert similar.fit > plain[0].fit
+
+
+def test_the_reason_names_the_nearest_past_picks() -> None:
+    tastes = learn_taste(history(60), [SIMILAR, DISSIMILAR])
+    nearest = tastes[SIMILAR.id].nearest
+    assert len(nearest) == 2
+    assert all("sourdough starter hydration" in title for title in nearest)
+    reason = score(SIMILAR, PROFILE, AT, taste=tastes[SIMILAR.id]).reason
+    assert f"close to: “{nearest[0]}”; “{nearest[1]}”" in reason
+
+
+def test_with_little_history_the_profile_carries_the_score() -> None:
+    assert blend_weight(0) == blend_weight(4) == 0.0
+    assert 0 < blend_weight(10) < blend_weight(25) < blend_weight(50) == 0.6
+    assert blend_weight(500) == 0.6
+
+    assert learn_taste(history(4), [SIMILAR, DISSIMILAR]) == {}
+    few = learn_taste(history(8), [SIMILAR, DISSIMILAR])[SIMILAR.id]
+    many = learn_taste(history(60), [SIMILAR, DISSIMILAR])[SIMILAR.id]
+    assert few.weight < many.weight
+    plain = score(SIMILAR, PROFILE, AT)
+    # The profile keeps most of the say with a short history.
+    assert abs(score(SIMILAR, PROFILE, AT, taste=few).fit - plain.fit) < abs(
+        score(SIMILAR, PROFILE, AT, taste=many).fit - plain.fit
+    )
