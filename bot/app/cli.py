@@ -73,13 +73,6 @@ cli = typer.Typer(
 )
 db_cli = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
-cli.command("subscribe")(subscribe_command)
-cli.command("unsubscribe")(unsubscribe_command)
-cli.command("subscriptions")(subscriptions_command)
-cli.command("resume")(resume_command)
-cli.command("backfill")(backfill_command)
-cli.command("candidates")(candidates_command)
-cli.command("import")(import_command)
 
 
 async def _ingest(
@@ -407,6 +400,16 @@ def demo_command(
     with tempfile.TemporaryDirectory(prefix="digestbot-demo-") as folder:
         url = database or f"sqlite:///{Path(folder) / 'demo.db'}"
         run_async(run_demo(demo_settings(settings, url)))
+
+
+# Registered after the everyday commands above, so `digestbot --help` lists those first.
+cli.command("backfill")(backfill_command)
+cli.command("candidates")(candidates_command)
+cli.command("import")(import_command)
+cli.command("subscribe")(subscribe_command)
+cli.command("unsubscribe")(unsubscribe_command)
+cli.command("subscriptions")(subscriptions_command)
+cli.command("resume")(resume_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
