@@ -81,3 +81,31 @@ def change_claimed(
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def finished(kind: str, state: JobState, reason: str, at: datetime) -> dict[str, Any]:
+    """Return the values that end a claimed job; `ValueError` for a state that is not final."""
+    if not state.final:
+        raise ValueError(f"{kind} ends done, failed or skipped, not {state!r}")
+    return {"state": state, "reason": reason, "finished_at": at, "lease_until": None}
+
+
+def released(reason: str, not_before: datetime) -> dict[str, Any]:
+    """Return the values that put a claimed job back, due again at ``not_before``."""
+    return {
+        "state": JobState.PENDING,
+        "reason": reason,
+        "due_at": not_before,
+        "claimed_by": "",
+        "lease_until": None,
+    }
+
+
+def newest(
+    session: Session, row_type: type[OutboxRow], states: Sequence[JobState] | None, limit: int
+) -> list[OutboxRow]:
+    """Return the newest jobs (in ``states``, if given), newest first."""
+    query = select(row_type).order_by(row_type.id.desc()).limit(limit)
+    if states is not None:
+        query = query.where(row_type.state.in_(list(states)))
+    return list(session.scalars(query))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain import EditJob, JobState
 from storage.base import StoreBase
-from storage.claims import change_claimed, claim_oldest
+from storage.claims import change_claimed, claim_oldest, finished, newest, released
 from storage.models import DeliveryRow, EditJobRow
 from storage.rows import edit_job_of
 
@@ -61,36 +61,19 @@ class EditsPart(StoreBase):
         self, job_id: int, worker: str, state: JobState, reason: str, at: datetime
     ) -> bool:
         """Record how a claimed edit ended: ``done`` or ``failed``."""
-        if not state.final:
-            raise ValueError(f"an edit ends done, failed or skipped, not {state!r}")
-        return await self._change_edit(
-            job_id, worker, state=state, reason=reason, finished_at=at, lease_until=None
-        )
+        return await self._change_edit(job_id, worker, **finished("an edit", state, reason, at))
 
     async def retry_edit(self, job_id: int, worker: str, reason: str, not_before: datetime) -> bool:
         """Put a claimed edit back, due again at ``not_before``."""
-        return await self._change_edit(
-            job_id,
-            worker,
-            state=JobState.PENDING,
-            reason=reason,
-            due_at=not_before,
-            claimed_by="",
-            lease_until=None,
-        )
+        return await self._change_edit(job_id, worker, **released(reason, not_before))
 
     async def edit_jobs(
         self, states: Sequence[JobState] | None = None, limit: int = 200
     ) -> list[EditJob]:
         """Return edit jobs (in some states), newest first."""
-
-        def read(session: Session) -> list[EditJob]:
-            query = select(EditJobRow).order_by(EditJobRow.id.desc()).limit(limit)
-            if states is not None:
-                query = query.where(EditJobRow.state.in_(list(states)))
-            return [edit_job_of(row) for row in session.scalars(query)]
-
-        return await self._run(read)
+        return await self._run(
+            lambda session: [edit_job_of(row) for row in newest(session, EditJobRow, states, limit)]
+        )
 
     async def delivered_part(
         self, destination: str, edition_id: int, part: int

@@ -15,11 +15,9 @@ from sqlalchemy.orm import Session
 
 from bot.domain import DeliveryJob, Difficulty, JobState
 from storage.base import StoreBase
-from storage.claims import change_claimed, claim_oldest
+from storage.claims import change_claimed, claim_oldest, finished, newest, released
 from storage.models import DeliveryJobRow, EditionRow
 from storage.rows import delivery_job_of
-
-FINAL_STATES = frozenset(state for state in JobState if state.final)
 
 
 class OutboxPart(StoreBase):
@@ -107,38 +105,23 @@ class OutboxPart(StoreBase):
         self, job_id: int, worker: str, state: JobState, reason: str, at: datetime
     ) -> bool:
         """Record how a claimed delivery ended: ``done``, ``failed`` or ``skipped``."""
-        if state not in FINAL_STATES:
-            raise ValueError(f"a delivery ends done, failed or skipped, not {state!r}")
-        return await self._change_claim(
-            job_id, worker, state=state, reason=reason, finished_at=at, lease_until=None
-        )
+        return await self._change_claim(job_id, worker, **finished("a delivery", state, reason, at))
 
     async def retry_delivery(
         self, job_id: int, worker: str, reason: str, not_before: datetime
     ) -> bool:
         """Put a claimed delivery back, due again at ``not_before``."""
-        return await self._change_claim(
-            job_id,
-            worker,
-            state=JobState.PENDING,
-            reason=reason,
-            due_at=not_before,
-            claimed_by="",
-            lease_until=None,
-        )
+        return await self._change_claim(job_id, worker, **released(reason, not_before))
 
     async def delivery_jobs(
         self, states: Sequence[JobState] | None = None, limit: int = 200
     ) -> list[DeliveryJob]:
         """Return delivery jobs (in some states), newest first."""
-
-        def read(session: Session) -> list[DeliveryJob]:
-            query = select(DeliveryJobRow).order_by(DeliveryJobRow.id.desc()).limit(limit)
-            if states is not None:
-                query = query.where(DeliveryJobRow.state.in_(list(states)))
-            return [delivery_job_of(row) for row in session.scalars(query)]
-
-        return await self._run(read)
+        return await self._run(
+            lambda session: [
+                delivery_job_of(row) for row in newest(session, DeliveryJobRow, states, limit)
+            ]
+        )
 
     async def count_delivery_jobs(self, states: Sequence[JobState]) -> int:
         """Return how many delivery jobs are in ``states`` (for health and metrics)."""
