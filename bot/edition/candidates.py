@@ -16,7 +16,7 @@ from bot.edition.compose import week_window
 from bot.edition.learned import week_tastes
 from bot.edition.ports import EditionStore
 from bot.edition.profile import EditorialProfile
-from bot.edition.select import Choice, score
+from bot.edition.select import Choice, score_week
 from bot.edition.weeks import DEFAULT_FRESHNESS_DAYS, edition_week
 
 
@@ -78,10 +78,7 @@ async def week_ranking(
     tastes = await week_tastes(
         store, monday, pool, window_days=window_days, freshness_days=freshness_days
     )
-    choices = sorted(
-        (score(item, profile, end, taste=tastes.get(item.id)) for item in pool),
-        key=lambda c: (-c.score, c.item.content.canonical_id),
-    )
+    choices = score_week(pool, profile, end, tastes=tastes)
     return [
         Candidate(n, choice, readable_reason(choice), choice.item.id in in_edition)
         for n, choice in enumerate(choices, start=1)

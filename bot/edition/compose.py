@@ -20,7 +20,7 @@ from bot.edition.llm_summarize import LlmEditor
 from bot.edition.model import TokenBudget
 from bot.edition.ports import EditionStore, Summarizer
 from bot.edition.profile import EditorialProfile
-from bot.edition.select import Choice, choose, score
+from bot.edition.select import Choice, choose, score_week
 from bot.edition.summarize import CachedSummarizer
 from bot.edition.weeks import DEFAULT_FRESHNESS_DAYS, describe, edition_week
 from bot.ports import Clock
@@ -104,19 +104,13 @@ async def compose_edition(
     tastes = await week_tastes(
         store, monday, pool, window_days=window_days, freshness_days=freshness_days
     )
-    offline_ranked = sorted(
-        (score(item, profile, end, taste=tastes.get(item.id)) for item in pool),
-        key=lambda c: (-c.score, c.item.content.canonical_id),
-    )
+    offline_ranked = score_week(pool, profile, end, tastes=tastes)
     # The model ranks the offline scorer's best (its shortlist); the rest keep the offline fit.
     fits = await ranker.fit([c.item for c in offline_ranked]) if ranker is not None and pool else {}
-    chosen = choose(
-        [
-            score(c.item, profile, end, fits[c.item.id]) if c.item.id in fits else c
-            for c in offline_ranked
-        ],
-        size,
+    ranked = (
+        score_week(pool, profile, end, tastes=tastes, model_fits=fits) if fits else offline_ranked
     )
+    chosen = choose(ranked, size)
     if not chosen:
         reason = (
             f"no edition for {monday}: {describe(window)}"

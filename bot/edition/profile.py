@@ -2,7 +2,8 @@
 
 The profile is a prompt (prompts/editorial_profile.md) so that the LLM scorer and the offline
 scorer read the same text. Its Topics table gives, per topic, a weight, the clause an offline
-edition title uses, and the terms that signal it.
+edition title uses, and the terms that signal it; its optional Rank low table gives fields whose
+terms count against an item (a weight and the terms).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import prompts
 
 _ROW = re.compile(r"^\|\s*([a-z-]+)\s*\|\s*([0-9.]+)\s*\|\s*([^|]+?)\s*\|\s*([^|]+?)\s*\|\s*$")
+_LOW_ROW = re.compile(r"^\|\s*([a-z-]+)\s*\|\s*([0-9.]+)\s*\|\s*([^|]+?)\s*\|\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,12 +30,22 @@ class Topic:
 
 
 @dataclass(frozen=True, slots=True)
+class Field:
+    """A field the digest ranks low: its name, how much each term counts against, its terms."""
+
+    name: str
+    weight: float
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True, slots=True)
 class EditorialProfile:
-    """The profile's text, its version, and its topics."""
+    """The profile's text, its version, its topics and the fields it ranks low."""
 
     text: str
     version: str
     topics: tuple[Topic, ...]
+    rank_low: tuple[Field, ...] = ()
 
     def topic_hits(self, text: str) -> Counter[str]:
         """Count how many times each topic's terms occur in ``text``."""
@@ -47,7 +59,10 @@ class EditorialProfile:
 
         Title hits count three times: a title names what the item is about, a body mentions
         many things in passing. Saturating, so that one long text does not win on length.
+        Terms of the fields ranked low count against, the same way; an item that is more
+        about them than about the topics fits 0.
         """
+        title_lower, body_lower = title.lower(), body[:4000].lower()
         title_hits = self.topic_hits(title)
         body_hits = self.topic_hits(body[:4000])
         hits: Counter[str] = Counter()
@@ -57,7 +72,10 @@ class EditorialProfile:
             count = 3 * title_hits[name] + min(body_hits[name], 6)
             hits[name] = count
             raw += weights[name] * count
-        return 1.0 - 2.0 ** (-raw / 4.0), hits
+        for field in self.rank_low:
+            against = 3 * len(field.pattern.findall(title_lower))
+            raw -= field.weight * (against + min(len(field.pattern.findall(body_lower)), 6))
+        return max(0.0, 1.0 - 2.0 ** (-raw / 4.0)), hits
 
     @property
     def preferences(self) -> str:
@@ -85,14 +103,19 @@ def _pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
 def load_profile() -> EditorialProfile:
     """Read the profile prompt and its topics table."""
     prompt = prompts.load("editorial_profile")
-    topics = []
+    topics, rank_low = [], []
     for line in prompt.text.splitlines():
-        match = _ROW.match(line)
-        if match is None:
-            continue
-        name, weight, clause, terms_text = match.groups()
-        terms = tuple(term.strip().lower() for term in terms_text.split(",") if term.strip())
-        topics.append(Topic(name, float(weight), clause, terms, _pattern(terms)))
+        if match := _ROW.match(line):
+            name, weight, clause, terms_text = match.groups()
+            terms = _terms(terms_text)
+            topics.append(Topic(name, float(weight), clause, terms, _pattern(terms)))
+        elif match := _LOW_ROW.match(line):
+            name, weight, terms_text = match.groups()
+            rank_low.append(Field(name, float(weight), _pattern(_terms(terms_text))))
     if not topics:
         raise ValueError("the editorial profile has no Topics table")
-    return EditorialProfile(prompt.text, prompt.version, tuple(topics))
+    return EditorialProfile(prompt.text, prompt.version, tuple(topics), tuple(rank_low))
+
+
+def _terms(text: str) -> tuple[str, ...]:
+    return tuple(term.strip().lower() for term in text.split(",") if term.strip())

@@ -1,23 +1,28 @@
 """Select: rank a week's candidates and pick an edition's items.
 
 Candidates are the items of the edition's week (bot.edition.weeks) that no earlier edition
-featured. Each is scored on fit to the editorial profile, popularity (HF upvotes,
-GitHub stars, citations) and recency. Editors' picks are always in; caps per kind (papers,
-posts, pages) and per feed keep the edition a mix rather than a week of one blog.
+featured. Each is scored on fit to the editorial profile (moved towards the learned taste of
+bot.edition.learned, or replaced by the model's fit), popularity (HF upvotes, GitHub stars,
+citations) and recency, each as the item's standing among the week's candidates. Editors' picks
+are always in; caps per kind (papers, posts, pages) and per feed keep the edition a mix rather
+than a week of one blog.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time
 
 from bot.domain import Item, ItemKind, SourceLabel
 from bot.edition.profile import EditorialProfile
 
-FIT_WEIGHT, POPULARITY_WEIGHT, RECENCY_WEIGHT = 0.6, 0.25, 0.15
+FIT_WEIGHT, POPULARITY_WEIGHT, RECENCY_WEIGHT = 0.75, 0.15, 0.10
+"""Fit leads. Popularity is HF's crowd (and GitHub's, and citations), not this audience: upvotes
+alone put none of an editor's picks in a top 12. Recency only separates late arrivals."""
+WEEK_DAYS, FADE_DAYS = 7, 21
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +63,7 @@ class Choice:
     topics: Counter[str] = field(default_factory=Counter)
     reason: str = ""
     taste: Taste | None = None
+    profile_fit: float = 0.0
 
     @property
     def is_pick(self) -> bool:
@@ -81,17 +87,18 @@ def popularity(item: Item) -> float:
 
 
 def recency(item: Item, now: datetime) -> float:
-    """Return 1 for an item dated now, falling to 0 at four weeks old.
+    """Return 1 for an item dated in the week ending ``now``, falling to 0 three weeks later.
 
-    The source date (the day HF listed a paper) counts over the paper's own published date:
-    a paper HF lists this week is this week's news however long ago arXiv dated it.
+    Every item of the edition's week is this week's news: a Monday paper is no fresher for
+    the reader than Tuesday's, so the week is flat and only late arrivals lose. The source
+    date (the day HF listed a paper) counts over the paper's own published date.
     """
     if item.source_date is not None:
         dated = datetime.combine(item.source_date, time(0), UTC)
     else:
         dated = item.content.published_at or item.first_seen
     age_days = max(0.0, (now - dated).total_seconds() / 86400)
-    return max(0.0, 1.0 - age_days / 28.0)
+    return max(0.0, min(1.0, 1.0 - (age_days - WEEK_DAYS) / FADE_DAYS))
 
 
 def score(
@@ -122,7 +129,69 @@ def score(
         + POPULARITY_WEIGHT * popularity(item)
         + RECENCY_WEIGHT * recency(item, now)
     )
-    return Choice(item, round(total, 4), round(fit, 4), topics, reason, taste)
+    return Choice(
+        item, round(total, 4), round(fit, 4), topics, reason, taste, round(offline_fit, 4)
+    )
+
+
+def standing(values: Sequence[float]) -> list[float]:
+    """Return each value's place among ``values`` from 0 (lowest) to 1 (highest).
+
+    Ties share their average place, so a dozen items at the upvote cap are not ordered by
+    chance. A single value stands at 1.
+    """
+    if len(values) < 2:
+        return [1.0] * len(values)
+    order = sorted(range(len(values)), key=lambda n: values[n])
+    places = [0.0] * len(values)
+    start = 0
+    while start < len(order):
+        end = start
+        while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
+            end += 1
+        for n in order[start : end + 1]:
+            places[n] = (start + end) / 2 / (len(values) - 1)
+        start = end + 1
+    return places
+
+
+def score_week(
+    items: Sequence[Item],
+    profile: EditorialProfile,
+    now: datetime,
+    *,
+    tastes: Mapping[int, Taste] | None = None,
+    model_fits: Mapping[int, tuple[float, str]] | None = None,
+) -> list[Choice]:
+    """Score a week's candidates against each other; return them best first.
+
+    The offline signals are weighed as each item's standing in the week, not as raw values:
+    the profile fit saturates (most LLM papers fit 0.5 to 0.7), the learned taste's
+    probabilities bunch together and upvotes pile up at the cap, so their scales say little
+    and their order says what separates one candidate from another. The model's fit, where
+    it ranked an item, is taken as it is: its rubric is what it is calibrated on.
+    """
+    tastes, model_fits = tastes or {}, model_fits or {}
+    base = [
+        score(item, profile, now, model_fits.get(item.id), tastes.get(item.id)) for item in items
+    ]
+    fits = standing([choice.profile_fit for choice in base])
+    liked = standing([choice.taste.score if choice.taste else 0.0 for choice in base])
+    popular = standing([popularity(choice.item) for choice in base])
+    scored = []
+    for n, choice in enumerate(base):
+        fit = fits[n]
+        if choice.item.id in model_fits:
+            fit = choice.fit
+        elif choice.taste is not None and choice.taste.weight > 0:
+            fit = (1 - choice.taste.weight) * fits[n] + choice.taste.weight * liked[n]
+        total = (
+            FIT_WEIGHT * fit
+            + POPULARITY_WEIGHT * popular[n]
+            + RECENCY_WEIGHT * recency(choice.item, now)
+        )
+        scored.append(replace(choice, score=round(total, 4)))
+    return sorted(scored, key=lambda c: (-c.score, c.item.content.canonical_id))
 
 
 @dataclass(frozen=True, slots=True)
