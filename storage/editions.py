@@ -167,6 +167,18 @@ class EditionsPart(StoreBase):
             )
         )
 
+    async def imported_edition_dates(self) -> list[date]:
+        """Return the dates of the imported editions (the team's history), newest first."""
+        return await self._run(
+            lambda session: list(
+                session.scalars(
+                    select(EditionRow.edition_date)
+                    .where(EditionRow.imported.is_(True))
+                    .order_by(EditionRow.edition_date.desc())
+                )
+            )
+        )
+
     async def cached_summary(
         self, content_hash: str, prompt_version: str, model: str
     ) -> ItemSummary | None:

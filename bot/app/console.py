@@ -215,6 +215,12 @@ def print_status(report: StatusReport) -> None:
         if compose
         else "No edition composed yet. Run: digestbot compose"
     )
+    if imported := report.imported_editions:
+        span = f"{imported[-1]} to {imported[0]}" if len(imported) > 1 else f"{imported[0]}"
+        line(
+            f"Imported editions (history the ranker learns from): {len(imported)}, {span} "
+            "(digestbot preview --edition DATE)"
+        )
     if report.schedule_enabled:
         line("Next jobs of digestbot run:")
         for job in report.next_jobs:

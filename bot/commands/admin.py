@@ -127,7 +127,7 @@ def status_lines(report: StatusReport, ctx: AdminContext) -> list[str]:
         ]
     failing = report.failing_sources
     lines.append(f"Sources: {len(report.sources) - len(failing)} ok, {len(failing)} failing")
-    lines += [f"• {run.source}: {run.reason[:120]}" for run in failing[:3]]
+    lines += [f"• {run.source}: {run.reason[:120]}" for run in failing[:2]]
     if report.last_compose is not None:
         compose = report.last_compose
         lines.append(f"Last compose: {compose.outcome}: {compose.reason[:160]}")
@@ -137,6 +137,9 @@ def status_lines(report: StatusReport, ctx: AdminContext) -> list[str]:
     )
     llm = report.llm
     lines.append(f"LLM this week: {llm.calls} calls, {llm.tokens} tokens, ${llm.cost_usd:.2f}")
+    feedback = report.feedback
+    liked = f"; most liked: {feedback.most_liked[:100]}" if feedback.most_liked else ""
+    lines.append(f"Feedback this week: {feedback.up} 👍, {feedback.down} 👎{liked}")
     return lines
 
 

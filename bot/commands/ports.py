@@ -80,6 +80,10 @@ class StatusStore(Protocol):
         """Return the latest compose attempt."""
         ...
 
+    async def imported_edition_dates(self) -> list[date]:
+        """Return the dates of the imported editions, newest first."""
+        ...
+
     async def subscription_records(self) -> list[SubscriptionRecord]:
         """Return every subscription with who created it and when."""
         ...

@@ -9,7 +9,7 @@ the store is reached through `StatusStore`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from bot.commands.ports import StatusStore
 from bot.config import ScheduleSettings
@@ -91,6 +91,8 @@ class StatusReport:
     feedback: Feedback
     # Why the last compose wrote offline although a model is configured ("" when it did not).
     model_problem: str = ""
+    # The dates of the editions imported as history (digestbot import), newest first.
+    imported_editions: tuple[date, ...] = ()
 
     @property
     def failing_sources(self) -> tuple[SourceRun, ...]:
@@ -177,4 +179,5 @@ async def collect_status(
         llm=LlmSpend(since, spend.calls, spend.tokens, spend.cost_usd),
         pending_picks=len(await store.pending_submissions()),
         feedback=await collect_feedback(store, since),
+        imported_editions=tuple(await store.imported_edition_dates()),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,10 +15,13 @@ from bot.commands.admin import AdminContext, answer_admin
 from bot.commands.status import StatusReport, collect_status, week_start
 from bot.config import ScheduleSettings
 from bot.domain import JobState, RunOutcome, SourceRun, Subscription, UpsertCounts, Vote
+from bot.edition.imports import import_files
 from storage.store import Store
 from tests.builders import an_edition
+from tests.conftest import DATA
 from tests.fakes.clock import FakeClock
 
+INVENTED = DATA / "history" / "invented_edition.txt"
 NOW = datetime(2026, 4, 15, 12, 0, tzinfo=UTC)  # Wednesday of the edition of 2026-04-13
 LEASE = timedelta(minutes=5)
 
@@ -176,7 +179,8 @@ async def test_admin_status_is_short_and_starts_with_this_channel(store: Store) 
     assert "Sources: 1 ok, 1 failing" in lines
     assert "Deliveries: 1 waiting, 1 failed, 0 skipped." in lines
     assert "LLM this week: 1 calls, 120 tokens, $0.25" in lines
-    assert len(lines) <= 15
+    assert "Feedback this week: 0 👍, 0 👎" in lines
+    assert len(lines) <= 14
 
 
 async def test_admin_status_of_a_paused_channel_says_why_and_how_to_resume(store: Store) -> None:
@@ -257,3 +261,30 @@ async def test_status_without_votes_says_so(
 ) -> None:
     print_status(await collect_status(store, ScheduleSettings(), FakeClock(NOW)))
     assert "Feedback: 0 👍, 0 👎 this week\n" in capsys.readouterr().out
+
+
+async def test_admin_status_shows_this_weeks_votes(store: Store) -> None:
+    seeded = await seed(store)
+    edition = await store.edition(edition_id=seeded.edition_id)
+    assert edition is not None
+    liked = edition.entries[0].item.content
+    monday = datetime(2026, 4, 13, 15, 0, tzinfo=UTC)
+    await store.set_vote("slack:C0HERE", liked.canonical_id, "U1", Vote.UP, monday)
+    await store.set_vote("slack:C0HERE", liked.canonical_id, "U2", Vote.DOWN, monday)
+    await store.set_vote("slack:C0HERE", liked.canonical_id, "U3", Vote.UP, monday)
+    lines = await admin_status(store, "C0HERE")
+    assert f"Feedback this week: 2 👍, 1 👎; most liked: {liked.title[:100]}" in lines
+
+
+async def test_status_lists_the_editions_imported_as_history(
+    store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (outcome,) = await import_files(store, [INVENTED], NOW)
+    assert outcome.status == "imported", outcome.message
+    report = await collect_status(store, ScheduleSettings(), FakeClock(NOW))
+    assert report.imported_editions == (date(2026, 3, 30),)
+    print_status(report)
+    printed = capsys.readouterr().out
+    assert "Imported editions (history the ranker learns from): 1, 2026-03-30" in printed
+    # An imported edition is history: it is never the "last compose" nor delivered.
+    assert "No edition composed yet. Run: digestbot compose" in printed
