@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -257,9 +257,18 @@ class EditionsPart(StoreBase):
         return await self._run(read)
 
     async def search_featured(
-        self, words: Sequence[str], limit: int
+        self,
+        words: Sequence[str],
+        limit: int,
+        *,
+        difficulty: str | None = None,
+        any_of: Sequence[str] = (),
     ) -> list[tuple[date, EditionEntry]]:
-        """Return featured entries whose title or summary holds every word, newest first."""
+        """Return featured entries whose title or summary holds every word, newest first.
+
+        ``difficulty`` keeps the entries at that level; ``any_of``, those whose title or
+        summary holds at least one of its phrases (the web archive's filters).
+        """
 
         def read(session: Session) -> list[tuple[date, EditionEntry]]:
             query = (
@@ -274,6 +283,16 @@ class EditionsPart(StoreBase):
                     func.lower(ItemRow.title).like(pattern, escape="!")
                     | func.lower(EditionEntryRow.why).like(pattern, escape="!")
                 )
+            if difficulty is not None:
+                query = query.where(EditionEntryRow.difficulty == difficulty)
+            if any_of:
+                patterns = [f"%{_like_literal(phrase.lower())}%" for phrase in any_of]
+                query = query.where(
+                    or_(
+                        *(func.lower(ItemRow.title).like(p, escape="!") for p in patterns),
+                        *(func.lower(EditionEntryRow.why).like(p, escape="!") for p in patterns),
+                    )
+                )
             rows = session.execute(
                 query.order_by(EditionRow.edition_date.desc(), EditionEntryRow.position).limit(
                     limit
@@ -283,7 +302,12 @@ class EditionsPart(StoreBase):
                 (
                     day,
                     EditionEntry(
-                        row.position, item_of(row.item), summary_of(row), row.score, row.reason
+                        row.position,
+                        item_of(row.item),
+                        summary_of(row),
+                        row.score,
+                        row.reason,
+                        updated_at=row.rewritten_at,
                     ),
                 )
                 for row, day in rows

@@ -20,6 +20,7 @@ from adapters.chat.slack_bot import SlackHttpBot, SlackSocketBot, build_slack_ap
 from adapters.chat.slack_chat import SlackChat, web_client
 from adapters.health import HealthServer, add_health_routes
 from adapters.sources.arxiv import ArxivSource
+from adapters.web.routes import add_web_routes
 from bot.app.rewriting import item_rewriter
 from bot.app.wiring import App, compose, configure_discord, ingest, noticeboard, publish
 from bot.commands.digest import fetch_paper
@@ -33,8 +34,27 @@ from bot.domain import JobState, Platform
 from bot.edition.profile import load_profile
 from bot.edition.summarize import CachedSummarizer, OfflineSummarizer
 from bot.ports import CredentialRefusedError, PlatformBot
+from bot.web.links import Links, public_links
 
 logger = logging.getLogger(__name__)
+
+
+def add_archive_routes(web_app: web.Application, app: App) -> None:
+    """Serve the web archive and its feed (DIGEST_WEB__ENABLED) on ``web_app``."""
+    public = app.settings.public_url
+    add_web_routes(
+        web_app,
+        app.store,
+        load_profile(),
+        page_size=app.settings.web.page_size,
+        feed_links=public_links(public) if public else Links(),
+    )
+
+
+def web_links(app: App) -> Links | None:
+    """Return the absolute links of the archive when DIGEST_PUBLIC_URL is set."""
+    public = app.settings.public_url
+    return public_links(public) if public and app.settings.web.enabled else None
 
 
 def paper_fetcher(app: App) -> Callable[[str], Awaitable[Reply]]:
@@ -266,6 +286,8 @@ async def run_until(app: App, stop: asyncio.Event) -> list[str]:
 
     def health_routes(web_app: web.Application) -> None:
         add_health_routes(web_app, report)
+        if app.settings.web.enabled:
+            add_archive_routes(web_app, app)
 
     slack_bot = _slack_bot(app, health_routes)
     bots += [
@@ -273,16 +295,19 @@ async def run_until(app: App, stop: asyncio.Event) -> list[str]:
         for name, bot in (("slack", slack_bot), ("discord", _discord_bot(app)))
         if bot is not None
     ]
-    if not bots:
+    if not bots and not app.settings.web.enabled:
         raise NothingToRunError(
             "nothing to run: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) "
-            "or SLACK_SIGNING_SECRET (HTTP mode), or DISCORD_BOT_TOKEN"
+            "or SLACK_SIGNING_SECRET (HTTP mode), or DISCORD_BOT_TOKEN, "
+            "or leave DIGEST_WEB__ENABLED on to serve the web archive"
         )
     await seed_subscriptions(app.store, app.settings, app.clock)  # [[subscriptions]] in TOML
     started: list[str] = []
     health: HealthServer | None = None
     if not isinstance(slack_bot, SlackHttpBot):
-        health = HealthServer(report, app.settings.http.host, app.settings.http.port)
+        health = HealthServer(
+            report, app.settings.http.host, app.settings.http.port, extra_routes=health_routes
+        )
     try:
         if health is not None:
             try:
@@ -290,6 +315,9 @@ async def run_until(app: App, stop: asyncio.Event) -> list[str]:
             except Exception as exc:
                 raise PlatformStartError(f"health could not start: {exc}") from exc
             logger.warning("health started")
+            if app.settings.web.enabled:
+                where = f"http://{app.settings.http.host}:{health.port}/"
+                logger.warning("web archive on %s and %sfeed.atom", where, where)
         await _cancel(await _until_connected_or_stopped(bots, stop, started))
         if scheduler is not None and not stop.is_set():
             await scheduler.start()
@@ -304,4 +332,5 @@ async def run_until(app: App, stop: asyncio.Event) -> list[str]:
         if health is not None:
             await health.aclose()
         app.live_chats.clear()
-    return [name for name, _ in bots if name in started]  # in the order they were set up
+    ran = [name for name, _ in bots if name in started]  # in the order they were set up
+    return ran or (["web"] if app.settings.web.enabled else [])  # the archive alone
