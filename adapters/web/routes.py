@@ -8,6 +8,7 @@ Policy lets none run.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from datetime import date
 
@@ -17,6 +18,7 @@ from adapters.web.render import SiteRenderer
 from bot.edition.profile import EditorialProfile
 from bot.web.links import Links
 from bot.web.pages import (
+    FEED_EDITIONS,
     BadRequestError,
     edition_view,
     editions_view,
@@ -40,6 +42,7 @@ HEADERS = {
     "Cache-Control": "public, max-age=60",
 }
 MAX_QUERY = 400
+FEED_TTL_S = 60.0
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
@@ -117,14 +120,27 @@ def add_web_routes(
         )
         return page(site.search(view, links))
 
+    # The feeds change only with the newest editions: kept while their headings are the same
+    # (one cheap query), for at most FEED_TTL_S (a rewrite changes no heading).
+    feeds: dict[str, tuple[float, object, str]] = {}
+
+    async def cached_feed(kind: str) -> str:
+        headings, _ = await store.edition_headings(0, FEED_EDITIONS)
+        key = tuple((h.id, h.created_at, h.count) for h in headings)
+        now = time.monotonic()
+        kept = feeds.get(kind)
+        if kept is not None and kept[1] == key and now - kept[0] < FEED_TTL_S:
+            return kept[2]
+        views = await feed_views(store)
+        text = site.atom(views, feed_links) if kind == "atom" else site.json_feed(views, feed_links)
+        feeds[kind] = (now, key, text)
+        return text
+
     async def atom(_: web.Request) -> web.Response:
-        return page(
-            site.atom(await feed_views(store), feed_links), content_type="application/atom+xml"
-        )
+        return page(await cached_feed("atom"), content_type="application/atom+xml")
 
     async def json_feed(_: web.Request) -> web.Response:
-        text = site.json_feed(await feed_views(store), feed_links)
-        return page(text, content_type="application/feed+json")
+        return page(await cached_feed("json"), content_type="application/feed+json")
 
     async def to_listing(_: web.Request) -> web.Response:
         raise web.HTTPMovedPermanently("/editions/")

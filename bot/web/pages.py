@@ -19,7 +19,7 @@ from bot.edition.profile import EditorialProfile
 from bot.edition.render import Digest, DigestItem, to_digest, to_digest_item
 from bot.web.ports import ArchiveStore
 
-SEARCH_LIMIT = 50
+SEARCH_LIMIT = 20
 FEED_EDITIONS = 20
 # Controls (but tab and newline), and the bidirectional embeddings, overrides and isolates
 # (U+202A-U+202E, U+2066-U+2069): an RLO in a title would reverse the text after it.
@@ -246,7 +246,7 @@ async def search_view(
         return replace(view, problem="give some words to search for (two letters or more)")
     found = await store.search_featured(
         words,
-        SEARCH_LIMIT * 4 if chosen else SEARCH_LIMIT,
+        SEARCH_LIMIT * 2 if chosen else SEARCH_LIMIT,
         difficulty=level.value if level else None,
         any_of=chosen.terms if chosen else (),
     )
