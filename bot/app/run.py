@@ -22,7 +22,15 @@ from adapters.health import HealthServer, add_health_routes
 from adapters.sources.arxiv import ArxivSource
 from adapters.web.routes import add_web_routes
 from bot.app.rewriting import item_rewriter
-from bot.app.wiring import App, compose, configure_discord, ingest, noticeboard, publish
+from bot.app.wiring import (
+    App,
+    compose,
+    configure_discord,
+    ingest,
+    noticeboard,
+    publish,
+    web_links,
+)
 from bot.commands.digest import fetch_paper
 from bot.commands.health import HealthReport, failing, paused
 from bot.commands.reply import Reply
@@ -34,6 +42,7 @@ from bot.domain import JobState, Platform
 from bot.edition.profile import load_profile
 from bot.edition.summarize import CachedSummarizer, OfflineSummarizer
 from bot.ports import CredentialRefusedError, PlatformBot
+from bot.web.chat import linked_chat
 from bot.web.links import Links, public_links
 
 logger = logging.getLogger(__name__)
@@ -49,12 +58,6 @@ def add_archive_routes(web_app: web.Application, app: App) -> None:
         page_size=app.settings.web.page_size,
         feed_links=public_links(public) if public else Links(),
     )
-
-
-def web_links(app: App) -> Links | None:
-    """Return the absolute links of the archive when DIGEST_PUBLIC_URL is set."""
-    public = app.settings.public_url
-    return public_links(public) if public and app.settings.web.enabled else None
 
 
 def paper_fetcher(app: App) -> Callable[[str], Awaitable[Reply]]:
@@ -115,8 +118,10 @@ def _slack_bot(app: App, health: Callable[[web.Application], None]) -> PlatformB
         admin_user_ids=slack.admin_user_ids,
         default_tz=app.settings.timezone,
         signing_secret=None if slack.app_token else secret,
+        links=web_links(app.settings),
     )
-    app.live_chats["slack"] = SlackChat(client, app.clock, min_interval_s=slack.min_interval_s)
+    chat = SlackChat(client, app.clock, min_interval_s=slack.min_interval_s)
+    app.live_chats["slack"] = linked_chat(chat, web_links(app.settings))
     if slack.app_token:
         return SlackSocketBot(slack_app, slack.app_token.get_secret_value())
     return SlackHttpBot(
@@ -143,8 +148,9 @@ def _discord_bot(app: App) -> PlatformBot | None:
         shard_count=settings.shard_count,
         guild_ready_timeout=settings.guild_ready_timeout_s,
         requests_per_s=settings.requests_per_s,
+        links=web_links(app.settings),
     )
-    app.live_chats["discord"] = bot.chat()
+    app.live_chats["discord"] = linked_chat(bot.chat(), web_links(app.settings))
     return bot
 
 
