@@ -47,3 +47,12 @@ async def test_search_ignores_case_and_filters_by_level_and_phrases(store: Store
         == ["Jailbreak defences under red teaming"] * 2
     )
     assert await store.search_featured(["100%_"], 10) == []  # wildcards are text
+
+
+async def test_search_reaches_past_the_newest_editions_in_date_order(store: Store) -> None:
+    await seed_editions(store, 60, per_edition=1)  # more than one batch of editions
+    oldest = MONDAY - timedelta(weeks=59)
+    (match,) = await store.search_featured([oldest.isoformat()], 10)
+    assert match[0] == oldest
+    found = await store.search_featured(["benchmark"], 55)
+    assert [day for day, _ in found] == [MONDAY - timedelta(weeks=n) for n in range(55)]
