@@ -1,8 +1,8 @@
 """``digestbot run``: the long-running bot.
 
 Starts the platforms whose tokens are set (Slack in Socket or HTTP mode, Discord), the health
-and metrics server, and the schedule with its delivery worker, all in one event loop; stops
-them in reverse order when told to.
+and metrics server with the web archive, and the schedule with its delivery worker, all in one
+event loop; stops them in reverse order when told to.
 """
 
 from __future__ import annotations
@@ -279,7 +279,9 @@ async def run_until(app: App, stop: asyncio.Event) -> list[str]:
     Returns the names of the platforms that ran. Slack runs in Socket Mode when
     SLACK_APP_TOKEN is set, else in HTTP mode when SLACK_SIGNING_SECRET is; Discord when
     DISCORD_BOT_TOKEN is set. /healthz and /metrics listen on DIGEST_HTTP_HOST:PORT (on
-    Slack's HTTP server in HTTP mode). An unreachable platform is retried with backoff
+    Slack's HTTP server in HTTP mode), with the web archive and feed unless
+    DIGEST_WEB__ENABLED is false; with no platform configured the archive runs alone
+    (returning ``["web"]``). An unreachable platform is retried with backoff
     (``/healthz`` says degraded meanwhile), and the schedule starts once every platform is
     connected; `PlatformStartError` when a platform refuses its token or the health port
     cannot be bound. ``stop`` is obeyed at every step.
