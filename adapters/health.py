@@ -120,9 +120,18 @@ def add_health_routes(app: web.Application, report: ReportSource) -> None:
 class HealthServer:
     """A server with only the health routes (when Slack's HTTP mode does not serve them)."""
 
-    def __init__(self, report: ReportSource, host: str, port: int) -> None:
+    def __init__(
+        self,
+        report: ReportSource,
+        host: str,
+        port: int,
+        *,
+        extra_routes: Callable[[web.Application], None] | None = None,
+    ) -> None:
         self._app = web.Application()
         add_health_routes(self._app, report)
+        if extra_routes is not None:
+            extra_routes(self._app)  # the web archive (adapters.web.routes)
         self._host = host
         self.port = port
         self._runner: web.AppRunner | None = None

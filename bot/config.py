@@ -296,6 +296,13 @@ class HttpServerSettings(_Group):
     port: int = Field(default=8080, ge=0, le=65535)
 
 
+class WebSettings(_Group):
+    """The web archive and its feed, served by ``digestbot run`` on the HTTP server."""
+
+    enabled: bool = True
+    page_size: int = Field(default=20, ge=5, le=200)
+
+
 class LlmSettings(_Group):
     """The OpenAI-compatible summarizer; offline when no key is set.
 
@@ -335,6 +342,9 @@ class Settings(BaseSettings):
     http: HttpServerSettings = HttpServerSettings()
     llm: LlmSettings = LlmSettings()
     schedule: ScheduleSettings = ScheduleSettings()
+    web: WebSettings = WebSettings()
+    # The archive's public base URL: chat messages link its pages, the feed is absolute.
+    public_url: HttpUrl | None = None
     # Channels subscribed by the TOML file (``[[subscriptions]]``), seeded when ``run`` starts.
     subscriptions: tuple[SubscriptionSettings, ...] = ()
 

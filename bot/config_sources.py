@@ -32,6 +32,7 @@ ENV_NAMES: Mapping[str, tuple[str, ...]] = {
     "OPENAI_BASE_URL": ("llm", "base_url"),
     "DIGEST_LLM_MODEL": ("llm", "model"),
     "SEMANTIC_SCHOLAR_API_KEY": ("sources", "semantic_scholar", "api_key"),
+    "DIGEST_PUBLIC_URL": ("public_url",),
 }
 """The contract's environment variables and the setting each one fills."""
 

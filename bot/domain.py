@@ -435,3 +435,16 @@ class ReactedPart:
     edition_id: int
     part: int
     canonical_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EditionHeading:
+    """An edition as a listing shows it: date, title, intro and how many items it has."""
+
+    id: int
+    date: date
+    title: str
+    intro: str
+    count: int
+    imported: bool
+    created_at: datetime

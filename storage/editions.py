@@ -8,14 +8,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import QueryableAttribute, Session, selectinload
 
 from bot.domain import ComposeAttempt, ComposeOutcome, Edition, EditionEntry, ItemSummary
-from storage.base import StoreBase
+from storage.base import StoreBase, chunks
 from storage.models import ComposeRunRow, EditionEntryRow, EditionRow, ItemRow, SummaryRow
 from storage.rows import edition_of, item_of, summary_of
+
+SEARCH_BATCH = 50
+"""Editions searched at once, newest first (about 600 entries at 12 an edition)."""
 
 
 class EditionsPart(StoreBase):
@@ -269,9 +272,18 @@ class EditionsPart(StoreBase):
         return await self._run(read)
 
     async def search_featured(
-        self, words: Sequence[str], limit: int
+        self,
+        words: Sequence[str],
+        limit: int,
+        *,
+        difficulty: str | None = None,
+        any_of: Sequence[str] = (),
     ) -> list[tuple[date, EditionEntry]]:
-        """Return featured entries whose title or summary holds every word, newest first."""
+        """Return featured entries whose title or summary holds every word, newest first.
+
+        ``difficulty`` keeps the entries at that level; ``any_of``, those whose title or
+        summary holds at least one of its phrases (the web archive's filters).
+        """
 
         def read(session: Session) -> list[tuple[date, EditionEntry]]:
             query = (
@@ -280,28 +292,63 @@ class EditionsPart(StoreBase):
                 .join(ItemRow, EditionEntryRow.item_id == ItemRow.id)
                 .options(selectinload(EditionEntryRow.item).selectinload(ItemRow.sightings))
             )
+            holds = self._holds
             for word in words:
                 pattern = f"%{_like_literal(word.lower())}%"
                 query = query.where(
-                    func.lower(ItemRow.title).like(pattern, escape="!")
-                    | func.lower(EditionEntryRow.why).like(pattern, escape="!")
+                    holds(ItemRow.title, pattern) | holds(EditionEntryRow.why, pattern)
                 )
-            rows = session.execute(
-                query.order_by(EditionRow.edition_date.desc(), EditionEntryRow.position).limit(
-                    limit
+            if difficulty is not None:
+                query = query.where(EditionEntryRow.difficulty == difficulty)
+            if any_of:
+                patterns = [f"%{_like_literal(phrase.lower())}%" for phrase in any_of]
+                query = query.where(
+                    or_(
+                        *(holds(ItemRow.title, p) for p in patterns),
+                        *(holds(EditionEntryRow.why, p) for p in patterns),
+                    )
                 )
+            query = query.order_by(EditionRow.edition_date.desc(), EditionEntryRow.position)
+            # Newest editions first, a few at a time, until ``limit`` entries match: a
+            # common word is found in the first batch instead of after scanning (and
+            # sorting) every entry of every edition, whatever the database's planner does.
+            newest = list(
+                session.scalars(select(EditionRow.id).order_by(EditionRow.edition_date.desc()))
             )
-            return [
-                (
-                    day,
-                    EditionEntry(
-                        row.position, item_of(row.item), summary_of(row), row.score, row.reason
-                    ),
+            found: list[tuple[date, EditionEntry]] = []
+            for batch in chunks(newest, SEARCH_BATCH):
+                rows = session.execute(
+                    query.where(EditionEntryRow.edition_id.in_(batch)).limit(limit - len(found))
                 )
-                for row, day in rows
-            ]
+                found += [
+                    (
+                        day,
+                        EditionEntry(
+                            row.position,
+                            item_of(row.item),
+                            summary_of(row),
+                            row.score,
+                            row.reason,
+                            updated_at=row.rewritten_at,
+                        ),
+                    )
+                    for row, day in rows
+                ]
+                if len(found) >= limit:
+                    break
+            return found
 
         return await self._run(read)
+
+    def _holds(self, column: QueryableAttribute[str], pattern: str) -> ColumnElement[bool]:
+        """Whether ``column`` matches a lower-case LIKE ``pattern``, whatever the case.
+
+        SQLite's LIKE already ignores ASCII case (as its lower() only lowers ASCII), and is
+        about three times faster on a bare column than on lower(column); PostgreSQL's ILIKE.
+        """
+        if self._dialect == "sqlite":
+            return column.like(pattern, escape="!")
+        return column.ilike(pattern, escape="!")
 
 
 def _like_literal(text: str) -> str:

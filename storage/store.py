@@ -23,6 +23,7 @@ so the event loop never blocks on SQL.
 - `storage.rewrites.RewritesPart`: editors' rewrites of a summary, the replaced ones kept.
 - `storage.edits.EditsPart`: edit jobs (delivered replies to edit in place after a rewrite).
 - `storage.locks.JobLocksPart`: `job_lock`, one holder of a job at a time across instances.
+- `storage.archive.ArchivePart`: the web archive's reads (editions by page, an item's history).
 
 `storage.rows` converts rows to domain records for all of them. Parts import the base and the
 rows module, never each other nor this module (but `HistoryPart`, which extends `ItemsPart` to
@@ -36,6 +37,7 @@ import asyncio
 from types import TracebackType
 from typing import Self
 
+from storage.archive import ArchivePart
 from storage.base import IN_CHUNK, StoreBase
 from storage.db import create_engine_for, upgrade
 from storage.editions import EditionsPart
@@ -64,6 +66,7 @@ class Store(
     RewritesPart,
     EditsPart,
     JobLocksPart,
+    ArchivePart,
     StoreBase,
 ):
     """Everything the bot keeps, on SQLite or PostgreSQL."""

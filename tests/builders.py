@@ -16,9 +16,11 @@ from zoneinfo import ZoneInfo
 from bot.domain import (
     Difficulty,
     Edition,
+    EditionEntry,
     IdentifiedSighting,
     Item,
     ItemKind,
+    ItemSummary,
     Sighting,
     SourceLabel,
     Subscription,
@@ -164,3 +166,57 @@ async def subscribed_and_composed(
         await store.aclose()
     (tmp_path / "digestbot.toml").write_text(NO_SOURCES + "[sources]\nfeeds = []\n")
     return edition
+
+
+# -- the web archive -------------------------------------------------------------------------
+
+TOPIC_TITLES = (
+    "Benchmark for tool-calling agents",
+    "Speculative decoding cuts inference latency",
+    "Jailbreak defences under red teaming",
+    "Retrieval-augmented generation at scale",
+)
+
+
+async def seed_editions(
+    store: Store, count: int, per_edition: int = 12, last: date = MONDAY
+) -> list[Edition]:
+    """Store ``count`` weekly editions ending on ``last``, ``per_edition`` posts each."""
+    days = [last - timedelta(weeks=n) for n in range(count)]
+    at = datetime.combine(last, datetime.min.time(), tzinfo=UTC)
+    sightings = {
+        day: [
+            Sighting(
+                source=SourceLabel.feed("archive"),
+                url=f"https://archive.example/{day.isoformat()}/{n}",
+                title=f"{TOPIC_TITLES[n % len(TOPIC_TITLES)]} ({day.isoformat()} #{n})",
+                summary="A post about LLM engineering.",
+                published_at=at,
+            )
+            for n in range(per_edition)
+        ]
+        for day in days
+    }
+    await store.upsert_sightings([identify(s) for week in sightings.values() for s in week], at)
+    editions = []
+    levels = list(Difficulty)
+    for day, week in sightings.items():
+        entries = []
+        for n, sighting in enumerate(week):
+            stored = await store.get_item(identify(sighting).canonical_id)
+            assert stored is not None
+            summary = ItemSummary(
+                why=f"Why {sighting.title} matters to engineers shipping models.",
+                difficulty=levels[n % len(levels)],
+                takeaways=("First point.", "Second point.", "Third point."),
+                model="offline",
+                prompt_version="test",
+                offline=True,
+            )
+            entries.append(EditionEntry(n + 1, stored, summary))
+        editions.append(
+            await store.save_edition(
+                day, f"Week of {day.isoformat()}", "The week's intro.", True, entries, at
+            )
+        )
+    return editions

@@ -47,6 +47,7 @@ from bot.domain import Difficulty
 from bot.edition.render import DigestItem, split_text
 from bot.feedback.ports import FeedbackStore
 from bot.ports import Clock, CredentialRefusedError
+from bot.web.links import Links, safe_href, with_item_links
 
 logger = logging.getLogger(__name__)
 MAX_CARDS = 3
@@ -103,7 +104,9 @@ def _line(item: DigestItem) -> str:
     title = clean(item.title)
     linked = f"[{title}](<{url}>)" if url else title
     why = clean(item.summary.split(". ")[0].rstrip(".") + ".")
-    return f"• **{linked}** · {item.difficulty.label}\n{why}"
+    web = safe_href(item.web_url or "")
+    page = f" · [On the web](<{web}>)" if web else ""
+    return f"• **{linked}** · {item.difficulty.label}{page}\n{why}"
 
 
 def reply_message(reply: Reply) -> dict[str, Any]:
@@ -164,13 +167,18 @@ def build_command_tree(
     publish_to: ChannelPublisher | None = None,
     rewrite: ItemRewriter | None = None,
     default_tz: str = "UTC",
+    links: Links | None = None,
 ) -> app_commands.CommandTree[discord.Client]:
-    """Return the command tree answering the commands of DESIGN.md §6 from ``store``."""
+    """Return the command tree answering the commands of DESIGN.md §6 from ``store``.
+
+    With ``links`` (DIGEST_PUBLIC_URL), every item an answer lists links its archive page.
+    """
     tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(client)
 
     async def ask(interaction: discord.Interaction[Any], name: str, text: str) -> None:
         command = Command(name, text, str(interaction.user.id), _channel_of(interaction))
-        await respond(interaction, await answer(command, store), fetch_paper)
+        reply = await answer(command, store)
+        await respond(interaction, with_item_links(reply, links) if links else reply, fetch_paper)
 
     @tree.command(name="digest", description="The latest edition (or an earlier one), by level")
     @app_commands.describe(
@@ -396,6 +404,7 @@ class DiscordBot:
         shard_count: int | None = None,
         guild_ready_timeout: float = 2.0,
         requests_per_s: float = 48.0,
+        links: Links | None = None,
     ) -> None:
         self._token = token
         self._pacer = RequestPacer(clock, requests_per_s)  # one for every delivery
@@ -418,6 +427,7 @@ class DiscordBot:
             publish_to=publish_to,
             rewrite=rewrite,
             default_tz=default_tz,
+            links=links,
         )
         listen_for_reactions(self.client, store, clock)
         self._task: asyncio.Task[None] | None = None

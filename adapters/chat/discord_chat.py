@@ -37,6 +37,7 @@ from bot.delivery.deliver import DeliveryError, parse_part_key
 from bot.domain import Difficulty
 from bot.edition.render import DIGEST_NAME, Digest, DigestItem, split_text
 from bot.ports import Clock
+from bot.web.links import safe_href
 
 T = TypeVar("T")
 CONTENT_LIMIT = 2000
@@ -205,7 +206,10 @@ def item_embeds(item: DigestItem, marker: str | None) -> list[discord.Embed]:
     for index, piece in enumerate(split_text(takeaways, FIELD_LIMIT)):
         name = "Takeaways" if index == 0 else "Takeaways (continued)"
         embeds[-1].add_field(name=name, value=piece, inline=False)
-    embeds[-1].add_field(name="Source", value=clip(clean(item.source_line), FIELD_LIMIT))
+    web = safe_href(item.web_url or "")
+    page = f" · [On the web](<{web}>)" if web else ""
+    source = clip(clean(item.source_line), FIELD_LIMIT - len(page))
+    embeds[-1].add_field(name="Source", value=source + page)
     if marker:
         embeds[-1].set_footer(text=marker)
     return embeds
@@ -215,6 +219,9 @@ def parent_message(digest: Digest, marker: str) -> tuple[str, list[discord.Embed
     """Return the parent message: a header line, then the date, count and intro in embeds."""
     header = clip(f"**{DIGEST_NAME}: {clean(digest.title)}**", CONTENT_LIMIT)
     intro = f"*{digest.date_label} · {digest.count_label}*\n\n{clean(digest.intro)}"
+    web = safe_href(digest.web_url or "")
+    if web:  # our own archive's page (DIGEST_PUBLIC_URL): base URL + escaped path
+        intro += f"\n\n[Read on the web](<{web}>)"
     embeds = _continuation(intro, discord.Colour.blurple())
     embeds[-1].set_footer(text=marker)
     return header, embeds

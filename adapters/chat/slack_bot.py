@@ -31,6 +31,7 @@ from bot.commands.reply import Command, Reply, error
 from bot.edition.render import DigestItem
 from bot.feedback.ports import FeedbackStore
 from bot.ports import Clock, CredentialRefusedError
+from bot.web.links import Links, with_item_links
 
 logger = logging.getLogger(__name__)
 MAX_LISTED = 20
@@ -54,7 +55,9 @@ def _line(item: DigestItem) -> str:
     title = escape(item.title)
     linked = f"<{url}|{title}>" if url else title
     why = escape(item.summary.split(". ")[0].rstrip(".") + ".")
-    return f"• *{linked}* · {item.difficulty.label}\n{why}"
+    web = safe_url(item.web_url or "")
+    page = f" · <{web}|On the web>" if web else ""
+    return f"• *{linked}* · {item.difficulty.label}{page}\n{why}"
 
 
 def reply_message(reply: Reply) -> dict[str, Any]:
@@ -98,13 +101,15 @@ def build_slack_app(
     admin_user_ids: tuple[str, ...] = (),
     default_tz: str = "UTC",
     signing_secret: str | None = None,
+    links: Links | None = None,
 ) -> AsyncApp:
     """Return the Bolt app answering the commands of DESIGN.md §6 from ``store``.
 
     Reactions on an edition's item replies are kept as votes (`add_reaction_listeners`).
     An unknown arXiv id is acknowledged at once ("Fetching…") and answered through the
     command's response_url once fetched and summarized. With a signing secret (HTTP mode)
-    every request's signature is verified; Socket Mode needs none.
+    every request's signature is verified; Socket Mode needs none. With ``links``
+    (DIGEST_PUBLIC_URL), every item an answer lists links its archive page.
     """
     app = AsyncApp(
         client=client,
@@ -124,6 +129,7 @@ def build_slack_app(
             ),
             store,
         )
+        reply = with_item_links(reply, links) if links else reply
         if reply.fetch_arxiv_id is None:
             await ack(**reply_message(reply))
             return
@@ -160,6 +166,7 @@ def build_slack_app(
                 name, words[1] if len(words) > 1 else "", str(event.get("user") or ""), channel
             )
             reply = await answer(command, store)
+            reply = with_item_links(reply, links) if links else reply
             if reply.fetch_arxiv_id is not None and fetch_paper is not None:
                 reply = await fetch_paper(reply.fetch_arxiv_id)
         message = reply_message(reply)

@@ -67,7 +67,11 @@ def parent_blocks(digest: Digest) -> list[dict[str, Any]]:
         {"type": "header", "text": {"type": "plain_text", "text": header}},
         {"type": "context", "elements": [_text(f"{digest.date_label} · {digest.count_label}")]},
     ]
-    return blocks + _sections(escape(digest.intro))
+    blocks += _sections(escape(digest.intro))
+    web = safe_url(digest.web_url or "")
+    if web:  # our own archive's page (DIGEST_PUBLIC_URL): base URL + escaped path
+        blocks.append({"type": "context", "elements": [_text(f"<{web}|Read on the web>")]})
+    return blocks
 
 
 def item_blocks(item: DigestItem) -> list[dict[str, Any]]:
@@ -86,7 +90,11 @@ def item_blocks(item: DigestItem) -> list[dict[str, Any]]:
         blocks += _sections(f"_{escape(item.note)}_")
     takeaways = "\n".join(f"• {escape(t)}" for t in item.takeaways)
     blocks += _sections(f"*Takeaways*\n{takeaways}")
-    blocks.append({"type": "context", "elements": [_text(escape(item.source_line))]})
+    source = escape(item.source_line)
+    web = safe_url(item.web_url or "")
+    if web:
+        source += f" · <{web}|On the web>"
+    blocks.append({"type": "context", "elements": [_text(source)]})
     if item.updated_line:
         # Readers who saw the first version can tell that it changed, and when.
         return [*blocks[:49], {"type": "context", "elements": [_text(item.updated_line)]}]

@@ -39,6 +39,7 @@ from bot.app.console import (
     warn,
 )
 from bot.app.demo import demo_settings, run_demo
+from bot.app.export import ExportReport, export_site
 from bot.app.rewriting import RewriteReport, describe, rewrite
 from bot.app.run import NothingToRunError, PlatformStartError, run_until
 from bot.app.wiring import (
@@ -373,6 +374,37 @@ def run_command() -> None:
     except (NothingToRunError, PlatformStartError) as exc:
         fail(str(exc))
     out.print(f"Stopped cleanly ({', '.join(ran)}).", markup=False)
+
+
+@cli.command("export")
+def export_command(
+    site: Annotated[
+        Path, typer.Option("--site", help="Folder to write the web archive into as static files.")
+    ],
+) -> None:
+    """Write the web archive and its feed as static files (GitHub Pages, S3)."""
+    if site.exists() and not site.is_dir():
+        usage_error(f"--site {site} is a file; give a folder")
+    settings = settings_or_exit()
+
+    async def work() -> ExportReport:
+        async with open_app(settings, SystemClock()) as app:
+            return await export_site(
+                app.store,
+                site,
+                page_size=settings.web.page_size,
+                public_url=settings.public_url,
+            )
+
+    try:
+        report = run_async(work())
+    except OSError as exc:
+        fail(f"cannot write {site}: {exc.strerror or exc}")
+    out.print(
+        f"Wrote {report.files} files to {site}: {report.editions} editions, "
+        f"{report.items} items, feed.atom and feed.json.",
+        markup=False,
+    )
 
 
 @db_cli.command("upgrade")

@@ -1,8 +1,8 @@
 """``digestbot run``: the long-running bot.
 
 Starts the platforms whose tokens are set (Slack in Socket or HTTP mode, Discord), the health
-and metrics server, and the schedule with its delivery worker, all in one event loop; stops
-them in reverse order when told to.
+and metrics server with the web archive, and the schedule with its delivery worker, all in one
+event loop; stops them in reverse order when told to.
 """
 
 from __future__ import annotations
@@ -20,8 +20,17 @@ from adapters.chat.slack_bot import SlackHttpBot, SlackSocketBot, build_slack_ap
 from adapters.chat.slack_chat import SlackChat, web_client
 from adapters.health import HealthServer, add_health_routes
 from adapters.sources.arxiv import ArxivSource
+from adapters.web.routes import add_web_routes
 from bot.app.rewriting import item_rewriter
-from bot.app.wiring import App, compose, configure_discord, ingest, noticeboard, publish
+from bot.app.wiring import (
+    App,
+    compose,
+    configure_discord,
+    ingest,
+    noticeboard,
+    publish,
+    web_links,
+)
 from bot.commands.digest import fetch_paper
 from bot.commands.health import HealthReport, failing, paused
 from bot.commands.reply import Reply
@@ -33,8 +42,22 @@ from bot.domain import JobState, Platform
 from bot.edition.profile import load_profile
 from bot.edition.summarize import CachedSummarizer, OfflineSummarizer
 from bot.ports import CredentialRefusedError, PlatformBot
+from bot.web.chat import linked_chat
+from bot.web.links import Links, public_links
 
 logger = logging.getLogger(__name__)
+
+
+def add_archive_routes(web_app: web.Application, app: App) -> None:
+    """Serve the web archive and its feed (DIGEST_WEB__ENABLED) on ``web_app``."""
+    public = app.settings.public_url
+    add_web_routes(
+        web_app,
+        app.store,
+        load_profile(),
+        page_size=app.settings.web.page_size,
+        feed_links=public_links(public) if public else Links(),
+    )
 
 
 def paper_fetcher(app: App) -> Callable[[str], Awaitable[Reply]]:
@@ -95,8 +118,10 @@ def _slack_bot(app: App, health: Callable[[web.Application], None]) -> PlatformB
         admin_user_ids=slack.admin_user_ids,
         default_tz=app.settings.timezone,
         signing_secret=None if slack.app_token else secret,
+        links=web_links(app.settings),
     )
-    app.live_chats["slack"] = SlackChat(client, app.clock, min_interval_s=slack.min_interval_s)
+    chat = SlackChat(client, app.clock, min_interval_s=slack.min_interval_s)
+    app.live_chats["slack"] = linked_chat(chat, web_links(app.settings))
     if slack.app_token:
         return SlackSocketBot(slack_app, slack.app_token.get_secret_value())
     return SlackHttpBot(
@@ -123,8 +148,9 @@ def _discord_bot(app: App) -> PlatformBot | None:
         shard_count=settings.shard_count,
         guild_ready_timeout=settings.guild_ready_timeout_s,
         requests_per_s=settings.requests_per_s,
+        links=web_links(app.settings),
     )
-    app.live_chats["discord"] = bot.chat()
+    app.live_chats["discord"] = linked_chat(bot.chat(), web_links(app.settings))
     return bot
 
 
@@ -253,7 +279,9 @@ async def run_until(app: App, stop: asyncio.Event) -> list[str]:
     Returns the names of the platforms that ran. Slack runs in Socket Mode when
     SLACK_APP_TOKEN is set, else in HTTP mode when SLACK_SIGNING_SECRET is; Discord when
     DISCORD_BOT_TOKEN is set. /healthz and /metrics listen on DIGEST_HTTP_HOST:PORT (on
-    Slack's HTTP server in HTTP mode). An unreachable platform is retried with backoff
+    Slack's HTTP server in HTTP mode), with the web archive and feed unless
+    DIGEST_WEB__ENABLED is false; with no platform configured the archive runs alone
+    (returning ``["web"]``). An unreachable platform is retried with backoff
     (``/healthz`` says degraded meanwhile), and the schedule starts once every platform is
     connected; `PlatformStartError` when a platform refuses its token or the health port
     cannot be bound. ``stop`` is obeyed at every step.
@@ -266,6 +294,8 @@ async def run_until(app: App, stop: asyncio.Event) -> list[str]:
 
     def health_routes(web_app: web.Application) -> None:
         add_health_routes(web_app, report)
+        if app.settings.web.enabled:
+            add_archive_routes(web_app, app)
 
     slack_bot = _slack_bot(app, health_routes)
     bots += [
@@ -273,16 +303,19 @@ async def run_until(app: App, stop: asyncio.Event) -> list[str]:
         for name, bot in (("slack", slack_bot), ("discord", _discord_bot(app)))
         if bot is not None
     ]
-    if not bots:
+    if not bots and not app.settings.web.enabled:
         raise NothingToRunError(
             "nothing to run: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) "
-            "or SLACK_SIGNING_SECRET (HTTP mode), or DISCORD_BOT_TOKEN"
+            "or SLACK_SIGNING_SECRET (HTTP mode), or DISCORD_BOT_TOKEN, "
+            "or leave DIGEST_WEB__ENABLED on to serve the web archive"
         )
     await seed_subscriptions(app.store, app.settings, app.clock)  # [[subscriptions]] in TOML
     started: list[str] = []
     health: HealthServer | None = None
     if not isinstance(slack_bot, SlackHttpBot):
-        health = HealthServer(report, app.settings.http.host, app.settings.http.port)
+        health = HealthServer(
+            report, app.settings.http.host, app.settings.http.port, extra_routes=health_routes
+        )
     try:
         if health is not None:
             try:
@@ -290,6 +323,9 @@ async def run_until(app: App, stop: asyncio.Event) -> list[str]:
             except Exception as exc:
                 raise PlatformStartError(f"health could not start: {exc}") from exc
             logger.warning("health started")
+            if app.settings.web.enabled:
+                where = f"http://{app.settings.http.host}:{health.port}/"
+                logger.warning("web archive on %s and %sfeed.atom", where, where)
         await _cancel(await _until_connected_or_stopped(bots, stop, started))
         if scheduler is not None and not stop.is_set():
             await scheduler.start()
@@ -304,4 +340,5 @@ async def run_until(app: App, stop: asyncio.Event) -> list[str]:
         if health is not None:
             await health.aclose()
         app.live_chats.clear()
-    return [name for name, _ in bots if name in started]  # in the order they were set up
+    ran = [name for name, _ in bots if name in started]  # in the order they were set up
+    return ran or (["web"] if app.settings.web.enabled else [])  # the archive alone

@@ -54,6 +54,8 @@ from bot.ports import (
     LinkResolver,
     Source,
 )
+from bot.web.chat import linked_chat
+from bot.web.links import Links, public_links
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
@@ -334,7 +336,14 @@ async def chat_adapters(
                 adapters[platform] = await _discord_chat(app, stack)
             else:
                 raise DestinationUnavailableError(f"{platform}: is not a chat platform")
-        yield adapters
+        links = web_links(app.settings)
+        yield {platform: linked_chat(chat, links) for platform, chat in adapters.items()}
+
+
+def web_links(settings: Settings) -> Links | None:
+    """Return the archive's absolute links when DIGEST_PUBLIC_URL is set (and the web on)."""
+    public = settings.public_url
+    return public_links(public) if public and settings.web.enabled else None
 
 
 def configure_discord(settings: Settings) -> None:

@@ -31,6 +31,11 @@ MAX_WORD_LENGTH = 40
 _WORD = re.compile(r"[\w-]{2,}")
 
 
+def search_words(text: str) -> list[str]:
+    """Return the words ``/paper <words>`` (and the web archive's search) looks for."""
+    return [w.lower()[:MAX_WORD_LENGTH] for w in _WORD.findall(text)][:MAX_WORDS]
+
+
 async def answer_digest(command: Command, store: CommandStore) -> Reply:
     """``/digest [difficulty:…] [edition:latest|YYYY-MM-DD]``: the edition's items at a level."""
     parsed = parse_options(command.text, DIGEST_KEYS)
@@ -92,7 +97,7 @@ async def answer_paper(command: Command, store: CommandStore) -> Reply:
             )
         # Not stored: the adapter acknowledges with this line and fetches it on demand.
         return Reply(text=f"Fetching arXiv:{paper.id} and summarizing it…", fetch_arxiv_id=paper.id)
-    words = [w.lower()[:MAX_WORD_LENGTH] for w in _WORD.findall(query)][:MAX_WORDS]
+    words = search_words(query)
     if not words:
         return error("give an arXiv id, an arXiv or HF link, or some words to search for")
     matches = await store.search_featured(words, MAX_WORD_MATCHES)

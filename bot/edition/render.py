@@ -37,6 +37,9 @@ class DigestItem:
     note: str = ""
     # The day an editor had the summary rewritten (`digestbot rewrite`), shown as a mark.
     updated: date | None = None
+    canonical_id: str = ""
+    # The item's page on the web archive (DIGEST_PUBLIC_URL set), linked by chat cards.
+    web_url: str | None = None
 
     @property
     def updated_line(self) -> str:
@@ -63,6 +66,8 @@ class Digest:
     intro: str
     offline: bool
     items: tuple[DigestItem, ...]
+    # The edition's page on the web archive (DIGEST_PUBLIC_URL set): "Read on the web".
+    web_url: str | None = None
 
     @property
     def date_label(self) -> str:
@@ -104,6 +109,7 @@ def to_digest_item(entry: EditionEntry) -> DigestItem:
         citations=entry.item.citations,
         note=entry.summary.note,
         updated=entry.updated_at.date() if entry.updated_at else None,
+        canonical_id=entry.item.content.canonical_id,
     )
 
 

@@ -53,7 +53,9 @@ async def test_run_answers_commands_and_stops_on_sigterm(
 
 
 async def test_run_with_nothing_configured_says_what_to_set(tmp_path: Path) -> None:
-    env = clean_env(DIGEST_DATABASE_URL=f"sqlite:///{tmp_path / 'd.db'}")
+    env = clean_env(
+        DIGEST_DATABASE_URL=f"sqlite:///{tmp_path / 'd.db'}", DIGEST_WEB__ENABLED="false"
+    )
     code, _, stderr = await run_digestbot("run", env=env, cwd=tmp_path, limit_s=60)
     assert code == 1
     assert "nothing to run: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN" in stderr
