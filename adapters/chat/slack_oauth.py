@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -330,6 +331,42 @@ class PageCallbacks(AsyncCallbackOptions):
         )
 
 
+_TOKEN = re.compile(r"xox[a-z]-[A-Za-z0-9-]+")
+SDK_LOGGERS = ("slack_sdk.web.async_base_client", "slack_bolt.AsyncApp", __name__)
+"""Where slack_sdk and Bolt log requests and answers (at DEBUG: bodies, with the tokens)."""
+
+
+class RedactSecrets(logging.Filter):
+    """Masks Slack tokens (``xoxb-…``) and the given secrets in a log record's text.
+
+    slack_sdk logs every answer's body at DEBUG, and ``oauth.v2.access`` answers with the
+    workspace's new token.
+    """
+
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record without secrets; never drop it."""
+        text = record.getMessage()
+        clean = _TOKEN.sub("xox*-(redacted)", text)
+        for secret in self.secrets:
+            clean = clean.replace(secret, "(redacted)")
+        if clean != text:
+            record.msg, record.args = clean, None
+        return True
+
+
+def redact_slack_logs(*secrets: str) -> None:
+    """Keep tokens and ``secrets`` out of what slack_sdk and Bolt log (once per logger)."""
+    wanted = tuple(s for s in secrets if s)
+    for name in SDK_LOGGERS:
+        target = logging.getLogger(name)
+        if not any(isinstance(f, RedactSecrets) and f.secrets == wanted for f in target.filters):
+            target.addFilter(RedactSecrets(wanted))
+
+
 def authorize_url(api_url: str) -> str:
     """Return Slack's authorize page next to its Web API (``https://slack.com/api/``)."""
     base = api_url.rstrip("/")
@@ -353,6 +390,7 @@ def oauth_settings(
     without, Slack uses the app's one configured Redirect URL.
     """
     redirect = public_url.rstrip("/") + REDIRECT_PATH if public_url else None
+    redact_slack_logs(client_secret)
     settings = AsyncOAuthSettings(
         client_id=client_id,
         client_secret=client_secret,
