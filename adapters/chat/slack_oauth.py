@@ -448,15 +448,43 @@ class WorkspaceTokens:
     def __init__(self, directory: TokenDirectory, default: str | None) -> None:
         self._directory = directory
         self._default = default
+        self._seen: dict[str, str] = {}  # channel -> workspace, from requests (newest last)
+
+    def remember(self, channel: str, team: str) -> None:
+        """Note that a request from ``channel`` came from workspace ``team``.
+
+        A channel with no subscription (``/digest-admin publish`` there) is then posted in
+        with its workspace's token. The oldest are forgotten past `REMEMBERED_CHANNELS`.
+        """
+        self._seen.pop(channel, None)
+        self._seen[channel] = team
+        while len(self._seen) > REMEMBERED_CHANNELS:
+            del self._seen[next(iter(self._seen))]
 
     async def _of_team(self, team: str | None) -> str | None:
         token = await self._directory.team_bot_token(team) if team else None
         return token or self._default
 
     async def for_channel(self, channel: str) -> str | None:
-        """Return the token of the workspace whose subscription is ``channel``."""
-        return await self._of_team(await self._directory.channel_workspace("slack", channel))
+        """Return the token of the workspace whose subscription (or request) is ``channel``."""
+        team = await self._directory.channel_workspace("slack", channel)
+        return await self._of_team(team or self._seen.get(channel))
 
     async def for_user(self, user: str) -> str | None:
         """Return the token of the workspace where ``user`` subscribed a channel."""
         return await self._of_team(await self._directory.subscriber_workspace("slack", user))
+
+
+REMEMBERED_CHANNELS = 10_000
+"""How many channels `WorkspaceTokens` remembers the workspace of, from requests."""
+
+
+def learn_channels(app: AsyncApp, tokens: WorkspaceTokens) -> None:
+    """Let every request to ``app`` tell ``tokens`` which workspace its channel is in."""
+
+    async def learn(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
+        if context.channel_id and context.team_id:
+            tokens.remember(context.channel_id, context.team_id)
+        await next()
+
+    app.middleware(learn)

@@ -18,7 +18,7 @@ from aiohttp import web
 from adapters.chat.discord_bot import DiscordBot
 from adapters.chat.slack_bot import SlackHttpBot, SlackSocketBot, build_slack_app
 from adapters.chat.slack_chat import SlackChat, web_client
-from adapters.chat.slack_oauth import add_uninstall_listeners
+from adapters.chat.slack_oauth import add_uninstall_listeners, learn_channels
 from adapters.health import HealthServer, add_health_routes
 from adapters.sources.arxiv import ArxivSource
 from bot.app.rewriting import item_rewriter
@@ -103,14 +103,13 @@ def _slack_bot(app: App, health: Callable[[web.Application], None]) -> PlatformB
         signing_secret=None if slack.app_token else secret,
         oauth=oauth,
     )
-    if oauth is not None:
+    tokens = slack_tokens(app.settings, app.store)
+    if oauth is not None and tokens is not None:
         gone = workspace_gone(app.store, app.clock, noticeboard(app, app.live_chats))
         add_uninstall_listeners(slack_app, app.store, gone)
+        learn_channels(slack_app, tokens)
     app.live_chats["slack"] = SlackChat(
-        client,
-        app.clock,
-        min_interval_s=slack.min_interval_s,
-        tokens=slack_tokens(app.settings, app.store),
+        client, app.clock, min_interval_s=slack.min_interval_s, tokens=tokens
     )
     if slack.app_token:
         return SlackSocketBot(slack_app, slack.app_token.get_secret_value())

@@ -26,6 +26,7 @@ from adapters.chat.slack_oauth import (
     BOT_SCOPES,
     WorkspaceTokens,
     add_uninstall_listeners,
+    learn_channels,
     oauth_settings,
 )
 from bot.delivery.deliver import Destination, deliver
@@ -47,6 +48,7 @@ class Installing:
     clock: FakeClock
     browser: httpx.AsyncClient
     gone: list[tuple[str, str]]
+    tokens: WorkspaceTokens
 
     @property
     def base(self) -> str:
@@ -88,11 +90,13 @@ async def open_installing(
                 await store.pause_subscription("slack", subscription.channel, reason, clock.now())
 
     add_uninstall_listeners(app, store, pause)
+    tokens = WorkspaceTokens(store, None)
+    learn_channels(app, tokens)
     bot = SlackHttpBot(app, "127.0.0.1", 0)
     await bot.start()
     slack.events_url = f"http://127.0.0.1:{bot.port}/slack/events"
     slack.redirect_urls.append(f"http://127.0.0.1:{bot.port}/slack/oauth_redirect")
-    return Installing(slack, bot, store, clock, httpx.AsyncClient(timeout=10), gone)
+    return Installing(slack, bot, store, clock, httpx.AsyncClient(timeout=10), gone, tokens)
 
 
 @pytest.fixture
@@ -159,6 +163,23 @@ async def test_two_workspaces_install_subscribe_and_each_gets_the_edition_with_i
     assert posts.count(("T0A", "C0A")) == parts
     assert posts.count(("T0B", "C0B")) == parts
     assert len(posts) == 2 * parts
+
+
+async def test_a_channel_without_subscription_is_posted_in_with_the_token_it_was_asked_from(
+    installing: Installing,
+) -> None:
+    it = installing
+    await it.install("T0A", "U0ADA")
+    await it.install("T0B", "U0ADB")
+    assert await it.tokens.for_channel("C0B") is None  # never heard of, no default token
+    status, _ = await it.slack.command("T0B", "/digest", "", user="U0MEMB", channel="C0B")
+    assert status == 200
+    assert await it.tokens.for_channel("C0B") == it.slack.teams["T0B"].token
+    edition = await an_edition(it.store)
+    chat = SlackChat(web_client(None, it.slack.api_url), it.clock, min_interval_s=0,
+                     tokens=it.tokens)  # fmt: skip
+    report = await deliver(edition, Destination(Platform.SLACK, "C0B"), chat, it.store, it.clock)
+    assert report.complete
 
 
 async def test_a_workspace_token_cannot_post_in_the_other_workspace(
