@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -163,6 +164,25 @@ async def test_two_workspaces_install_subscribe_and_each_gets_the_edition_with_i
     assert posts.count(("T0A", "C0A")) == parts
     assert posts.count(("T0B", "C0B")) == parts
     assert len(posts) == 2 * parts
+
+    # A reader's 👍 in workspace B is a vote (Bolt answered it with B's install).
+    reply = slack.messages["C0B"][1]["ts"]
+    reaction = {
+        "type": "reaction_added",
+        "user": "U0MEMB",
+        "reaction": "+1",
+        "item_user": "U0BOT",
+        "item": {"type": "message", "channel": "C0B", "ts": reply},
+        "event_ts": "1.2",
+    }
+    assert await slack.send_team_event("T0B", reaction)
+    async with asyncio.timeout(10):
+        while not await it.store.item_votes(datetime(2000, 1, 1, tzinfo=UTC)):  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+    # A notice to the admin who subscribed B goes by DM with B's token.
+    await chat.send_direct("U0ADB", "the digest for C0B was paused")
+    assert ("conversations.open", "T0B", "") in slack.team_calls
+    assert slack.messages[slack.dm_channel("U0ADB")][-1]["text"] == "the digest for C0B was paused"
 
 
 async def test_a_channel_without_subscription_is_posted_in_with_the_token_it_was_asked_from(
