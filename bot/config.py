@@ -66,6 +66,10 @@ HttpUrl = Annotated[str, AfterValidator(_http_url)]
 """An absolute http(s) URL kept as the string given (trailing slashes matter to some clients)."""
 
 
+def _loopback(host: str | None) -> bool:
+    return host in ("localhost", "127.0.0.1", "::1")
+
+
 class _Group(BaseModel):
     # inf and nan pass every ge/le bound of pydantic's: refused everywhere (a stale_after
     # of inf never delivers). Every number below also has a finite upper bound.
@@ -244,6 +248,15 @@ class SlackSettings(_Group):
     admin_channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]{2,20}$")
     # Slack allows about one message per second per channel.
     min_interval_s: float = Field(default=1.0, ge=0, le=60)
+    # "Add to Slack" for many workspaces (HTTP mode): the app's credentials from Basic
+    # Information. With both set, each workspace that installs the app gets its own token.
+    client_id: str | None = Field(default=None, pattern=r"^[0-9]{1,20}\.[0-9]{1,20}$")
+    client_secret: SecretStr | None = None
+
+    @property
+    def oauth(self) -> bool:
+        """Tell whether "Add to Slack" (OAuth, a token per workspace) is on."""
+        return self.client_id is not None and self.client_secret is not None
 
     @field_validator("admin_user_ids", mode="before")
     @classmethod
@@ -343,7 +356,9 @@ class Settings(BaseSettings):
     llm: LlmSettings = LlmSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     web: WebSettings = WebSettings()
-    # The archive's public base URL: chat messages link its pages, the feed is absolute.
+    # Where people reach this bot (DIGEST_PUBLIC_URL), e.g. https://digest.example.com: chat
+    # messages link the archive's pages under it, the feed is absolute, and Slack's OAuth
+    # redirect URL is <public_url>/slack/oauth_redirect.
     public_url: HttpUrl | None = None
     # Channels subscribed by the TOML file (``[[subscriptions]]``), seeded when ``run`` starts.
     subscriptions: tuple[SubscriptionSettings, ...] = ()
@@ -375,6 +390,18 @@ class Settings(BaseSettings):
             raise ValueError(
                 "SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket Mode) "
                 "nor SLACK_SIGNING_SECRET (HTTP mode) is"
+            )
+        if (slack.client_id is None) != (slack.client_secret is None):
+            raise ValueError("set both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET, or neither")
+        if slack.oauth and (slack.app_token or not slack.signing_secret):
+            raise ValueError(
+                "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (Add to Slack) need HTTP mode: "
+                "set SLACK_SIGNING_SECRET and leave SLACK_APP_TOKEN unset"
+            )
+        public = urlsplit(self.public_url) if self.public_url else None
+        if slack.oauth and public and public.scheme != "https" and not _loopback(public.hostname):
+            raise ValueError(
+                "DIGEST_PUBLIC_URL must be https:// (Slack redirects installers only to HTTPS)"
             )
         return self
 

@@ -23,6 +23,9 @@ ENV_NAMES: Mapping[str, tuple[str, ...]] = {
     "SLACK_APP_TOKEN": ("slack", "app_token"),
     "SLACK_SIGNING_SECRET": ("slack", "signing_secret"),
     "SLACK_API_URL": ("slack", "api_url"),
+    "SLACK_CLIENT_ID": ("slack", "client_id"),
+    "SLACK_CLIENT_SECRET": ("slack", "client_secret"),
+    "DIGEST_PUBLIC_URL": ("public_url",),
     "DISCORD_BOT_TOKEN": ("discord", "bot_token"),
     "DISCORD_API_URL": ("discord", "api_url"),
     "DISCORD_GATEWAY_URL": ("discord", "gateway_url"),
@@ -32,7 +35,6 @@ ENV_NAMES: Mapping[str, tuple[str, ...]] = {
     "OPENAI_BASE_URL": ("llm", "base_url"),
     "DIGEST_LLM_MODEL": ("llm", "model"),
     "SEMANTIC_SCHOLAR_API_KEY": ("sources", "semantic_scholar", "api_key"),
-    "DIGEST_PUBLIC_URL": ("public_url",),
 }
 """The contract's environment variables and the setting each one fills."""
 

@@ -439,3 +439,39 @@ class EditJobRow(Base):
     reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+
+
+class SlackInstallationRow(Base):
+    """A Slack workspace that installed the app ("Add to Slack"): its own bot token.
+
+    One row per workspace (and Enterprise Grid org; ``""`` when none): installing again
+    replaces the row. A revoked bot token is ``None`` until the next install.
+    """
+
+    __tablename__ = "slack_installations"
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "team_id", name="uq_slack_installations_workspace"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(String(32))
+    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    team_name: Mapped[str] = mapped_column(String(200))
+    app_id: Mapped[str] = mapped_column(String(32))
+    bot_token: Mapped[str | None] = mapped_column(String(200))
+    bot_id: Mapped[str] = mapped_column(String(32))
+    bot_user_id: Mapped[str] = mapped_column(String(32))
+    bot_scopes: Mapped[str] = mapped_column(Text)
+    installer_user_id: Mapped[str] = mapped_column(String(32))
+    enterprise_install: Mapped[bool] = mapped_column(Boolean)
+    installed_at: Mapped[datetime]
+
+
+class SlackOAuthStateRow(Base):
+    """A state handed to an installer's browser: good once, until it expires."""
+
+    __tablename__ = "slack_oauth_states"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state: Mapped[str] = mapped_column(String(200), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -24,6 +24,8 @@ so the event loop never blocks on SQL.
 - `storage.edits.EditsPart`: edit jobs (delivered replies to edit in place after a rewrite).
 - `storage.locks.JobLocksPart`: `job_lock`, one holder of a job at a time across instances.
 - `storage.archive.ArchivePart`: the web archive's reads (editions by page, an item's history).
+- `storage.installations.InstallationsPart`: Slack workspaces' installs ("Add to Slack") with
+  their bot tokens, and the OAuth flow's one-time states.
 
 `storage.rows` converts rows to domain records for all of them. Parts import the base and the
 rows module, never each other nor this module (but `HistoryPart`, which extends `ItemsPart` to
@@ -44,6 +46,7 @@ from storage.editions import EditionsPart
 from storage.edits import EditsPart
 from storage.feedback import FeedbackPart
 from storage.history import HistoryPart
+from storage.installations import InstallationsPart
 from storage.items import RACE_SQLSTATES, UPSERT_ATTEMPTS, ItemsPart
 from storage.llm_ledger import LlmLedgerPart
 from storage.locks import JobLocksPart, advisory_key
@@ -67,6 +70,7 @@ class Store(
     EditsPart,
     JobLocksPart,
     ArchivePart,
+    InstallationsPart,
     StoreBase,
 ):
     """Everything the bot keeps, on SQLite or PostgreSQL."""

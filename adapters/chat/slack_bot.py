@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -102,6 +103,7 @@ def build_slack_app(
     default_tz: str = "UTC",
     signing_secret: str | None = None,
     links: Links | None = None,
+    oauth: AsyncOAuthSettings | None = None,
 ) -> AsyncApp:
     """Return the Bolt app answering the commands of DESIGN.md §6 from ``store``.
 
@@ -109,12 +111,15 @@ def build_slack_app(
     An unknown arXiv id is acknowledged at once ("Fetching…") and answered through the
     command's response_url once fetched and summarized. With a signing secret (HTTP mode)
     every request's signature is verified; Socket Mode needs none. With ``links``
-    (DIGEST_PUBLIC_URL), every item an answer lists links its archive page.
+    (DIGEST_PUBLIC_URL), every item an answer lists links its archive page. With ``oauth``
+    ("Add to Slack", `adapters.chat.slack_oauth`) each request is answered with the token of
+    its workspace (listeners use the request's ``client``, never ``client`` itself).
     """
     app = AsyncApp(
         client=client,
         signing_secret=signing_secret,
         request_verification_enabled=signing_secret is not None,
+        oauth_settings=oauth,
     )
 
     async def handle(
@@ -153,7 +158,7 @@ def build_slack_app(
         await handle("paper", ack, command, respond)
 
     @app.event("app_mention")
-    async def mention(event: dict[str, Any]) -> None:
+    async def mention(event: dict[str, Any], client: AsyncWebClient) -> None:
         # Slack runs no slash command inside a thread: "@bot paper 2604.06132" does instead,
         # answered in the same thread (visible to the thread, never pinging anyone).
         words = _MENTION.sub("", str(event.get("text") or "")).split(maxsplit=1)
@@ -179,7 +184,7 @@ def build_slack_app(
             unfurl_media=False,
         )
 
-    async def is_admin(user_id: str) -> bool:
+    async def is_admin(client: AsyncWebClient, user_id: str) -> bool:
         if user_id in admin_user_ids:
             return True
         try:
@@ -190,12 +195,13 @@ def build_slack_app(
         return bool(user.get("is_admin") or user.get("is_owner"))
 
     @app.command("/digest-admin")
-    async def digest_admin(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+    async def digest_admin(
+        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
         channel = str(command.get("channel_id") or "")
         user = str(command.get("user_id") or "")
-        context = AdminContext(
-            "slack", str(command.get("team_id") or ""), channel, user, await is_admin(user)
-        )
+        admin = await is_admin(client, user)
+        context = AdminContext("slack", str(command.get("team_id") or ""), channel, user, admin)
 
         async def publish_here() -> Reply:
             assert publish_to is not None
@@ -337,13 +343,15 @@ class SlackHttpBot:
     async def start(self) -> None:
         """Listen without blocking the event loop (with ``extra_routes`` on the same port).
 
-        Then checks SLACK_BOT_TOKEN with ``auth.test``: `CredentialRefusedError` if refused;
+        Then checks SLACK_BOT_TOKEN with ``auth.test`` (not with Add to Slack, where each
+        workspace brings its own token): `CredentialRefusedError` if refused;
         if Slack is unreachable the error propagates and the server keeps listening (health
         is served on it), ready for ``start`` again.
         """
         if self._runner is None:
             await self._listen()
-        await check_token(self._app.client.auth_test, "SLACK_BOT_TOKEN")
+        if self._app.oauth_flow is None:  # with Add to Slack, each workspace brings its token
+            await check_token(self._app.client.auth_test, "SLACK_BOT_TOKEN")
         self._verified = True
 
     async def _listen(self) -> None:
@@ -362,6 +370,9 @@ class SlackHttpBot:
         logger.warning(
             "Slack HTTP mode listening on http://%s:%d%s", self._host, self.port, self.PATH
         )
+        if self._app.oauth_flow is not None:
+            install = self._app.oauth_flow.install_path
+            logger.warning("Add to Slack at http://%s:%d%s", self._host, self.port, install)
 
     async def aclose(self) -> None:
         """Stop listening."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
 import aiohttp
@@ -136,23 +136,60 @@ def _unreachable(exc: BaseException) -> DeliveryError:
     return DeliveryError(f"Slack unreachable: {exc.__class__.__name__}: {text}", permanent=False)
 
 
-def web_client(token: str, api_url: str) -> AsyncWebClient:
-    """Return a Web API client on ``api_url`` (SLACK_API_URL) that waits out 429s."""
+def web_client(token: str | None, api_url: str) -> AsyncWebClient:
+    """Return a Web API client on ``api_url`` (SLACK_API_URL) that waits out 429s.
+
+    Without a token (many workspaces), each call names the token of its workspace.
+    """
     client = AsyncWebClient(token=token, base_url=api_url)
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
     return client
 
 
+class TokenSource(Protocol):
+    """Which token posts in a channel or to a person, when workspaces have their own."""
+
+    async def for_channel(self, channel: str) -> str | None:
+        """Return the token for ``channel``'s workspace, or None when there is none."""
+        ...
+
+    async def for_user(self, user: str) -> str | None:
+        """Return the token for ``user``'s workspace, or None when there is none."""
+        ...
+
+
+NOT_INSTALLED = "Slack: the app is not installed in this channel's workspace (Add to Slack)"
+
+
 class SlackChat:
-    """Posts editions to Slack channels (implements `ChatAdapter`)."""
+    """Posts editions to Slack channels (implements `ChatAdapter`).
+
+    With ``tokens`` ("Add to Slack" in many workspaces) every call carries the token of the
+    channel's (or person's) workspace; without, the client's one token.
+    """
 
     def __init__(
-        self, client: AsyncWebClient, clock: Clock, *, min_interval_s: float = 1.0
+        self,
+        client: AsyncWebClient,
+        clock: Clock,
+        *,
+        min_interval_s: float = 1.0,
+        tokens: TokenSource | None = None,
     ) -> None:
         self._client = client
         self._clock = clock
         self._min_interval_s = min_interval_s
         self._last_send: dict[str, datetime] = {}
+        self._tokens = tokens
+
+    async def _auth(self, channel: str = "", user: str = "") -> dict[str, Any]:
+        """Return the token argument of a call in ``channel`` (or to ``user``), if any."""
+        if self._tokens is None:
+            return {}
+        token = await (self._tokens.for_user(user) if user else self._tokens.for_channel(channel))
+        if token is None:
+            raise DeliveryError(NOT_INSTALLED, permanent=True)
+        return {"token": token}
 
     async def _pace(self, channel: str) -> None:
         last = self._last_send.get(channel)
@@ -163,13 +200,23 @@ class SlackChat:
         self._last_send[channel] = self._clock.now()
 
     async def _post(
-        self, channel: str, blocks: list[dict[str, Any]], key: str | None, thread: str | None
+        self,
+        channel: str,
+        blocks: list[dict[str, Any]],
+        key: str | None,
+        thread: str | None,
+        auth: dict[str, Any] | None = None,
     ) -> str:
-        """Post ``blocks``, with ``key`` in the message metadata when given; return the ts."""
+        """Post ``blocks``, with ``key`` in the message metadata when given; return the ts.
+
+        ``auth``: the token argument when already known (a DM is no subscribed channel).
+        """
         metadata = _metadata(key) if key else None
+        auth = auth if auth is not None else await self._auth(channel)
         await self._pace(channel)
         try:
             response = await self._client.chat_postMessage(
+                **auth,
                 channel=channel,
                 text=fallback_text(blocks),
                 blocks=blocks,
@@ -206,9 +253,11 @@ class SlackChat:
         (``message_not_found``): both are permanent.
         """
         blocks = item_blocks(item)
+        auth = await self._auth(channel)
         await self._pace(channel)
         try:
             await self._client.chat_update(
+                **auth,
                 channel=channel,
                 ts=message_id,
                 text=fallback_text(blocks),
@@ -226,14 +275,15 @@ class SlackChat:
         A parent is looked for among the channel's latest messages: delivery asks right after
         the send it may have lost, so the parent is recent.
         """
+        auth = await self._auth(channel)
         try:
             if thread is None:
                 response = await self._client.conversations_history(
-                    channel=channel, include_all_metadata=True, limit=RECENT_MESSAGES
+                    **auth, channel=channel, include_all_metadata=True, limit=RECENT_MESSAGES
                 )
             else:
                 response = await self._client.conversations_replies(
-                    channel=channel, ts=thread, include_all_metadata=True, limit=200
+                    **auth, channel=channel, ts=thread, include_all_metadata=True, limit=200
                 )
         except SlackApiError as exc:
             raise _failure(exc) from None
@@ -251,14 +301,16 @@ class SlackChat:
 
         ``conversations.open`` (scope ``im:write``) returns the DM channel; then it is a post.
         """
+        auth = await self._auth(user=user)
         try:
-            opened = await self._client.conversations_open(users=user)
+            opened = await self._client.conversations_open(**auth, users=user)
         except SlackApiError as exc:
             error = str(exc.response.get("error", "unknown_error"))
             raise DeliveryError(f"Slack: {error}", permanent=True) from None
         except TRANSPORT_ERRORS as exc:
             raise _unreachable(exc) from None
-        await self.send_notice(str(opened["channel"]["id"]), text)
+        channel = str(opened["channel"]["id"])
+        await self._post(channel, _sections(escape(text)), None, None, auth)
 
     async def send_notice(self, channel: str, text: str) -> None:
         """Post ``text``, escaped (it may quote a platform's error), in ``channel``."""

@@ -49,7 +49,8 @@ async def rewriting_summarizer(app: App) -> AsyncIterator[tuple[Summarizer, Toke
 
 def _can_post(app: App, platform: str) -> bool:
     tokens = {"slack": app.settings.slack.bot_token, "discord": app.settings.discord.bot_token}
-    return platform in app.live_chats or tokens.get(platform) is not None
+    oauth = platform == "slack" and app.settings.slack.oauth  # a token per workspace, stored
+    return platform in app.live_chats or tokens.get(platform) is not None or oauth
 
 
 async def rewrite(app: App, item: str, note: str, by: str) -> RewriteReport:

@@ -18,10 +18,12 @@ from aiohttp import web
 from adapters.chat.discord_bot import DiscordBot
 from adapters.chat.slack_bot import SlackHttpBot, SlackSocketBot, build_slack_app
 from adapters.chat.slack_chat import SlackChat, web_client
+from adapters.chat.slack_oauth import add_uninstall_listeners, learn_channels
 from adapters.health import HealthServer, add_health_routes
 from adapters.sources.arxiv import ArxivSource
 from adapters.web.routes import add_web_routes
 from bot.app.rewriting import item_rewriter
+from bot.app.slack_workspaces import slack_oauth, slack_tokens, workspace_gone
 from bot.app.wiring import (
     App,
     compose,
@@ -104,12 +106,16 @@ class PlatformStartError(RuntimeError):
 def _slack_bot(app: App, health: Callable[[web.Application], None]) -> PlatformBot | None:
     slack = app.settings.slack
     transport = slack.app_token or slack.signing_secret
-    if slack.bot_token is None or transport is None:
+    if (slack.bot_token is None and not slack.oauth) or transport is None:
         return None
-    client = web_client(slack.bot_token.get_secret_value(), slack.api_url)
+    client = web_client(
+        slack.bot_token.get_secret_value() if slack.bot_token else None, slack.api_url
+    )
     secret = slack.signing_secret.get_secret_value() if slack.signing_secret else None
+    oauth = slack_oauth(app.settings, app.store, app.clock)
     slack_app = build_slack_app(
-        client,
+        # With Add to Slack, Bolt gives each request its workspace's token.
+        web_client(None, slack.api_url) if oauth else client,
         app.store,
         app.clock,
         fetch_paper=paper_fetcher(app),
@@ -119,8 +125,14 @@ def _slack_bot(app: App, health: Callable[[web.Application], None]) -> PlatformB
         default_tz=app.settings.timezone,
         signing_secret=None if slack.app_token else secret,
         links=web_links(app.settings),
+        oauth=oauth,
     )
-    chat = SlackChat(client, app.clock, min_interval_s=slack.min_interval_s)
+    tokens = slack_tokens(app.settings, app.store)
+    if oauth is not None and tokens is not None:
+        gone = workspace_gone(app.store, app.clock, noticeboard(app, app.live_chats))
+        add_uninstall_listeners(slack_app, app.store, gone)
+        learn_channels(slack_app, tokens)
+    chat = SlackChat(client, app.clock, min_interval_s=slack.min_interval_s, tokens=tokens)
     app.live_chats["slack"] = linked_chat(chat, web_links(app.settings))
     if slack.app_token:
         return SlackSocketBot(slack_app, slack.app_token.get_secret_value())

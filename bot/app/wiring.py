@@ -30,6 +30,7 @@ from adapters.sources.manual import ManualResolver
 from adapters.sources.safe_fetch import AddressPolicy, redirect_guard
 from adapters.sources.semantic_scholar import SemanticScholarCitations
 from bot.app.model_watch import MODEL_STATE, WatchedModel, model_state, problem_line
+from bot.app.slack_workspaces import slack_tokens
 from bot.clock import SystemClock
 from bot.commands.status import StatusReport, collect_status
 from bot.config import LlmSettings, Settings
@@ -326,11 +327,16 @@ async def chat_adapters(
                 adapters[platform] = app.live_chats[platform]
             elif platform == "slack":
                 token = app.settings.slack.bot_token
-                if token is None:
+                if token is None and not app.settings.slack.oauth:
                     raise DestinationUnavailableError("slack: destinations need SLACK_BOT_TOKEN")
-                client = web_client(token.get_secret_value(), app.settings.slack.api_url)
+                client = web_client(
+                    token.get_secret_value() if token else None, app.settings.slack.api_url
+                )
                 adapters[platform] = SlackChat(
-                    client, app.clock, min_interval_s=app.settings.slack.min_interval_s
+                    client,
+                    app.clock,
+                    min_interval_s=app.settings.slack.min_interval_s,
+                    tokens=slack_tokens(app.settings, app.store),
                 )
             elif platform == "discord":
                 adapters[platform] = await _discord_chat(app, stack)
@@ -415,7 +421,7 @@ async def publish_due(app: App) -> Counters:
     has it); the rest share ``schedule.workers`` deliveries at once.
     """
     configured = {
-        "slack": app.settings.slack.bot_token is not None,
+        "slack": app.settings.slack.bot_token is not None or app.settings.slack.oauth,
         "discord": app.settings.discord.bot_token is not None,
     }
     wanted = {s.platform for s in await app.store.subscriptions() if s.active}

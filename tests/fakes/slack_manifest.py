@@ -22,6 +22,8 @@ EVENT_SCOPES: dict[str, tuple[str, ...]] = {
     "message.channels": ("channels:history",),
     "message.groups": ("groups:history",),
     "message.im": ("im:history",),
+    "app_uninstalled": (),  # no scope: every app hears that it was removed
+    "tokens_revoked": (),
 }
 """The bot scope Slack requires before it sends each event type (its events reference)."""
 

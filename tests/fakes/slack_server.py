@@ -310,8 +310,7 @@ class FakeSlack:
         method = request.match_info["method"]
         args = await self._args(request)
         self.calls.append((method, args))
-        token = BOT_TOKEN if method != "apps.connections.open" else APP_TOKEN
-        if request.headers.get("Authorization") != f"Bearer {token}":
+        if not self._authorized(method, request.headers.get("Authorization", "")):
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if self.rate_limit_next > 0:
             self.rate_limit_next -= 1
@@ -359,6 +358,11 @@ class FakeSlack:
                 found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
             return web.json_response({"ok": True, "messages": found, "has_more": False})
         return web.json_response({"ok": False, "error": "unknown_method"})
+
+    def _authorized(self, method: str, authorization: str) -> bool:
+        """Tell whether a call carries the token its method needs (the bot's, or the app's)."""
+        token = BOT_TOKEN if method != "apps.connections.open" else APP_TOKEN
+        return authorization == f"Bearer {token}"
 
     def _open_dm(self, users: str) -> web.Response:
         """``conversations.open`` for one user: the app's DM with them (scope ``im:write``)."""
