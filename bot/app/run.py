@@ -30,7 +30,6 @@ from bot.delivery.schedule import Scheduler
 from bot.delivery.subscriptions import seed_subscriptions
 from bot.delivery.worker import Counters
 from bot.domain import JobState, Platform
-from bot.edition.profile import load_profile
 from bot.edition.summarize import CachedSummarizer, OfflineSummarizer
 from bot.ports import CredentialRefusedError, PlatformBot
 
@@ -47,7 +46,7 @@ def paper_fetcher(app: App) -> Callable[[str], Awaitable[Reply]]:
         min_interval_s=settings.arxiv.min_interval_s,
         deadline_s=settings.timeout_s,
     )
-    summarizer = CachedSummarizer(OfflineSummarizer(load_profile()), app.store, app.clock)
+    summarizer = CachedSummarizer(OfflineSummarizer(app.profile), app.store, app.clock)
 
     async def fetch(arxiv_id: str) -> Reply:
         return await fetch_paper(arxiv_id, papers, app.store, summarizer, app.clock)
@@ -171,6 +170,7 @@ def build_scheduler(app: App) -> Scheduler:
         ingest=run_ingest,
         compose=run_compose,
         on_pause=noticeboard(app, app.live_chats).subscription_paused,
+        profile=app.profile,
     )
 
 

@@ -7,9 +7,11 @@ edition title uses, and the terms that signal it.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import prompts
 
@@ -82,11 +84,24 @@ def _pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"(?<![\w-])(?:" + "|".join(alternatives) + r")(?![\w-])")
 
 
-def load_profile() -> EditorialProfile:
-    """Read the profile prompt and its topics table."""
-    prompt = prompts.load("editorial_profile")
+def load_profile(path: Path | None = None) -> EditorialProfile:
+    """Read the profile and its topics table: the bundled prompt, or a team's own file.
+
+    ``path`` is DIGEST_PROFILE_PATH's file. Raises `ValueError` with one line (a missing or
+    unreadable file, no Topics table) for the settings to report.
+    """
+    if path is None:
+        prompt = prompts.load("editorial_profile")
+        text, version = prompt.text, prompt.version
+    else:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise ValueError(f"cannot read the profile {path}: {reason}") from None
+        version = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
     topics = []
-    for line in prompt.text.splitlines():
+    for line in text.splitlines():
         match = _ROW.match(line)
         if match is None:
             continue
@@ -94,5 +109,9 @@ def load_profile() -> EditorialProfile:
         terms = tuple(term.strip().lower() for term in terms_text.split(",") if term.strip())
         topics.append(Topic(name, float(weight), clause, terms, _pattern(terms)))
     if not topics:
-        raise ValueError("the editorial profile has no Topics table")
-    return EditorialProfile(prompt.text, prompt.version, tuple(topics))
+        where = "the editorial profile" if path is None else f"the profile {path}"
+        raise ValueError(
+            f"{where} has no Topics table (rows like | agents | 1.0 | Agents Get to Work | "
+            "agent, tool use |)"
+        )
+    return EditorialProfile(text, version, tuple(topics))
