@@ -122,6 +122,7 @@ def _discord_bot(app: App) -> PlatformBot | None:
         shard_count=settings.shard_count,
         guild_ready_timeout=settings.guild_ready_timeout_s,
         requests_per_s=settings.requests_per_s,
+        topic_names=[topic.name for topic in app.profile.topics],
     )
     app.live_chats["discord"] = bot.chat()
     return bot
