@@ -11,7 +11,8 @@ from typing import Any
 import discord
 import pytest
 
-from adapters.chat.discord_bot import DiscordBot
+from adapters.chat.discord_bot import INVITE_PERMISSIONS, DiscordBot, invite_url
+from adapters.chat.discord_chat import REQUIRED_PERMISSIONS
 from bot.commands.reply import Reply
 from bot.domain import Edition
 from bot.ports import CredentialRefusedError
@@ -333,3 +334,9 @@ async def test_subscribe_with_topics_and_only_where_the_bot_can_post(
     assert "topics: agents, tool use, not: vision" in done.answer["data"]["content"]
     (subscription,) = await store.subscriptions()
     assert (subscription.topics, subscription.exclude) == (("agents", "tool use"), ("vision",))
+
+
+def test_the_invite_asks_for_exactly_the_permissions_a_delivery_checks() -> None:
+    wanted = discord.Permissions(**{flag: True for flag, _ in REQUIRED_PERMISSIONS})
+    assert wanted.value == INVITE_PERMISSIONS
+    assert f"permissions={wanted.value}" in invite_url(int(APP_ID))
