@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 MAX_BLOCKS = 100
 MAX_ITEMS = 30
 MAX_SUBSCRIPTIONS = 20
+MAX_TITLE = 200
 
 
 class HomeStore(Protocol):
@@ -71,7 +72,8 @@ def _edition_blocks(edition: Edition | None) -> list[dict[str, Any]]:
     for entry in edition.entries[:MAX_ITEMS]:
         content = entry.item.content
         url = safe_url(content.url)
-        title = escape(" ".join(content.title.split()))
+        # Clipped before escaping: a section cut mid-link would show the link's markup.
+        title = escape(_clip(" ".join(content.title.split()), MAX_TITLE))
         linked = f"<{url}|{title}>" if url else title
         lines.append(f"{entry.position}. {linked} · {entry.summary.difficulty.label}")
     # One section per few items: each stays far below 3,000 characters whatever the titles.

@@ -92,6 +92,9 @@ async def test_hostile_titles_cannot_ping_nor_break_the_view(store: Store) -> No
     assert "<@U0ALICE>" not in body
     assert "&lt;!channel&gt; &amp; &lt;@U0ALICE&gt;" in body
     assert view_problem("U0ALICE", view) is None  # what Slack would accept
+    links = [b["text"]["text"] for b in view["blocks"] if "|" in str(b.get("text"))]
+    assert links
+    assert all(text.count("<") == text.count(">") for text in links)  # no link cut in two
 
 
 def test_the_fake_refuses_what_slack_refuses() -> None:
