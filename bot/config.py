@@ -41,6 +41,8 @@ from bot.config_sources import (
     EnvironmentSource,
     describe_validation_error,
 )
+from bot.delivery.content import parse_keywords
+from bot.edition.profile import load_profile
 
 # Importable from here as before the sources and error descriptions moved out.
 __all__ = ["DEFAULT_CONFIG_FILE", "ENV_NAMES", "ConfigError", "Settings", "load_settings"]
@@ -222,6 +224,21 @@ class SubscriptionSettings(_Group):
     # None: the top-level ``timezone`` setting.
     tz: Annotated[str, AfterValidator(_valid_timezone)] | None = None
     difficulty: Literal["accessible", "intermediate", "advanced"] | None = None
+    # Per-channel content: profile topics or keywords (``"agents,security"`` or a list).
+    topics: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    @field_validator("topics", "exclude", mode="before")
+    @classmethod
+    def _keywords(cls, value: object) -> tuple[str, ...]:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ValueError('expected keywords, e.g. "agents,security"')
+        parsed = parse_keywords(",".join(value))
+        if isinstance(parsed, str):
+            raise ValueError(parsed)
+        return parsed
 
     @field_validator("workspace", "channel")
     @classmethod
@@ -362,6 +379,16 @@ class Settings(BaseSettings):
     public_url: HttpUrl | None = None
     # Channels subscribed by the TOML file (``[[subscriptions]]``), seeded when ``run`` starts.
     subscriptions: tuple[SubscriptionSettings, ...] = ()
+    # A team's own editorial profile (Markdown with a Topics table) instead of the bundled one.
+    profile_path: Path | None = None
+
+    @field_validator("profile_path")
+    @classmethod
+    def _a_profile(cls, value: Path | None) -> Path | None:
+        # Read once here, so that a wrong file is one line at start, not a failure at compose.
+        if value is not None:
+            load_profile(value)
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -19,6 +19,7 @@ DEFAULT_CONFIG_FILE = "digestbot.toml"
 ENV_NAMES: Mapping[str, tuple[str, ...]] = {
     "DIGEST_DATABASE_URL": ("database_url",),
     "DIGEST_TIMEZONE": ("timezone",),
+    "DIGEST_PROFILE_PATH": ("profile_path",),
     "SLACK_BOT_TOKEN": ("slack", "bot_token"),
     "SLACK_APP_TOKEN": ("slack", "app_token"),
     "SLACK_SIGNING_SECRET": ("slack", "signing_secret"),

@@ -252,6 +252,9 @@ class Subscription:
     difficulty: Difficulty | None
     active: bool = True
     paused_reason: str = ""
+    # Per-channel content (bot.delivery.content): keywords or profile topics, lower-case.
+    topics: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,6 +354,9 @@ class DeliveryJob:
     claimed_by: str
     lease_until: datetime | None
     reason: str
+    # The subscription's topics and exclusions when the job was planned.
+    topics: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,6 +402,9 @@ class EditJob:
     claimed_by: str
     lease_until: datetime | None
     reason: str
+    # The subscription's topics and exclusions when the job was planned.
+    topics: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
 
 class Vote(StrEnum):

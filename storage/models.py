@@ -341,6 +341,9 @@ class SubscriptionRow(Base):
     at_time: Mapped[str] = mapped_column(String(5))
     timezone: Mapped[str] = mapped_column(String(64))
     difficulty: Mapped[str | None] = mapped_column(String(16))
+    # Comma-separated keywords (bot.delivery.content); "" keeps every item.
+    topics: Mapped[str] = mapped_column(Text, default="", server_default="")
+    exclude: Mapped[str] = mapped_column(Text, default="", server_default="")
     active: Mapped[bool] = mapped_column(Boolean)
     paused_reason: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(100))
@@ -362,6 +365,8 @@ class DeliveryJobRow(Base):
     destination: Mapped[str] = mapped_column(String(200))
     edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
     difficulty: Mapped[str | None] = mapped_column(String(16))
+    topics: Mapped[str] = mapped_column(Text, default="", server_default="")
+    exclude: Mapped[str] = mapped_column(Text, default="", server_default="")
     state: Mapped[str] = mapped_column(String(16))
     due_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(default=0, server_default=text("0"))

@@ -30,8 +30,13 @@ class OutboxPart(StoreBase):
         difficulty: Difficulty | None,
         due_at: datetime,
         at: datetime,
+        *,
+        topics: Sequence[str] = (),
+        exclude: Sequence[str] = (),
     ) -> bool:
         """Add a pending delivery; False when (destination, edition) has one already.
+
+        The job keeps the subscription's level, ``topics`` and ``exclude`` as they are now.
 
         An ``INSERT ... ON CONFLICT DO NOTHING``: two instances planning at once add one job.
         An imported edition (history read from a file) is never delivered: False, no job.
@@ -40,6 +45,8 @@ class OutboxPart(StoreBase):
             "destination": destination,
             "edition_id": edition_id,
             "difficulty": difficulty.value if difficulty else None,
+            "topics": ",".join(topics),
+            "exclude": ",".join(exclude),
             "state": JobState.PENDING,
             "due_at": due_at,
             "attempts": 0,

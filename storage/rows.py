@@ -145,7 +145,14 @@ def subscription_of(row: SubscriptionRow) -> Subscription:
         difficulty=Difficulty(row.difficulty) if row.difficulty else None,
         active=row.active,
         paused_reason=row.paused_reason,
+        topics=keywords_of(row.topics),
+        exclude=keywords_of(row.exclude),
     )
+
+
+def keywords_of(text: str) -> tuple[str, ...]:
+    """Return the keywords a comma-separated column holds (``""`` holds none)."""
+    return tuple(k for k in text.split(",") if k)
 
 
 def subscription_record_of(row: SubscriptionRow) -> SubscriptionRecord:
@@ -168,6 +175,8 @@ def delivery_job_of(row: DeliveryJobRow) -> DeliveryJob:
         claimed_by=row.claimed_by,
         lease_until=row.lease_until,
         reason=row.reason,
+        topics=keywords_of(row.topics),
+        exclude=keywords_of(row.exclude),
     )
 
 

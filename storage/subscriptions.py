@@ -99,6 +99,8 @@ class SubscriptionsPart(StoreBase):
             "at_time": subscription.at_time,
             "timezone": subscription.timezone,
             "difficulty": subscription.difficulty.value if subscription.difficulty else None,
+            "topics": ",".join(subscription.topics),
+            "exclude": ",".join(subscription.exclude),
             "active": True,
             "paused_reason": "",
             "paused_at": None,
@@ -215,6 +217,8 @@ class SubscriptionsPart(StoreBase):
             row.at_time = subscription.at_time
             row.timezone = subscription.timezone
             row.difficulty = subscription.difficulty.value if subscription.difficulty else None
+            row.topics = ",".join(subscription.topics)
+            row.exclude = ",".join(subscription.exclude)
             row.updated_at = at
             return True
 

@@ -44,6 +44,7 @@ from bot.commands.ports import AdminStore, CommandStore
 from bot.commands.reply import Command, Reply, error
 from bot.delivery.slots import WEEKDAYS
 from bot.domain import Difficulty
+from bot.edition.profile import load_profile
 from bot.edition.render import DigestItem, split_text
 from bot.feedback.ports import FeedbackStore
 from bot.ports import Clock, CredentialRefusedError
@@ -64,13 +65,37 @@ DAY_CHOICES = [
     )
 ]
 _SPACES = re.compile(r"\s+")
+TIMES = [f"{hour:02d}:{minute:02d}" for hour in range(24) for minute in (0, 30)]
+"""The times ``/digest-admin subscribe time:`` suggests (any HH:MM is still accepted)."""
+INVITE_PERMISSIONS = 309237730304
+"""View Channel, Send Messages, Embed Links, Read Message History, Create Public Threads,
+Send Messages in Threads (README, Discord section)."""
+
+
+def invite_url(application_id: int) -> str:
+    """Return the URL that adds the bot to a server, with its scopes and permissions."""
+    return (
+        f"https://discord.com/oauth2/authorize?client_id={application_id}"
+        f"&scope=bot+applications.commands&permissions={INVITE_PERMISSIONS}"
+        "&integration_type=0"  # Guild Install: the bot joins a server (not a user's apps)
+    )
+
+
+def suggested_times(current: str) -> list[app_commands.Choice[str]]:
+    """Return the half-hour times starting with what was typed (``9`` -> 09:00, 09:30)."""
+    typed = current.strip().replace("h", ":")
+    padded = typed.zfill(2) if typed.isdigit() and len(typed) == 1 else typed
+    found = [t for t in TIMES if t.startswith(padded) or t.startswith(typed)]
+    return [app_commands.Choice(name=t, value=t) for t in (found or TIMES)[:MAX_SUGGESTIONS]]
+
 
 PaperFetcher = Callable[[str], Awaitable[Reply]]
 """Fetches and summarizes an unknown arXiv paper, answering with its card."""
 ChannelPublisher = Callable[[str], Awaitable[Reply]]
 ItemRewriter = Callable[[str, str, str], Awaitable[Reply]]
 """Rewrites a featured item's summary, (item, note, who), and says what it edited."""
-"""Posts the latest edition to a channel now and says how it went."""
+ChannelCheck = Callable[[str], Awaitable[str | None]]
+"""Tells why the bot could not post in a channel (one line), or None if it can."""
 
 
 class SyncState(Protocol):
@@ -168,6 +193,8 @@ def build_command_tree(
     rewrite: ItemRewriter | None = None,
     default_tz: str = "UTC",
     links: Links | None = None,
+    check_channel: ChannelCheck | None = None,
+    topic_names: Sequence[str] = (),
 ) -> app_commands.CommandTree[discord.Client]:
     """Return the command tree answering the commands of DESIGN.md §6 from ``store``.
 
@@ -198,8 +225,11 @@ def build_command_tree(
         interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
         dates = [d.isoformat() for d in await store.edition_dates()]
-        matching = [d for d in dates if current.strip() in d][:MAX_SUGGESTIONS]
-        return [app_commands.Choice(name=d, value=d) for d in matching]
+        matching = [d for d in dates if current.strip() in d][: MAX_SUGGESTIONS - 1]
+        choices = [app_commands.Choice(name=d, value=d) for d in matching]
+        if "help".startswith(current.strip().lower()):  # edition:help explains /digest
+            choices.append(app_commands.Choice(name="help: how to use /digest", value="help"))
+        return choices
 
     @tree.command(name="paper", description="A paper's card: arXiv id, link, or words")
     @app_commands.describe(query="An arXiv id (2604.06132), an arXiv or HF link, or words")
@@ -247,6 +277,11 @@ def build_command_tree(
             assert publish_to is not None
             return await publish_to(channel)
 
+        async def can_post() -> str | None:
+            assert check_channel is not None
+            problem = await check_channel(channel)
+            return f"{problem} (then subscribe again)" if problem else None
+
         reply = await answer_admin(
             text,
             context,
@@ -255,6 +290,7 @@ def build_command_tree(
             default_tz=default_tz,
             publish_here=publish_here if publish_to is not None else None,
             rewrite=rewrite,
+            check_channel=can_post if check_channel is not None else None,
         )
         await respond(interaction, reply, fetch_paper)
 
@@ -264,6 +300,8 @@ def build_command_tree(
         time="Time of day, 24-hour, e.g. 09:00",
         tz="Timezone, e.g. Europe/Paris",
         difficulty="Only items at this level",
+        topics="Only items on these topics or keywords, comma-separated (agents,security)",
+        exclude="Never items on these topics or keywords, comma-separated",
     )
     @app_commands.choices(day=DAY_CHOICES, difficulty=DIFFICULTY_CHOICES)
     async def subscribe(
@@ -272,14 +310,36 @@ def build_command_tree(
         time: str | None = None,
         tz: str | None = None,
         difficulty: app_commands.Choice[str] | None = None,
+        topics: str | None = None,
+        exclude: str | None = None,
     ) -> None:
         text = options_text(
             day=day.value if day else None,
             time=time,
             tz=tz,
             difficulty=difficulty.value if difficulty else None,
+            topics=topics,  # "tool use, agents" -> tool_use,_agents: read back as typed
+            exclude=exclude,
         )
         await administer(interaction, f"subscribe {text}")
+
+    @subscribe.autocomplete("time")
+    async def times(
+        interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return suggested_times(current)
+
+    @subscribe.autocomplete("topics")
+    @subscribe.autocomplete("exclude")
+    async def topic_choices(
+        interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        # Completes the last of a comma-separated list with the profile's topics.
+        done, _, last = current.rpartition(",")
+        head = f"{done}," if done else ""
+        names = [n for n in topic_names if n.startswith(last.strip().lower())]
+        values = [clip(head + n, CHOICE_LIMIT) for n in names][:MAX_SUGGESTIONS]
+        return [app_commands.Choice(name=v, value=v) for v in values]
 
     @subscribe.autocomplete("tz")
     async def timezones(
@@ -405,6 +465,7 @@ class DiscordBot:
         guild_ready_timeout: float = 2.0,
         requests_per_s: float = 48.0,
         links: Links | None = None,
+        topic_names: Sequence[str] | None = None,
     ) -> None:
         self._token = token
         self._pacer = RequestPacer(clock, requests_per_s)  # one for every delivery
@@ -428,6 +489,11 @@ class DiscordBot:
             rewrite=rewrite,
             default_tz=default_tz,
             links=links,
+            check_channel=self._problem,
+            # Suggested for topics:/exclude: (DIGEST_PROFILE_PATH's; the bundled profile's).
+            topic_names=[t.name for t in load_profile().topics]
+            if topic_names is None
+            else topic_names,
         )
         listen_for_reactions(self.client, store, clock)
         self._task: asyncio.Task[None] | None = None
@@ -442,6 +508,10 @@ class DiscordBot:
             application_id=application_id,
             guild_id=self._sync_guild_id,
         )
+
+    async def _problem(self, channel: str) -> str | None:
+        # A new poster each time: one that met a missing permission remembers it for good.
+        return await self.chat().problem(channel)
 
     def chat(self) -> DiscordChat:
         """Return a poster sharing this client's connection and caches."""
@@ -491,6 +561,12 @@ class DiscordBot:
         if ready not in done:
             ready.cancel()
             raise TimeoutError(f"Discord was not ready within {READY_TIMEOUT_S:.0f} s")
+        if self.client.application_id is not None:
+            logger.warning(
+                "Discord bot ready. To add it to a server open %s and choose Guild Install "
+                '("Add to server"), not User Install',
+                invite_url(self.client.application_id),
+            )
 
     async def aclose(self) -> None:
         """Disconnect from the gateway and close the HTTP session."""

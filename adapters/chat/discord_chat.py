@@ -78,7 +78,13 @@ def configure_endpoints(api_url: str, gateway_url: str | None) -> None:
 
 
 def client_options() -> dict[str, object]:
-    """Return the options every client of ours is built with: no mentions, few intents."""
+    """Return the options every client of ours is built with: no mentions, few intents.
+
+    The bot has no voice: discord.py's start-up warnings that the voice libraries (PyNaCl,
+    davey) are missing are switched off before any client is built.
+    """
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
     intents = discord.Intents(guilds=True, guild_reactions=True)  # neither is privileged
     return {"intents": intents, "allowed_mentions": discord.AllowedMentions.none()}
 
@@ -562,6 +568,18 @@ class DiscordChat:
             ) from None
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise _failure(exc, user) from None
+
+    async def problem(self, channel: str) -> str | None:
+        """Tell why an edition could not be posted in ``channel`` (one line), or None.
+
+        The same checks as before a first post: the channel is visible, a text channel or a
+        forum, and the bot holds every permission it needs there.
+        """
+        try:
+            await self._target(channel)
+        except DeliveryError as exc:
+            return exc.reason
+        return None
 
     async def send_notice(self, channel: str, text: str) -> None:
         """Post ``text``, escaped and without pings, in the text channel ``channel``."""

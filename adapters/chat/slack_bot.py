@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.chat.slack_chat import escape, item_blocks, safe_url
+from adapters.chat.slack_home import add_home_listener
 from adapters.chat.slack_reactions import add_reaction_listeners
 from adapters.health import RequestErrorLog
 from bot.commands.admin import AdminContext, answer_admin
@@ -85,6 +86,37 @@ ChannelPublisher = Callable[[str], Awaitable[Reply]]
 """Posts the latest edition to a channel now and says how it went."""
 ItemRewriter = Callable[[str, str, str], Awaitable[Reply]]
 """Rewrites a featured item's summary, (item, note, who), and says what it edited."""
+
+
+INVITE = "/invite @LLM News Digest"
+
+
+async def channel_problem(client: AsyncWebClient, channel: str) -> str | None:
+    """Tell why the bot could not post in ``channel`` (one line), or None if it is a member.
+
+    ``conversations.info`` says ``is_member``; a private channel the bot is not in is
+    ``channel_not_found`` to it. When Slack cannot tell (unreachable, rate limited) the
+    subscription goes ahead: a delivery that fails later pauses it with the reason.
+    """
+    try:
+        found = await client.conversations_info(channel=channel)
+    except SlackApiError as exc:
+        code = str(exc.response.get("error") or "")
+        if code == "channel_not_found":
+            return f"I cannot see this channel: invite me with {INVITE}, then subscribe again."
+        if code == "missing_scope":
+            return (
+                "the app lacks the channels:read / groups:read scopes: reinstall it from "
+                "slack-manifest.yml, then subscribe again."
+            )
+        logger.warning("conversations.info for %s failed (%s); subscribing anyway", channel, code)
+        return None
+    except (OSError, TimeoutError) as exc:
+        logger.warning("conversations.info for %s failed (%s); subscribing anyway", channel, exc)
+        return None
+    if not (found.get("channel") or {}).get("is_member"):
+        return f"I am not in this channel yet: {INVITE}, then run /digest-admin subscribe again."
+    return None
 
 
 class SlackStore(CommandStore, AdminStore, FeedbackStore, Protocol):
@@ -207,6 +239,9 @@ def build_slack_app(
             assert publish_to is not None
             return await publish_to(channel)
 
+        async def check_channel() -> str | None:
+            return await channel_problem(client, channel)
+
         reply = await answer_admin(
             str(command.get("text") or ""),
             context,
@@ -215,12 +250,14 @@ def build_slack_app(
             default_tz=default_tz,
             publish_here=publish_here if publish_to is not None else None,
             rewrite=rewrite,
+            check_channel=check_channel,
         )
         await ack(**reply_message(reply))
         if reply.deferred is not None:
             await respond(**reply_message(await reply.deferred()), replace_original=False)
 
     add_reaction_listeners(app, store, clock)
+    add_home_listener(app, store)
     return app
 
 

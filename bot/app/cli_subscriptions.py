@@ -70,6 +70,18 @@ def subscribe_command(
         str | None,
         typer.Option("--difficulty", help="accessible, intermediate or advanced (default: all)."),
     ] = None,
+    topics: Annotated[
+        str,
+        typer.Option(
+            "--topics",
+            help="Only items on these profile topics or keywords, comma-separated "
+            "(e.g. agents,security; default: every item).",
+        ),
+    ] = "",
+    exclude: Annotated[
+        str,
+        typer.Option("--exclude", help="Never items on these topics or keywords (wins)."),
+    ] = "",
 ) -> None:
     """Subscribe a channel, or change its schedule (a paused one is resumed)."""
     destination = parse_destination(dest)
@@ -84,6 +96,8 @@ def subscribe_command(
         at_time=at_time,
         tz=tz or settings.timezone,
         difficulty=difficulty,
+        topics=topics,
+        exclude=exclude,
     )
     if isinstance(checked, str):
         usage_error(f"--{checked}")  # "time must look like 09:00" -> "--time must ..."

@@ -31,7 +31,6 @@ from bot.edition.candidates import Candidate, week_ranking
 from bot.edition.compose import ComposeResult, edition_monday
 from bot.edition.history import ImportOutcome, ImportStatus
 from bot.edition.imports import import_files
-from bot.edition.profile import load_profile
 from bot.ingest.ingester import IngestReport
 
 EARLIEST_DAY = date(2000, 1, 1)
@@ -172,7 +171,7 @@ def candidates_command(
         async with open_app(settings, SystemClock()) as app:
             return await week_ranking(
                 app.store,
-                load_profile(),
+                app.profile,
                 monday,
                 window_days=settings.edition.window_days,
                 freshness_days=settings.edition.freshness_days,

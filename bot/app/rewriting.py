@@ -19,7 +19,6 @@ from bot.delivery.edits import EditCounters, EditWorker
 from bot.edition.llm_summarize import LlmSummarizer
 from bot.edition.model import TokenBudget
 from bot.edition.ports import Summarizer
-from bot.edition.profile import load_profile
 from bot.edition.rewrite import RewriteError, RewriteOutcome, rewrite_item
 from bot.edition.summarize import OfflineSummarizer
 
@@ -38,7 +37,7 @@ class RewriteReport:
 @asynccontextmanager
 async def rewriting_summarizer(app: App) -> AsyncIterator[tuple[Summarizer, TokenBudget | None]]:
     """Yield the summarizer a rewrite uses, and the model's budget when there is a model."""
-    offline = OfflineSummarizer(load_profile())
+    offline = OfflineSummarizer(app.profile)
     llm = app.settings.llm
     if llm.api_key is None:
         yield offline, None

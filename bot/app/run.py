@@ -41,7 +41,6 @@ from bot.delivery.schedule import Scheduler
 from bot.delivery.subscriptions import seed_subscriptions
 from bot.delivery.worker import Counters
 from bot.domain import JobState, Platform
-from bot.edition.profile import load_profile
 from bot.edition.summarize import CachedSummarizer, OfflineSummarizer
 from bot.ports import CredentialRefusedError, PlatformBot
 from bot.web.chat import linked_chat
@@ -56,7 +55,7 @@ def add_archive_routes(web_app: web.Application, app: App) -> None:
     add_web_routes(
         web_app,
         app.store,
-        load_profile(),
+        app.profile,
         page_size=app.settings.web.page_size,
         feed_links=public_links(public) if public else Links(),
     )
@@ -72,7 +71,7 @@ def paper_fetcher(app: App) -> Callable[[str], Awaitable[Reply]]:
         min_interval_s=settings.arxiv.min_interval_s,
         deadline_s=settings.timeout_s,
     )
-    summarizer = CachedSummarizer(OfflineSummarizer(load_profile()), app.store, app.clock)
+    summarizer = CachedSummarizer(OfflineSummarizer(app.profile), app.store, app.clock)
 
     async def fetch(arxiv_id: str) -> Reply:
         return await fetch_paper(arxiv_id, papers, app.store, summarizer, app.clock)
@@ -161,6 +160,7 @@ def _discord_bot(app: App) -> PlatformBot | None:
         guild_ready_timeout=settings.guild_ready_timeout_s,
         requests_per_s=settings.requests_per_s,
         links=web_links(app.settings),
+        topic_names=[topic.name for topic in app.profile.topics],
     )
     app.live_chats["discord"] = linked_chat(bot.chat(), web_links(app.settings))
     return bot
@@ -209,6 +209,7 @@ def build_scheduler(app: App) -> Scheduler:
         ingest=run_ingest,
         compose=run_compose,
         on_pause=noticeboard(app, app.live_chats).subscription_paused,
+        profile=app.profile,
     )
 
 

@@ -34,17 +34,18 @@ from bot.app.slack_workspaces import slack_tokens
 from bot.clock import SystemClock
 from bot.commands.status import StatusReport, collect_status
 from bot.config import LlmSettings, Settings
+from bot.delivery.content import ContentFilter, select_items
 from bot.delivery.deliver import DeliveryError, DeliveryReport, Destination, deliver
 from bot.delivery.notices import Noticeboard
 from bot.delivery.ports import ChatAdapter
 from bot.delivery.schedule import Scheduler
 from bot.delivery.worker import Counters
-from bot.domain import Edition
+from bot.domain import Edition, Platform
 from bot.edition.compose import ComposeResult, compose_edition
 from bot.edition.llm_rank import LlmRanker
 from bot.edition.llm_summarize import LlmEditor, LlmSummarizer
 from bot.edition.model import TokenBudget
-from bot.edition.profile import load_profile
+from bot.edition.profile import EditorialProfile, load_profile
 from bot.edition.summarize import OfflineSummarizer
 from bot.ingest.ingester import CITATIONS_SOURCE, MANUAL_SOURCE, Ingester, IngestReport
 from bot.ports import (
@@ -88,6 +89,11 @@ class App:
     live_chats: dict[str, ChatAdapter] = field(default_factory=dict)
     # Why the last compose could not use the model (refused key, unreachable), or None.
     model_problem: str | None = None
+
+    @property
+    def profile(self) -> EditorialProfile:
+        """Return the editorial profile: DIGEST_PROFILE_PATH's, else the bundled one."""
+        return load_profile(self.settings.profile_path)
 
 
 def source_names(settings: Settings) -> list[str]:
@@ -256,7 +262,7 @@ async def compose(
     With OPENAI_API_KEY set, the model writes the summaries, title and intro (validated,
     within the edition's token budget); without, everything is written offline.
     """
-    profile = load_profile()
+    profile = app.profile
     offline = OfflineSummarizer(profile)
     llm = app.settings.llm
     if llm.api_key is None:
@@ -388,12 +394,29 @@ async def publish(
         )
     unique = list(dict.fromkeys(destinations))  # the same channel twice is one delivery
     slots = asyncio.Semaphore(app.settings.schedule.workers)
+    # A subscribed channel gets its own part of the edition, as the schedule would send it.
+    profile = app.profile
+    wants = {
+        Destination(Platform(s.platform), s.channel): ContentFilter(
+            s.difficulty, s.topics, s.exclude
+        )
+        for s in await app.store.subscriptions()
+        if s.platform in set(Platform)
+    }
     async with chat_adapters(app, [d.platform for d in unique]) as adapters:
 
         async def one(destination: Destination) -> DeliveryReport:
+            chosen = select_items(edition, wants.get(destination, ContentFilter()), profile)
             async with slots:
                 adapter = adapters[destination.platform]
-                report = await deliver(edition, destination, adapter, app.store, app.clock)
+                report = await deliver(
+                    chosen.edition,
+                    destination,
+                    adapter,
+                    app.store,
+                    app.clock,
+                    scope=chosen.label,
+                )
             if on_done is not None:
                 on_done(report)
             return report
@@ -437,6 +460,7 @@ async def publish_due(app: App) -> Counters:
             ingest=_nothing,
             compose=_nothing,
             on_pause=noticeboard(app, adapters).subscription_paused,
+            profile=app.profile,
         )
         return await scheduler.deliver_due()
 

@@ -6,14 +6,15 @@ counts them as an admin) and where; this module checks, parses and answers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.commands.ports import AdminStore
-from bot.commands.reply import Reply, error, parse_options
+from bot.commands.reply import Reply, error, is_help, parse_options
 from bot.commands.status import StatusReport, collect_status
 from bot.config import ScheduleSettings
-from bot.delivery.slots import local_time
+from bot.delivery.slots import WEEKDAYS, local_time
 from bot.delivery.subscriptions import build_subscription, describe
 from bot.domain import Subscription
 from bot.edition.rewrite import RewriteError, find_featured
@@ -21,7 +22,20 @@ from bot.ids import canonical_url
 from bot.ports import Clock
 
 SUBCOMMANDS = ("subscribe", "unsubscribe", "status", "submit", "publish", "resume", "rewrite")
-SUBSCRIBE_KEYS = ("day", "time", "tz", "difficulty")
+SUBSCRIBE_KEYS = ("day", "time", "tz", "difficulty", "topics", "exclude")
+ADMIN_USAGE = (
+    "/digest-admin subcommands (admins only):\n"
+    "• subscribe [day:mon] [time:09:00] [tz:Europe/Paris] [difficulty:accessible] "
+    "[topics:agents,security] [exclude:vision]: post each edition here (only the items on "
+    "those topics, none on the excluded ones); keys may be left out: subscribe fri 16:30\n"
+    "• unsubscribe: stop posting here\n"
+    "• status: this channel, sources, deliveries\n"
+    "• submit <url> [note]: an editor's pick for the next edition\n"
+    "• publish: post the latest edition here now\n"
+    "• resume: post here again after a pause\n"
+    "• rewrite <arXiv id or link> [note]: rewrite one item's summary where it was posted"
+)
+_TIME = re.compile(r"\d{1,2}:\d{2}")
 MAX_SUBMITTER = 200  # the store's column for who picked it
 MAX_PICK_TEXT = 2000  # a link or a note: longer is no pick, and bloats every ingest
 
@@ -56,11 +70,32 @@ Publisher = Callable[[], Awaitable[Reply]]
 """Posts the latest edition to the asking channel now."""
 Rewriter = Callable[[str, str, str], Awaitable[Reply]]
 """Rewrites a featured item's summary: (item, editor's note, who) -> what it did."""
+ChannelCheck = Callable[[], Awaitable[str | None]]
+"""Tells why the bot could not post in the asking channel (one line), or None if it can."""
+
+
+def subscribe_option(value: str) -> str | None:
+    """Return the subscribe option a bare value stands for (``fri``, ``16:30``, ``UTC`` ...)."""
+    if value in LEVELS:
+        return "difficulty"
+    if value[:3] in WEEKDAYS and value.isalpha() and len(value) <= 9:
+        return "day"
+    if _TIME.fullmatch(value):
+        return "time"
+    if value == "utc" or ("/" in value and ":" not in value):
+        return "tz"
+    return None
+
+
+LEVELS = ("accessible", "intermediate", "advanced")
 
 
 def parse_subscription(text: str, ctx: AdminContext, default_tz: str) -> Subscription | str:
-    """Parse ``[day:] [time:] [tz:] [difficulty:]``; return a subscription or an error line."""
-    options = parse_options(text, SUBSCRIBE_KEYS)
+    """Parse ``[day:] [time:] [tz:] [difficulty:] [topics:] [exclude:]``, keys optional.
+
+    Returns a subscription or an error line.
+    """
+    options = parse_options(text, SUBSCRIBE_KEYS, subscribe_option)
     if isinstance(options, str):
         return options
     return build_subscription(
@@ -71,15 +106,19 @@ def parse_subscription(text: str, ctx: AdminContext, default_tz: str) -> Subscri
         at_time=options.get("time", "09:00"),
         tz=text_option(text, "tz") or default_tz,
         difficulty=options.get("difficulty"),
+        topics=options.get("topics", ""),
+        exclude=options.get("exclude", ""),
     )
 
 
 def text_option(text: str, key: str) -> str | None:
-    """Return an option's value as typed (timezones are case-sensitive)."""
+    """Return an option's value as typed (timezones are case-sensitive), keyed or bare."""
     for token in text.split():
         name, _, value = token.partition(":")
         if name.lower() == key and value:
             return value
+        if key == "tz" and subscribe_option(token.lower()) == "tz":
+            return "UTC" if token.lower() == "utc" else token
     return None
 
 
@@ -152,20 +191,30 @@ async def answer_admin(
     default_tz: str = "UTC",
     publish_here: Publisher | None = None,
     rewrite: Rewriter | None = None,
+    check_channel: ChannelCheck | None = None,
 ) -> Reply:
-    """Answer ``/digest-admin <subcommand> ...`` for an admin; refuse politely otherwise."""
+    """Answer ``/digest-admin <subcommand> ...`` for an admin; refuse politely otherwise.
+
+    ``check_channel`` is asked before subscribing: a channel the bot is not in (or cannot
+    post to) is refused with what to do, rather than failing at the first delivery.
+    """
     if not ctx.is_admin:
         return error(
             "Sorry, /digest-admin is for workspace admins and owners (and listed editors)."
         )
     sub, _, rest = text.strip().partition(" ")
     sub = sub.lower()
+    if not sub or is_help(sub):
+        return Reply(text=ADMIN_USAGE)
     if sub not in SUBCOMMANDS:
-        return error(f"use /digest-admin {' | '.join(SUBCOMMANDS)}")
+        return error(f"use /digest-admin {' | '.join(SUBCOMMANDS)} (or help)")
     if sub == "subscribe":
         parsed = parse_subscription(rest, ctx, default_tz)
         if isinstance(parsed, str):
             return error(parsed)
+        problem = await check_channel() if check_channel is not None else None
+        if problem is not None:
+            return error(problem)
         new = await store.subscribe(parsed, ctx.user, clock.now())
         verb = "Subscribed" if new else "Updated the subscription:"
         return Reply(

@@ -11,7 +11,7 @@ import re
 from datetime import date
 
 from bot.commands.ports import CommandStore, PaperFetchStore
-from bot.commands.reply import Command, Reply, error, parse_options
+from bot.commands.reply import Command, Reply, error, is_help, parse_options
 from bot.domain import (
     Difficulty,
     EditionEntry,
@@ -29,6 +29,26 @@ MAX_WORD_MATCHES = 5
 MAX_WORDS = 8
 MAX_WORD_LENGTH = 40
 _WORD = re.compile(r"[\w-]{2,}")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+DIGEST_USAGE = (
+    "/digest [difficulty:accessible|intermediate|advanced] [edition:latest|YYYY-MM-DD]: "
+    "the edition's items at a level.\n"
+    "Options go in any order; the key may be left out: /digest accessible 2026-04-13.\n"
+    "/paper <arXiv id, arXiv or HF link, or words>: an item's full card, or the best matches."
+)
+PAPER_USAGE = (
+    "/paper <arXiv id, arXiv or HF link, or words>, e.g. /paper 2604.06132: the item's full "
+    "card (an unknown paper is fetched and summarized), or the best matches for the words."
+)
+
+
+def digest_option(value: str) -> str | None:
+    """Return the /digest option a bare value stands for: a level, ``latest`` or a date."""
+    if value in {d.value for d in Difficulty}:
+        return "difficulty"
+    if value == "latest" or _DAY.fullmatch(value):
+        return "edition"
+    return None
 
 
 def search_words(text: str) -> list[str]:
@@ -38,9 +58,13 @@ def search_words(text: str) -> list[str]:
 
 async def answer_digest(command: Command, store: CommandStore) -> Reply:
     """``/digest [difficulty:…] [edition:latest|YYYY-MM-DD]``: the edition's items at a level."""
-    parsed = parse_options(command.text, DIGEST_KEYS)
+    if is_help(command.text):
+        return Reply(text=DIGEST_USAGE)
+    parsed = parse_options(command.text, DIGEST_KEYS, digest_option)
     if isinstance(parsed, str):
         return error(parsed)
+    if parsed.get("edition") == "help":  # Discord's typed option: /digest edition:help
+        return Reply(text=DIGEST_USAGE)
     level: Difficulty | None = None
     if "difficulty" in parsed:
         try:
@@ -77,8 +101,8 @@ async def answer_digest(command: Command, store: CommandStore) -> Reply:
 async def answer_paper(command: Command, store: CommandStore) -> Reply:
     """``/paper <arXiv id | arXiv or HF URL | words>``: a stored item's card, or matches."""
     query = command.text.strip()
-    if not query:
-        return error("give an arXiv id, an arXiv or HF link, or some words, e.g. /paper 2604.06132")
+    if not query or is_help(query):
+        return Reply(text=PAPER_USAGE)
     paper = arxiv_id_from_url(query) if "://" in query else parse_arxiv_id(query)
     if paper is not None:
         found = await store.featured_entry(paper.canonical)

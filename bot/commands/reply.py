@@ -40,10 +40,21 @@ def error(message: str) -> Reply:
     return Reply(text=message, error=True)
 
 
-def parse_options(text: str, allowed: Sequence[str]) -> dict[str, str] | str:
-    """Parse ``key:value`` options in any order and case; return them or an error line."""
+def parse_options(
+    text: str, allowed: Sequence[str], bare: Callable[[str], str | None] | None = None
+) -> dict[str, str] | str:
+    """Parse ``key:value`` options in any order and case; return them or an error line.
+
+    ``bare`` names the option a value typed without its key belongs to (``accessible`` is
+    ``difficulty:accessible``), or None when it belongs to none: a convenience on top of the
+    ``key:value`` contract of DESIGN.md §6, which keeps working as before.
+    """
     options: dict[str, str] = {}
     for token in text.split():
+        implied = bare(token.lower()) if bare is not None else None
+        if implied is not None:
+            options[implied] = token.strip().lower()
+            continue
         key, sep, value = token.partition(":")
         key = key.strip().lower()
         if not sep or not value.strip():
@@ -52,3 +63,8 @@ def parse_options(text: str, allowed: Sequence[str]) -> dict[str, str] | str:
             return f"unknown option “{key[:20]}”; valid options: {', '.join(allowed)}"
         options[key] = value.strip().lower()
     return options
+
+
+def is_help(text: str) -> bool:
+    """Tell whether a command's text asks for its usage (``help``, ``-h``, ``--help``, ``?``)."""
+    return text.strip().lower() in ("help", "-h", "--help", "?", "usage")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.delivery.ports import ChatAdapter, DeliveryLog
 from bot.domain import Edition, Platform
@@ -96,13 +96,16 @@ async def deliver(
     clock: Clock,
     *,
     stop: Callable[[], bool] | None = None,
+    scope: str = "",
 ) -> DeliveryReport:
     """Send what ``destination`` does not have yet of ``edition``, recording every send.
 
     ``stop`` is asked before each part: when it says so (shutting down) the delivery ends
     after the part in flight, recorded, and reports itself interrupted; a later run resumes.
+    ``scope`` is the parent's count line when the channel gets only part of the edition
+    (`bot.delivery.content.select_items`: ``edition`` then holds that part only).
     """
-    digest = to_digest(edition)
+    digest = replace(to_digest(edition), scope=scope)
     where = str(destination)
     done = await log.sent_parts(where, edition.id)
     sent = recovered = 0

@@ -213,8 +213,14 @@ class ScheduleStore(WorkerStore, EditStore, Protocol):
         difficulty: Difficulty | None,
         due_at: datetime,
         at: datetime,
+        *,
+        topics: Sequence[str] = (),
+        exclude: Sequence[str] = (),
     ) -> bool:
-        """Add a pending delivery unless one exists for (destination, edition)."""
+        """Add a pending delivery unless one exists for (destination, edition).
+
+        The job keeps the subscription's filter (level, ``topics``, ``exclude``) as it was.
+        """
         ...
 
     async def last_source_runs(self) -> list[SourceRun]:

@@ -33,6 +33,7 @@ from bot.delivery.ports import ChatAdapter, ScheduleStore
 from bot.delivery.slots import WEEKDAYS, UpcomingJob, clock_time, last_slot
 from bot.delivery.worker import Counters, DeliveryWorker
 from bot.domain import Edition, Subscription, SubscriptionRecord
+from bot.edition.profile import EditorialProfile
 from bot.ports import Clock
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class Scheduler:
         compose: Callable[[date], Awaitable[object]],
         worker: str | None = None,
         on_pause: Callable[[SubscriptionRecord], Awaitable[object]] | None = None,
+        profile: EditorialProfile | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -69,7 +71,7 @@ class Scheduler:
         self._ingest = ingest
         self._compose = compose
         self._deliveries = DeliveryWorker(
-            store, clock, settings, chats, name=worker, on_pause=on_pause
+            store, clock, settings, chats, name=worker, on_pause=on_pause, profile=profile
         )
         # Editors' rewrites of delivered items (`bot.delivery.edits`), beside the deliveries.
         self._edits = EditWorker(store, clock, settings, chats, name=self._deliveries.name)
@@ -322,7 +324,13 @@ class Scheduler:
             return  # the edition was not due yet at this slot: it goes at the next one
         destination = f"{subscription.platform}:{subscription.channel}"
         new = await self._store.enqueue_delivery(
-            destination, edition.id, subscription.difficulty, slot, now
+            destination,
+            edition.id,
+            subscription.difficulty,
+            slot,
+            now,
+            topics=subscription.topics,
+            exclude=subscription.exclude,
         )
         if new:
             logger.info("edition %s due in %s since %s", edition.date, destination, slot)

@@ -33,6 +33,7 @@ from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import Settings, SubscriptionSettings
+from bot.delivery.content import parse_keywords
 from bot.delivery.ports import SeedStore
 from bot.delivery.slots import WEEKDAYS
 from bot.domain import Difficulty, Subscription, SubscriptionRecord
@@ -48,10 +49,18 @@ _TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 
 
 def describe(subscription: Subscription) -> str:
-    """Return a subscription in words: ``every Monday 09:00 Europe/Paris, all levels``."""
+    """Return a subscription in words: ``every Monday 09:00 Europe/Paris, all levels``.
+
+    Topics and exclusions follow when set: ``..., topics: agents, security, not: vision``.
+    """
     day = date(2024, 1, 1 + subscription.weekday).strftime("%A")  # 2024-01-01 was a Monday
     level = subscription.difficulty.label + " items" if subscription.difficulty else "all levels"
-    return f"every {day} {subscription.at_time} {subscription.timezone}, {level}"
+    words = f"every {day} {subscription.at_time} {subscription.timezone}, {level}"
+    if subscription.topics:
+        words += ", topics: " + ", ".join(subscription.topics)
+    if subscription.exclude:
+        words += ", not: " + ", ".join(subscription.exclude)
+    return words
 
 
 def build_subscription(
@@ -63,8 +72,13 @@ def build_subscription(
     at_time: str = "09:00",
     tz: str = "UTC",
     difficulty: str | None = None,
+    topics: str = "",
+    exclude: str = "",
 ) -> Subscription | str:
     """Check a schedule (``day``, ``time``, ``tz``, ``difficulty``); return it or an error line.
+
+    ``topics`` and ``exclude`` are comma-separated profile topics or keywords
+    (`bot.delivery.content`): the channel gets the items matching a topic and no exclusion.
 
     Shared by ``/digest-admin subscribe``, ``digestbot subscribe`` and the TOML seeding, so
     all three accept and refuse the same values with the same words.
@@ -84,7 +98,23 @@ def build_subscription(
             level = Difficulty(difficulty.lower())
         except ValueError:
             return "difficulty must be one of: accessible, intermediate, advanced"
-    return Subscription(platform, workspace, channel, WEEKDAYS.index(weekday), at_time, tz, level)
+    wanted = parse_keywords(topics)
+    if isinstance(wanted, str):
+        return f"topics: {wanted}"
+    unwanted = parse_keywords(exclude)
+    if isinstance(unwanted, str):
+        return f"exclude: {unwanted}"
+    return Subscription(
+        platform,
+        workspace,
+        channel,
+        WEEKDAYS.index(weekday),
+        at_time,
+        tz,
+        level,
+        topics=wanted,
+        exclude=unwanted,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +163,8 @@ def subscription_from(entry: SubscriptionSettings, default_tz: str) -> Subscript
         at_time=entry.time,
         tz=entry.tz or default_tz,
         difficulty=entry.difficulty,
+        topics=",".join(entry.topics),
+        exclude=",".join(entry.exclude),
     )
     if isinstance(built, str):  # the settings were validated at load; this is a bug
         raise ValueError(f"[[subscriptions]] {entry.destination}: {built}")
@@ -142,7 +174,7 @@ def subscription_from(entry: SubscriptionSettings, default_tz: str) -> Subscript
 def _schedule(subscription: Subscription) -> tuple[object, ...]:
     """Return what the file decides about a subscription (not whether it is paused)."""
     s = subscription
-    return (s.workspace, s.weekday, s.at_time, s.timezone, s.difficulty)
+    return (s.workspace, s.weekday, s.at_time, s.timezone, s.difficulty, s.topics, s.exclude)
 
 
 def _destination(subscription: Subscription) -> str:

@@ -16,13 +16,15 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.config import ScheduleSettings
+from bot.delivery.content import ContentFilter, select_items
 from bot.delivery.deliver import Destination, deliver
 from bot.delivery.ports import ChatAdapter, WorkerStore
-from bot.domain import DeliveryJob, Difficulty, Edition, JobState, SubscriptionRecord
+from bot.domain import DeliveryJob, Edition, JobState, SubscriptionRecord
+from bot.edition.profile import EditorialProfile, load_profile
 from bot.ports import Clock
 
 logger = logging.getLogger(__name__)
@@ -31,15 +33,6 @@ logger = logging.getLogger(__name__)
 def worker_name() -> str:
     """Return this process's name in claims: host and pid."""
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def filtered(edition: Edition, level: Difficulty | None) -> Edition:
-    """Return the edition with only the items at ``level`` (all of them when ``None``)."""
-    if level is None:
-        return edition
-    return replace(
-        edition, entries=tuple(e for e in edition.entries if e.summary.difficulty is level)
-    )
 
 
 @dataclass(slots=True)
@@ -71,8 +64,11 @@ class DeliveryWorker:
         name: str | None = None,
         counters: Counters | None = None,
         on_pause: Callable[[SubscriptionRecord], Awaitable[object]] | None = None,
+        profile: EditorialProfile | None = None,
     ) -> None:
         self._store = store
+        # The topics a subscription's ``topics:``/``exclude:`` name (DIGEST_PROFILE_PATH's).
+        self._profile = profile or load_profile()
         self._clock = clock
         self._settings = settings
         self._chats = chats
@@ -223,13 +219,17 @@ class DeliveryWorker:
         if adapter is None:
             await self._retry(job, f"{destination.platform} is not connected in this instance")
             return
+        # The job keeps the filter it was planned with: a resumed delivery picks the same items.
+        content = ContentFilter(job.difficulty, job.topics, job.exclude)
+        chosen = select_items(edition, content, self._profile)
         report = await deliver(
-            filtered(edition, job.difficulty),
+            chosen.edition,
             destination,
             adapter,
             self._store,
             self._clock,
             stop=stop,
+            scope=chosen.label,
         )
         self.counters.messages_sent += report.sent
         self.counters.messages_recovered += report.recovered

@@ -8,9 +8,11 @@ terms count against an item (a weight and the terms).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import prompts
 
@@ -100,11 +102,24 @@ def _pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"(?<![\w-])(?:" + "|".join(alternatives) + r")(?![\w-])")
 
 
-def load_profile() -> EditorialProfile:
-    """Read the profile prompt and its topics table."""
-    prompt = prompts.load("editorial_profile")
+def load_profile(path: Path | None = None) -> EditorialProfile:
+    """Read the profile with its Topics and Rank low tables: the bundled one, or a team's.
+
+    ``path`` is DIGEST_PROFILE_PATH's file. Raises `ValueError` with one line (a missing or
+    unreadable file, no Topics table) for the settings to report.
+    """
+    if path is None:
+        prompt = prompts.load("editorial_profile")
+        text, version = prompt.text, prompt.version
+    else:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise ValueError(f"cannot read the profile {path}: {reason}") from None
+        version = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
     topics, rank_low = [], []
-    for line in prompt.text.splitlines():
+    for line in text.splitlines():
         if match := _ROW.match(line):
             name, weight, clause, terms_text = match.groups()
             terms = _terms(terms_text)
@@ -113,8 +128,12 @@ def load_profile() -> EditorialProfile:
             name, weight, terms_text = match.groups()
             rank_low.append(Field(name, float(weight), _pattern(_terms(terms_text))))
     if not topics:
-        raise ValueError("the editorial profile has no Topics table")
-    return EditorialProfile(prompt.text, prompt.version, tuple(topics), tuple(rank_low))
+        where = "the editorial profile" if path is None else f"the profile {path}"
+        raise ValueError(
+            f"{where} has no Topics table (rows like | agents | 1.0 | Agents Get to Work | "
+            "agent, tool use |)"
+        )
+    return EditorialProfile(text, version, tuple(topics), tuple(rank_low))
 
 
 def _terms(text: str) -> tuple[str, ...]:

@@ -68,6 +68,9 @@ class Digest:
     items: tuple[DigestItem, ...]
     # The edition's page on the web archive (DIGEST_PUBLIC_URL set): "Read on the web".
     web_url: str | None = None
+    # What part of the edition a channel gets, when it gets only part of it
+    # (``5 of 12 items, topics: agents``; bot.delivery.content): said instead of the count.
+    scope: str = ""
 
     @property
     def date_label(self) -> str:
@@ -76,7 +79,9 @@ class Digest:
 
     @property
     def count_label(self) -> str:
-        """The item count as the seeds write it: ``12 papers``."""
+        """The item count as the seeds write it: ``12 papers`` (or the channel's `scope`)."""
+        if self.scope:
+            return self.scope
         return f"{len(self.items)} paper{'s' if len(self.items) != 1 else ''}"
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, load_settings
+from bot.edition.profile import load_profile
 
 TOML = """
 database_url = "sqlite:///from-toml.db"
@@ -199,3 +200,48 @@ def test_the_model_paths_settings_come_from_the_environment() -> None:
     assert settings.llm.reasoning_model is True
     assert (settings.llm.rank_shortlist, settings.llm.rank_budget_share) == (60, 0.25)
     assert load_settings({}).llm.reasoning_effort == "low"
+
+
+def test_a_teams_own_profile_replaces_the_bundled_one(tmp_path: Path) -> None:
+    mine = tmp_path / "profile.md"
+    mine.write_text(
+        "# Our profile\n\nFor robot builders.\n\n| topic | weight | clause | terms |\n"
+        "|---|---|---|---|\n| robots | 1.0 | Robots Walk | robot, robots, humanoid |\n",
+        encoding="utf-8",
+    )
+    settings = load_settings({"DIGEST_PROFILE_PATH": str(mine)})
+    assert settings.profile_path == mine
+    assert [t.name for t in load_profile(settings.profile_path).topics] == ["robots"]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "cannot read the profile"),
+        ("# A profile\n\nNo table here.\n", "has no Topics table"),
+    ],
+    ids=["missing", "no-topics"],
+)
+def test_a_wrong_profile_is_one_line_naming_the_setting(
+    tmp_path: Path, content: str | None, expected: str
+) -> None:
+    path = tmp_path / "profile.md"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"DIGEST_PROFILE_PATH": str(path)})
+    message = str(caught.value)
+    assert "DIGEST_PROFILE_PATH" in message
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_subscription_topics_in_the_settings_file(tmp_path: Path) -> None:
+    entry = (
+        '[[subscriptions]]\nplatform = "slack"\nworkspace = "T1"\nchannel = "C1"\n'
+        'topics = "agents, Security"\nexclude = ["vision"]\n'
+    )
+    (settings_entry,) = load_settings(write_config(tmp_path, entry)).subscriptions
+    assert (settings_entry.topics, settings_entry.exclude) == (("agents", "security"), ("vision",))
+    with pytest.raises(ConfigError, match=r"\[\[subscriptions\]\] entry #1 topics .*not a topic"):
+        load_settings(write_config(tmp_path, entry.replace("agents, Security", "<!here>")))

@@ -137,3 +137,31 @@ async def test_publish_to_several_channels_delivers_them_side_by_side(tmp_path: 
     first_posts = max(slack.messages[c][0]["ts"] for c in channels)
     last_posts = min(slack.messages[c][-1]["ts"] for c in channels)
     assert first_posts < last_posts
+
+
+async def test_publish_to_a_subscribed_channel_applies_its_topics(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'digest.db'}"
+    store = await Store.open(url)
+    try:
+        await an_edition(store)
+        subscription = Subscription(
+            "slack", "T1", "C0EVAL", 0, "09:00", "UTC", None, topics=("evaluation",)
+        )
+        await store.subscribe(subscription, "U1", datetime(2026, 1, 1, tzinfo=UTC))
+    finally:
+        await store.aclose()
+    async with FakeSlack(channels={"C0EVAL"}) as slack:
+        env = clean_env(
+            DIGEST_DATABASE_URL=url,
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_APP_TOKEN="xapp-fake",
+            SLACK_API_URL=slack.api_url,
+        )
+        code, out, err = await run_digestbot(
+            "publish", "--to", "slack:C0EVAL", env=env, cwd=tmp_path
+        )
+        assert code == 0, err
+        assert "slack:C0EVAL: 2 sent, 0 already there, 0 recovered; complete" in out
+        parent, reply = slack.messages["C0EVAL"]
+        assert "1 of 4 items, topics: evaluation" in str(parent["blocks"])
+        assert "Ledgerline" in str(reply["blocks"])

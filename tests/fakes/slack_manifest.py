@@ -24,6 +24,7 @@ EVENT_SCOPES: dict[str, tuple[str, ...]] = {
     "message.im": ("im:history",),
     "app_uninstalled": (),  # no scope: every app hears that it was removed
     "tokens_revoked": (),
+    "app_home_opened": (),  # no scope: the Home tab is the app's own
 }
 """The bot scope Slack requires before it sends each event type (its events reference)."""
 
@@ -35,6 +36,8 @@ class SlackManifest:
     bot_events: frozenset[str]
     scopes: frozenset[str]
     commands: frozenset[str]
+    # features.app_home.home_tab_enabled: without it no one can open the Home tab.
+    home_tab: bool = False
 
     @classmethod
     def load(cls, path: Path = MANIFEST) -> SlackManifest:
@@ -43,11 +46,20 @@ class SlackManifest:
         settings = data.get("settings") or {}
         events = (settings.get("event_subscriptions") or {}).get("bot_events") or []
         scopes = ((data.get("oauth_config") or {}).get("scopes") or {}).get("bot") or []
-        commands = (data.get("features") or {}).get("slash_commands") or []
-        return cls(frozenset(events), frozenset(scopes), frozenset(c["command"] for c in commands))
+        features = data.get("features") or {}
+        commands = features.get("slash_commands") or []
+        home = bool((features.get("app_home") or {}).get("home_tab_enabled"))
+        return cls(
+            frozenset(events),
+            frozenset(scopes),
+            frozenset(c["command"] for c in commands),
+            home_tab=home,
+        )
 
     def why_not_sent(self, event_type: str, missing_scopes: Collection[str] = ()) -> str | None:
         """Return why Slack would not send ``event_type`` to this app, or None if it would."""
+        if event_type == "app_home_opened" and not self.home_tab:
+            return "features.app_home.home_tab_enabled is not true"
         if event_type not in self.bot_events:
             return f"{event_type} is not in settings.event_subscriptions.bot_events"
         needed = EVENT_SCOPES.get(event_type)

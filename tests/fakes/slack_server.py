@@ -82,6 +82,11 @@ class FakeSlack:
     events_url: str | None = None
     signing_secret: str = "fake-signing-secret"
     event_statuses: list[int] = field(default_factory=list)
+    # Channels the bot can see but is not a member of: conversations.info says
+    # ``is_member: false`` and chat.postMessage answers ``not_in_channel``, as on Slack.
+    outside: set[str] = field(default_factory=set)
+    # The App Home view published for each user (``views.publish``).
+    home_views: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def api_url(self) -> str:
@@ -185,6 +190,18 @@ class FakeSlack:
             "ts": f"1776000000.{self._clock:06d}",
             "thread_ts": thread_ts,
             "channel": channel,
+            "event_ts": f"1776000000.{self._clock:06d}",
+        }
+        return await self.send_event(event)
+
+    async def open_home(self, user: str = "U0ALICE") -> bool:
+        """Deliver ``app_home_opened`` (the user opened the app's Home tab); False if not sent."""
+        self._clock += 1
+        event = {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": self.dm_channel(user),
+            "tab": "home",
             "event_ts": f"1776000000.{self._clock:06d}",
         }
         return await self.send_event(event)
@@ -340,6 +357,10 @@ class FakeSlack:
             return limited if limited is not None else self._post(args)
         if method == "chat.update":
             return self._update(args)
+        if method == "conversations.info":
+            return self._info(str(args.get("channel", "")))
+        if method == "views.publish":
+            return self._publish_view(args)
         if method == "conversations.open":
             return self._open_dm(str(args.get("users", "")))
         if method in ("conversations.replies", "conversations.history"):
@@ -374,6 +395,41 @@ class FakeSlack:
         self.channels.add(channel)
         return web.json_response({"ok": True, "channel": {"id": channel}})
 
+    def _info(self, channel: str) -> web.Response:
+        """``conversations.info``: ``is_member`` says whether the bot is in the channel.
+
+        A channel the bot cannot see (private without it, or gone) is ``channel_not_found``.
+        """
+        if {"channels:read", "groups:read"} & self.missing_scopes:
+            return web.json_response(
+                {"ok": False, "error": "missing_scope", "needed": "channels:read,groups:read"}
+            )
+        if channel not in self.channels | self.outside:
+            return web.json_response({"ok": False, "error": "channel_not_found"})
+        info = {"id": channel, "is_channel": True, "is_member": channel not in self.outside}
+        return web.json_response({"ok": True, "channel": info})
+
+    def _publish_view(self, args: dict[str, Any]) -> web.Response:
+        """``views.publish``: a Home tab view for one user, refused as Slack refuses it."""
+        view = args.get("view")
+        if isinstance(view, str):
+            try:
+                view = json.loads(view)
+            except ValueError:
+                view = None
+        problem = view_problem(str(args.get("user_id") or ""), view)
+        if problem is not None:
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error": "invalid_arguments",
+                    "response_metadata": {"messages": [f"[ERROR] {problem}"]},
+                }
+            )
+        assert isinstance(view, dict)
+        self.home_views[str(args["user_id"])] = view
+        return web.json_response({"ok": True, "view": {"id": "V0HOME", **view}})
+
     @staticmethod
     def dm_channel(user: str) -> str:
         """Return the id of the app's DM with ``user``."""
@@ -402,6 +458,8 @@ class FakeSlack:
 
     def _post(self, args: dict[str, Any]) -> web.Response:
         channel = str(args.get("channel"))
+        if channel in self.outside:
+            return web.json_response({"ok": False, "error": "not_in_channel"})
         if channel not in self.channels:
             return web.json_response({"ok": False, "error": "channel_not_found"})
         thread_ts = args.get("thread_ts")
@@ -454,3 +512,41 @@ class FakeSlack:
         return web.json_response(
             {"ok": True, "channel": channel, "ts": ts, "text": message["text"], "message": message}
         )
+
+
+MAX_VIEW_BLOCKS = 100
+MAX_SECTION_TEXT = 3000
+MAX_HEADER_TEXT = 150
+
+
+def view_problem(user_id: str, view: object) -> str | None:
+    """Return why Slack would refuse to publish ``view`` as ``user_id``'s Home tab, or None.
+
+    The limits of Slack's Block Kit reference: a home view of at most 100 blocks, a section's
+    text at most 3,000 characters (each field 2,000), a header's plain text at most 150.
+    """
+    if not user_id:
+        return "missing required field: user_id"
+    if not isinstance(view, dict):
+        return "missing required field: view"
+    if view.get("type") != "home":
+        return "view type must be home"
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list) or not blocks:
+        return "missing required field: blocks"
+    if len(blocks) > MAX_VIEW_BLOCKS:
+        return f"no more than {MAX_VIEW_BLOCKS} items allowed [json-pointer:/view/blocks]"
+    for index, block in enumerate(blocks):
+        kind = block.get("type") if isinstance(block, dict) else None
+        text = (block.get("text") or {}).get("text", "") if isinstance(block, dict) else ""
+        if kind == "header" and not 0 < len(text) <= MAX_HEADER_TEXT:
+            return f"must be at most {MAX_HEADER_TEXT} characters [/view/blocks/{index}/text]"
+        if kind == "section":
+            fields = block.get("fields") or []
+            if not text and not fields:
+                return f"must provide text or fields [/view/blocks/{index}]"
+            if len(text) > MAX_SECTION_TEXT:
+                return f"must be at most {MAX_SECTION_TEXT} characters [/view/blocks/{index}/text]"
+            if any(len(f.get("text", "")) > 2000 for f in fields):
+                return f"field text must be at most 2000 characters [/view/blocks/{index}]"
+    return None

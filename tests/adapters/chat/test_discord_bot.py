@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+import discord
 import pytest
 
-from adapters.chat.discord_bot import DiscordBot
+from adapters.chat.discord_bot import INVITE_PERMISSIONS, DiscordBot, invite_url
+from adapters.chat.discord_chat import REQUIRED_PERMISSIONS
 from bot.commands.reply import Reply
 from bot.domain import Edition
 from bot.ports import CredentialRefusedError
 from storage.store import Store
 from tests.builders import an_edition
 from tests.fakes.clock import FakeClock
-from tests.fakes.discord_server import ADMIN_ID, BOT_TOKEN, MEMBER_ID, TEXT_CHANNEL, FakeDiscord
+from tests.fakes.discord_server import (
+    ADMIN_ID,
+    APP_ID,
+    BOT_TOKEN,
+    CREATE_PUBLIC_THREADS,
+    MEMBER_ID,
+    TEXT_CHANNEL,
+    VIEW_CHANNEL,
+    FakeDiscord,
+)
 
 CLOCK = FakeClock(datetime(2026, 4, 13, 7, tzinfo=UTC))
 EPHEMERAL = 64
@@ -237,3 +249,94 @@ async def test_a_wrong_token_fails_start_with_a_clear_error(
     with pytest.raises(CredentialRefusedError, match="DISCORD_BOT_TOKEN"):
         await bot.start()
     await bot.aclose()
+
+
+async def test_starting_prints_no_voice_warning_and_says_how_to_invite(
+    fake: FakeDiscord,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # As on a machine without PyNaCl and davey, where discord.py warns at every start.
+    monkeypatch.setattr(discord.VoiceClient, "warn_nacl", True)
+    monkeypatch.setattr(discord.VoiceClient, "warn_dave", True)
+    caplog.set_level(logging.INFO)
+    started = DiscordBot(BOT_TOKEN, store, CLOCK, guild_ready_timeout=0.05)
+    await started.start()
+    await started.aclose()
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "PyNaCl" not in logged
+    assert "davey" not in logged
+    (invite,) = [r.getMessage() for r in caplog.records if "oauth2/authorize" in r.getMessage()]
+    assert f"client_id={APP_ID}&scope=bot+applications.commands" in invite
+    assert "integration_type=0" in invite
+    assert "choose Guild Install" in invite
+
+
+async def test_digest_help_and_subscribe_time_suggestions(
+    fake: FakeDiscord, bot: DiscordBot
+) -> None:
+    usage = await answered(fake, "digest", [opt("edition", "help")])
+    assert (
+        "the key may be left out: /digest accessible 2026-04-13" in usage.answer["data"]["content"]
+    )
+    offered = await fake.interact(
+        "digest", [dict(opt("edition", "he"), focused=True)], autocomplete=True
+    )
+    await asyncio.wait_for(offered.done.wait(), timeout=5)
+    assert offered.answer["data"]["choices"][-1]["value"] == "help"
+
+    times = await fake.interact(
+        "digest-admin", sub("subscribe", dict(opt("time", "9"), focused=True)), autocomplete=True
+    )
+    await asyncio.wait_for(times.done.wait(), timeout=5)
+    assert [c["value"] for c in times.answer["data"]["choices"]] == ["09:00", "09:30"]
+    bad = await answered(
+        fake, "digest-admin", sub("subscribe", opt("time", "9h")), user_id=ADMIN_ID
+    )
+    assert "time must look like 09:00 (24-hour)" in bad.answer["data"]["content"]
+
+
+async def test_subscribe_with_topics_and_only_where_the_bot_can_post(
+    fake: FakeDiscord, bot: DiscordBot, store: Store
+) -> None:
+    topics = await fake.interact(
+        "digest-admin",
+        sub("subscribe", dict(opt("topics", "agents,sec"), focused=True)),
+        autocomplete=True,
+    )
+    await asyncio.wait_for(topics.done.wait(), timeout=5)
+    assert topics.answer["data"]["choices"] == [
+        {"name": "agents,security", "value": "agents,security"}
+    ]
+    hidden = "1400000000000000077"
+    fake.add_channel(hidden, "no-threads", deny_bot=CREATE_PUBLIC_THREADS)
+    refused = await answered(
+        fake, "digest-admin", sub("subscribe"), user_id=ADMIN_ID, channel_id=hidden
+    )
+    content = refused.answer["data"]["content"]
+    assert "the bot lacks the Create Public Threads permission" in content
+    assert content.endswith("(then subscribe again)")
+    secret = "1400000000000000078"
+    fake.add_channel(secret, "secret", deny_bot=VIEW_CHANNEL)
+    unseen = await answered(
+        fake, "digest-admin", sub("subscribe"), user_id=ADMIN_ID, channel_id=secret
+    )
+    assert "View Channel" in unseen.answer["data"]["content"]
+    assert await store.subscriptions() == []
+
+    done = await answered(
+        fake,
+        "digest-admin",
+        sub("subscribe", opt("topics", "agents, tool use"), opt("exclude", "vision")),
+        user_id=ADMIN_ID,
+    )
+    assert "topics: agents, tool use, not: vision" in done.answer["data"]["content"]
+    (subscription,) = await store.subscriptions()
+    assert (subscription.topics, subscription.exclude) == (("agents", "tool use"), ("vision",))
+
+
+def test_the_invite_asks_for_exactly_the_permissions_a_delivery_checks() -> None:
+    wanted = discord.Permissions(**{flag: True for flag, _ in REQUIRED_PERMISSIONS})
+    assert wanted.value == INVITE_PERMISSIONS
+    assert f"permissions={wanted.value}" in invite_url(int(APP_ID))

@@ -188,6 +188,53 @@ async def test_admins_subscribe_and_everyone_else_is_refused(
     assert await store.subscriptions() == []
 
 
+async def test_subscribe_with_bare_values_topics_and_a_help(
+    admin_bot: tuple[FakeSlack, Store],
+) -> None:
+    slack, store = admin_bot
+    done, _ = await slack.slash_command(
+        "/digest-admin",
+        "subscribe fri 16:30 America/New_York topics:agents,security exclude:vision",
+        user="U0ADMIN",
+    )
+    assert (
+        "every Friday 16:30 America/New_York, all levels, topics: agents, security, not: vision"
+        in texts(done)
+    )
+    (subscription,) = await store.subscriptions("slack")
+    assert (subscription.topics, subscription.exclude) == (("agents", "security"), ("vision",))
+    bad, _ = await slack.slash_command("/digest-admin", "subscribe topics:<!here>", user="U0ADMIN")
+    assert "is not a topic" in texts(bad)
+    assert "<!here>" not in texts(bad)  # escaped: never a ping
+    usage, _ = await slack.slash_command("/digest-admin", "help", user="U0ADMIN")
+    for sub in ("subscribe", "unsubscribe", "status", "submit", "publish", "resume", "rewrite"):
+        assert f"• {sub}" in texts(usage)
+
+
+@pytest.mark.parametrize(
+    ("outside", "expected"),
+    [
+        (True, "I am not in this channel yet: /invite @LLM News Digest"),
+        (False, "I cannot see this channel: invite me with /invite @LLM News Digest"),
+    ],
+    ids=["public-not-member", "private-or-gone"],
+)
+async def test_subscribe_asks_to_invite_the_bot_first(
+    admin_bot: tuple[FakeSlack, Store], outside: bool, expected: str
+) -> None:
+    slack, store = admin_bot
+    if outside:
+        slack.outside.add("C0OUTSIDE")
+    ack, _ = await slack.slash_command(
+        "/digest-admin", "subscribe", user="U0ADMIN", channel="C0OUTSIDE"
+    )
+    assert expected in texts(ack)
+    assert await store.subscriptions() == []  # nothing stored that would fail at delivery
+    assert ("conversations.info", {"channel": "C0OUTSIDE"}) in [
+        (m, {k: v for k, v in a.items() if k == "channel"}) for m, a in slack.calls
+    ]
+
+
 async def test_admins_submit_picks_and_publish_here(admin_bot: tuple[FakeSlack, Store]) -> None:
     slack, store = admin_bot
     picked, _ = await slack.slash_command(

@@ -13,18 +13,23 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.chat.slack_bot import SlackSocketBot, build_slack_app
+from adapters.chat.slack_bot import SlackHttpBot, SlackSocketBot, build_slack_app
 from adapters.chat.slack_chat import web_client
+from bot.commands.admin import SUBCOMMANDS, SUBSCRIBE_KEYS
 from storage.store import Store
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack_manifest import EVENT_SCOPES, MANIFEST, SlackManifest
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
 
 ROOT = MANIFEST.parent
+HTTP_MANIFEST = ROOT / "slack-manifest-http.yml"
+MANIFESTS = pytest.mark.parametrize("path", [MANIFEST, HTTP_MANIFEST], ids=["socket", "http"])
 SLACK_CODE = sorted((ROOT / "adapters").rglob("*.py")) + sorted((ROOT / "bot" / "app").glob("*.py"))
 METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "auth.test": (),
@@ -42,6 +47,7 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "users.info": ("users:read",),
     "reactions.get": ("reactions:read",),
     "reactions.add": ("reactions:write",),
+    "views.publish": (),  # the app's own Home tab: no scope
 }
 """The bot scopes each Web API method needs (docs.slack.dev/reference/methods/<method>)."""
 _METHOD_DOC = re.compile(r"reference/methods/([\w.]+)")
@@ -80,10 +86,11 @@ def listened_events() -> dict[str, list[str]]:
     return events
 
 
-def test_every_event_listened_to_is_subscribed_with_its_scope() -> None:
-    manifest = SlackManifest.load()
+@MANIFESTS
+def test_every_event_listened_to_is_subscribed_with_its_scope(path: Path) -> None:
+    manifest = SlackManifest.load(path)
     events = listened_events()
-    assert {"app_mention", "reaction_added", "reaction_removed"} <= set(events)
+    assert {"app_mention", "reaction_added", "reaction_removed", "app_home_opened"} <= set(events)
     for event, where in events.items():
         why = manifest.why_not_sent(event)
         assert why is None, f"{where} listen for {event}, but Slack will not send it: {why}"
@@ -91,28 +98,68 @@ def test_every_event_listened_to_is_subscribed_with_its_scope() -> None:
     assert not unused, f"the manifest subscribes {sorted(unused)}, which no code listens to"
 
 
-def test_every_web_api_method_called_has_its_scope() -> None:
-    manifest = SlackManifest.load()
+@MANIFESTS
+def test_every_web_api_method_called_has_its_scope(path: Path) -> None:
+    manifest = SlackManifest.load(path)
     called = {
         method: path.relative_to(ROOT).as_posix()
         for path in SLACK_CODE
         for method in web_api_methods(path)
     }
-    assert {"chat.postMessage", "users.info", "conversations.open"} <= set(called)
+    assert {"chat.postMessage", "users.info", "conversations.open", "views.publish"} <= set(called)
+    assert "conversations.info" in called
     for method, where in called.items():
         assert method in METHOD_SCOPES, f"{where} calls {method}: add its scopes to METHOD_SCOPES"
         lacking = [s for s in METHOD_SCOPES[method] if s not in manifest.scopes]
         assert not lacking, f"{where} calls {method}, which needs the scope {lacking}"
 
 
-def test_every_command_registered_is_declared() -> None:
-    manifest = SlackManifest.load()
+@MANIFESTS
+def test_every_command_registered_is_declared(path: Path) -> None:
+    manifest = SlackManifest.load(path)
     # Bolt's app.command("/digest"); typer's app.command("status") in bot/app is no Slack's.
     commands = {
         c for path in SLACK_CODE for c in string_calls(path, "command") if c.startswith("/")
     }
     assert commands == manifest.commands
     assert "commands" in manifest.scopes
+
+
+def read(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data
+
+
+@MANIFESTS
+def test_the_usage_hints_name_every_subcommand_and_option(path: Path) -> None:
+    hints = {c["command"]: c["usage_hint"] for c in read(path)["features"]["slash_commands"]}
+    admin = hints["/digest-admin"]
+    missing = [sub for sub in SUBCOMMANDS if sub not in admin]
+    assert not missing, f"/digest-admin's usage hint misses {missing}"
+    assert all(f"[{key}:]" in admin for key in SUBSCRIBE_KEYS)
+    assert all("help" in hint for hint in hints.values())
+
+
+def test_the_http_manifest_sends_every_request_to_the_bots_url() -> None:
+    http, socket = read(HTTP_MANIFEST), read(MANIFEST)
+    url = f"https://YOUR_HOST{SlackHttpBot.PATH}"
+    assert http["settings"]["socket_mode_enabled"] is False
+    assert http["settings"]["event_subscriptions"]["request_url"] == url
+    assert http["settings"]["interactivity"]["request_url"] == url
+    assert {c["url"] for c in http["features"]["slash_commands"]} == {url}
+    # Socket Mode: no request URL anywhere (Slack refuses a manifest with both).
+    assert socket["settings"]["socket_mode_enabled"] is True
+    assert "request_url" not in socket["settings"]["event_subscriptions"]
+    assert all("url" not in c for c in socket["features"]["slash_commands"])
+    # Otherwise the same app: scopes, events, Home tab, commands and their hints.
+    assert SlackManifest.load(HTTP_MANIFEST) == SlackManifest.load(MANIFEST)
+    for data in (http, socket):
+        data["settings"].pop("socket_mode_enabled")
+        data["settings"]["event_subscriptions"].pop("request_url", None)
+        data["settings"]["interactivity"].pop("request_url", None)
+        for command in data["features"]["slash_commands"]:
+            command.pop("url", None)
+    assert http == socket
 
 
 def test_the_readers_see_what_the_tests_see(tmp_path: Path) -> None:

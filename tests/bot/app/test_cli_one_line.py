@@ -144,3 +144,12 @@ def test_a_number_out_of_its_sane_range_is_a_one_line_settings_error(
     line = one_line(result.stderr)
     assert line.startswith("digestbot: invalid setting"), line
     assert name in line
+
+
+def test_a_missing_profile_file_is_one_line_naming_its_setting(tmp_path: Path) -> None:
+    env = {"DIGEST_PROFILE_PATH": str(tmp_path / "our-profile.md")}
+    result = digestbot("compose", cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    line = one_line(result.stderr)
+    assert line.startswith("digestbot: invalid setting profile_path (DIGEST_PROFILE_PATH"), line
+    assert "cannot read the profile" in line

@@ -99,6 +99,31 @@ async def test_subscribe_list_update_and_unsubscribe(tmp_path: Path) -> None:
     )
 
 
+async def test_subscribe_with_topics_and_exclusions(tmp_path: Path) -> None:
+    code, out, err = await digestbot(
+        tmp_path,
+        "subscribe",
+        "slack:C0DIGEST",
+        "--workspace",
+        "T0TEAM",
+        "--topics",
+        "Agents, security",
+        "--exclude",
+        "vision",
+    )
+    assert code == 0, err
+    assert out.startswith(
+        "Subscribed slack:C0DIGEST: every Monday 09:00 UTC, all levels, topics: agents, "
+        "security, not: vision."
+    )
+    store = await Store.open(f"sqlite:///{tmp_path / 'd.db'}")
+    try:
+        (subscription,) = await store.subscriptions()
+    finally:
+        await store.aclose()
+    assert (subscription.topics, subscription.exclude) == (("agents", "security"), ("vision",))
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -109,6 +134,8 @@ async def test_subscribe_list_update_and_unsubscribe(tmp_path: Path) -> None:
         (["subscribe", "slack:C1", "--day", "someday"], "--day must be one of mon, tue"),
         (["subscribe", "slack:C1", "--difficulty", "easy"], "--difficulty must be one of"),
         (["subscribe", "slack:C1", "--workspace", "T 1"], "--workspace 'T 1' must be an id"),
+        (["subscribe", "slack:C1", "--topics", "<!channel>"], "--topics: “<!channel>” is not"),
+        (["subscribe", "slack:C1", "--exclude", "a,b,c,d,e,f,g,h,i,j,k"], "--exclude: at most 10"),
         (["unsubscribe", "slack:a b"], "is not a destination"),
         (["resume", "discord:"], "is not a destination"),
     ],

@@ -46,6 +46,34 @@ async def test_digest_lists_the_latest_edition_at_a_level(store: Store) -> None:
     assert [i.arxiv_id for i in by_date.items] == ["2604.06132"]
 
 
+async def test_bare_values_mean_their_option(store: Store) -> None:
+    keyed = await answer(Command("digest", "difficulty:accessible edition:2026-04-13"), store)
+    bare = await answer(Command("digest", "2026-04-13 Accessible"), store)
+    assert not bare.error
+    assert bare == keyed
+    assert (await answer(Command("digest", "latest"), store)).items == (
+        await answer(Command("digest", ""), store)
+    ).items
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("digest", "help", "/digest [difficulty:accessible|intermediate|advanced]"),
+        ("digest", "edition:help", "the key may be left out: /digest accessible 2026-04-13"),
+        ("paper", "", "/paper <arXiv id, arXiv or HF link, or words>, e.g. /paper 2604.06132"),
+        ("paper", "  HELP ", "/paper <arXiv id"),
+    ],
+)
+async def test_help_and_an_empty_paper_answer_with_usage(
+    store: Store, name: str, text: str, expected: str
+) -> None:
+    reply = await answer(Command(name, text), store)
+    assert not reply.error
+    assert expected in reply.text
+    assert not reply.items
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -56,7 +84,8 @@ async def test_digest_lists_the_latest_edition_at_a_level(store: Store) -> None:
         ),
         ("edition:yesterday", "edition must be latest or a date like 2026-04-13"),
         ("edition:2026-04-06", "no edition for 2026-04-06; editions: 2026-04-13"),
-        ("accessible", "“accessible” is not an option"),
+        ("easy", "“easy” is not an option"),
+        ("2026-13-45", "edition must be latest or a date like 2026-04-13"),
     ],
 )
 async def test_digest_errors_say_what_would_be_right(store: Store, text: str, message: str) -> None:
@@ -98,7 +127,7 @@ async def test_unknown_papers_and_commands_are_explained(store: Store) -> None:
     assert not unknown.error
     assert unknown.fetch_arxiv_id == "2604.99999"
     assert unknown.text == "Fetching arXiv:2604.99999 and summarizing it…"
-    assert (await answer(Command("paper", "   "), store)).error
+    assert "e.g. /paper 2604.06132" in (await answer(Command("paper", "   "), store)).text
     assert "try /digest or /paper" in (await answer(Command("weather", ""), store)).text
 
 

@@ -259,3 +259,22 @@ async def test_a_seeded_subscription_starts_with_the_next_slot_even_after_restar
         ("slack:C1", datetime(2026, 4, 20, 8, 0, tzinfo=UTC))
     ]
     assert edition.created_at <= T0
+
+
+async def test_the_files_topics_are_seeded_and_a_change_updates_them(
+    tmp_path: Path, store: Store
+) -> None:
+    clock = FakeClock(T0)
+    first = settings_from(tmp_path, entry("C0AGENTS", topics="agents,security", exclude="vision"))
+    report = await seed_subscriptions(store, first, clock)
+    assert report.created == ("slack:C0AGENTS",)
+    (seeded,) = await store.subscriptions()
+    assert (seeded.topics, seeded.exclude) == (("agents", "security"), ("vision",))
+
+    again = await seed_subscriptions(store, first, clock)
+    assert again.unchanged == ("slack:C0AGENTS",)
+    narrower = settings_from(tmp_path, entry("C0AGENTS", topics="agents"))
+    changed = await seed_subscriptions(store, narrower, clock)
+    assert changed.updated == ("slack:C0AGENTS",)
+    (updated,) = await store.subscriptions()
+    assert (updated.topics, updated.exclude) == (("agents",), ())
