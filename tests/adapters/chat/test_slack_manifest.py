@@ -151,6 +151,9 @@ def test_the_http_manifest_sends_every_request_to_the_bots_url() -> None:
     assert socket["settings"]["socket_mode_enabled"] is True
     assert "request_url" not in socket["settings"]["event_subscriptions"]
     assert all("url" not in c for c in socket["features"]["slash_commands"])
+    # Add to Slack needs HTTP mode: only its manifest names the OAuth redirect URL.
+    assert http["oauth_config"].pop("redirect_urls") == ["https://YOUR_HOST/slack/oauth_redirect"]
+    assert "redirect_urls" not in socket["oauth_config"]
     # Otherwise the same app: scopes, events, Home tab, commands and their hints.
     assert SlackManifest.load(HTTP_MANIFEST) == SlackManifest.load(MANIFEST)
     for data in (http, socket):
