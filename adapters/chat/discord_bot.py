@@ -421,7 +421,7 @@ async def sync_if_changed(
         return False
     await tree.sync(guild=guild)
     await state.save_source_state(key, {"hash": wanted}, clock.now())
-    logger.warning("Discord commands synced (%s)", f"guild {guild_id}" if guild_id else "global")
+    logger.info("Discord commands synced (%s)", f"guild {guild_id}" if guild_id else "global")
     return True
 
 

@@ -404,7 +404,7 @@ class SlackHttpBot:
         sockets = getattr(server, "sockets", None) or []
         if sockets:
             self.port = int(sockets[0].getsockname()[1])
-        logger.warning(
+        logger.info(
             "Slack HTTP mode listening on http://%s:%d%s", self._host, self.port, self.PATH
         )
         if self._app.oauth_flow is not None:

@@ -25,7 +25,16 @@ MASK = "***"
 HANDLER_NAME = "digestbot"
 # Libraries whose INFO lines are each request's or each heartbeat's: WARNING and up only,
 # unless the operator asks for DEBUG.
-CHATTY = ("httpx", "httpcore", "discord", "slack_bolt", "slack_sdk", "apscheduler", "aiohttp")
+CHATTY = (
+    "httpx",
+    "httpcore",
+    "discord",
+    "slack_bolt",
+    "slack_sdk",
+    "apscheduler",
+    "aiohttp",
+    "alembic",
+)
 
 
 def secrets_of(settings: BaseModel) -> list[str]:
