@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterable
 from typing import TextIO
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, SecretStr
 from pythonjsonlogger.json import JsonFormatter
@@ -52,6 +53,10 @@ def secrets_of(settings: BaseModel) -> list[str]:
                 walk(part)
 
     walk(settings)
+    database_url = getattr(settings, "database_url", None)
+    if isinstance(database_url, str):
+        # postgresql://user:password@host/db: the password is a secret too.
+        found.append(urlsplit(database_url).password or "")
     # Short values would mask ordinary words; no real token is under 8 characters.
     return sorted({s for s in found if len(s) >= 8}, key=len, reverse=True)
 

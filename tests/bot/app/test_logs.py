@@ -29,7 +29,12 @@ def restore_logging() -> Iterator[None]:
 
 def configured(stream: io.StringIO, default: str = "WARNING", **env: str) -> None:
     settings = load_settings(
-        {"SLACK_BOT_TOKEN": TOKEN, "SLACK_APP_TOKEN": "xapp-1-abcdefgh", "OPENAI_API_KEY": KEY}
+        {
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_APP_TOKEN": "xapp-1-abcdefgh",
+            "OPENAI_API_KEY": KEY,
+            "DIGEST_DATABASE_URL": "postgresql+psycopg://digest:db-password-42@db/digest",
+        }
         | env
     )
     configure_logging(settings, default_level=default, stream=stream)
@@ -57,6 +62,7 @@ def test_secrets_are_masked_in_messages_arguments_and_tracebacks() -> None:
     configured(stream, "INFO")
     logger = logging.getLogger("adapters.x")
     logger.warning("calling with %s", TOKEN)
+    logger.warning("database postgresql+psycopg://digest:db-password-42@db/digest is down")
     try:
         raise RuntimeError(f"refused key {KEY}")
     except RuntimeError:
@@ -64,7 +70,8 @@ def test_secrets_are_masked_in_messages_arguments_and_tracebacks() -> None:
     text = stream.getvalue()
     assert TOKEN not in text
     assert KEY not in text
-    assert text.count("***") == 2
+    assert "db-password-42" not in text
+    assert text.count("***") == 3
     assert "RuntimeError: refused key ***" in text
 
 
