@@ -562,7 +562,7 @@ class DiscordBot:
             ready.cancel()
             raise TimeoutError(f"Discord was not ready within {READY_TIMEOUT_S:.0f} s")
         if self.client.application_id is not None:
-            logger.warning(
+            logger.info(
                 "Discord bot ready. To add it to a server open %s and choose Guild Install "
                 '("Add to server"), not User Install',
                 invite_url(self.client.application_id),
