@@ -1,10 +1,11 @@
-"""Settings (DESIGN.md §5): defaults, then an optional TOML file, then environment variables.
+"""Settings (DESIGN.md §5): defaults, an optional TOML file, secrets, ``.env``, the environment.
 
-Environment variables win over the TOML file. The contract names (``DIGEST_DATABASE_URL``,
-``SLACK_BOT_TOKEN``, ``OPENAI_API_KEY`` ...) map onto the nested groups below; any other
-setting can be given as ``DIGEST_<GROUP>__<FIELD>`` (e.g. ``DIGEST_SOURCES__ARXIV__QUERY``).
-Settings are validated once, at start; a wrong value becomes one `ConfigError` line that names
-the setting and where it can be set.
+Environment variables win over a ``.env`` file, which wins over a secrets directory (files
+named after the variables), which wins over the TOML file. The contract names
+(``DIGEST_DATABASE_URL``, ``SLACK_BOT_TOKEN``, ``OPENAI_API_KEY`` ...) map onto the nested
+groups below; any other setting can be given as ``DIGEST_<GROUP>__<FIELD>`` (e.g.
+``DIGEST_SOURCES__ARXIV__QUERY``). Settings are validated once, at start; a wrong value
+becomes one `ConfigError` line that names the setting and where it can be set.
 """
 
 from __future__ import annotations
@@ -38,14 +39,23 @@ from pydantic_settings import (
 from bot.config_sources import (
     DEFAULT_CONFIG_FILE,
     ENV_NAMES,
+    LOCATION_NAMES,
     EnvironmentSource,
     describe_validation_error,
+    gathered_environment,
 )
 from bot.delivery.content import parse_keywords
 from bot.edition.profile import load_profile
 
 # Importable from here as before the sources and error descriptions moved out.
-__all__ = ["DEFAULT_CONFIG_FILE", "ENV_NAMES", "ConfigError", "Settings", "load_settings"]
+__all__ = [
+    "DEFAULT_CONFIG_FILE",
+    "ENV_NAMES",
+    "LOCATION_NAMES",
+    "ConfigError",
+    "Settings",
+    "load_settings",
+]
 
 
 class ConfigError(Exception):
@@ -356,6 +366,9 @@ class LlmSettings(_Group):
     output_usd_per_mtok: float = Field(default=0.0, ge=0, le=10_000)
 
 
+_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
+
+
 class Settings(BaseSettings):
     """Everything the bot can be told, validated once at start."""
 
@@ -377,6 +390,9 @@ class Settings(BaseSettings):
     # messages link the archive's pages under it, the feed is absolute, and Slack's OAuth
     # redirect URL is <public_url>/slack/oauth_redirect.
     public_url: HttpUrl | None = None
+    # None: the command's own level (INFO for ``run``, WARNING for one-shot commands).
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] | None = None
+    log_format: Literal["text", "json"] = "text"
     # Channels subscribed by the TOML file (``[[subscriptions]]``), seeded when ``run`` starts.
     subscriptions: tuple[SubscriptionSettings, ...] = ()
     # A team's own editorial profile (Markdown with a Topics table) instead of the bundled one.
@@ -394,6 +410,14 @@ class Settings(BaseSettings):
     @classmethod
     def _known_timezone(cls, value: str) -> str:
         return _valid_timezone(value)
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _any_case(cls, value: object) -> object:
+        # DIGEST_LOG_LEVEL=info is as clear as INFO; levels are upper-case, formats lower.
+        if not isinstance(value, str):
+            return value
+        return value.strip().upper() if value.strip().upper() in _LEVELS else value.strip().lower()
 
     @field_validator("subscriptions")
     @classmethod
@@ -459,7 +483,10 @@ def config_path(environ: Mapping[str, str]) -> tuple[Path, bool]:
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the settings; raise `ConfigError` with one readable line if wrong."""
-    env = os.environ if environ is None else environ
+    try:
+        env = gathered_environment(os.environ if environ is None else environ)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     path, explicit = config_path(env)
     if explicit and not path.is_file():
         raise ConfigError(f"DIGEST_CONFIG points at {path}, which is not a readable file")

@@ -341,6 +341,16 @@ class ModelSpend:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelUsage:
+    """Everything one model was used for, ever: tokens in and out, and US dollars."""
+
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+@dataclass(frozen=True, slots=True)
 class DeliveryJob:
     """One edition due in one destination: the outbox row a worker claims and finishes."""
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.domain import ModelSpend
+from bot.domain import ModelSpend, ModelUsage
 from storage.base import StoreBase, chunks
 from storage.models import LlmAnswerRow, LlmCallRow
 
@@ -49,6 +49,24 @@ class LlmLedgerPart(StoreBase):
                 ).where(LlmCallRow.at >= since)
             ).one()
             return ModelSpend(int(calls), int(tokens), float(cost))
+
+        return await self._run(read)
+
+    async def llm_usage(self) -> list[ModelUsage]:
+        """Return each model's tokens and cost over the whole ledger (the metrics' counters)."""
+
+        def read(session: Session) -> list[ModelUsage]:
+            rows = session.execute(
+                select(
+                    LlmCallRow.model,
+                    func.coalesce(func.sum(LlmCallRow.input_tokens), 0),
+                    func.coalesce(func.sum(LlmCallRow.output_tokens), 0),
+                    func.coalesce(func.sum(LlmCallRow.cost_usd), 0.0),
+                )
+                .group_by(LlmCallRow.model)
+                .order_by(LlmCallRow.model)
+            ).all()
+            return [ModelUsage(str(m), int(i), int(o), float(c)) for m, i, o, c in rows]
 
         return await self._run(read)
 

@@ -421,7 +421,7 @@ async def sync_if_changed(
         return False
     await tree.sync(guild=guild)
     await state.save_source_state(key, {"hash": wanted}, clock.now())
-    logger.warning("Discord commands synced (%s)", f"guild {guild_id}" if guild_id else "global")
+    logger.info("Discord commands synced (%s)", f"guild {guild_id}" if guild_id else "global")
     return True
 
 
@@ -562,7 +562,7 @@ class DiscordBot:
             ready.cancel()
             raise TimeoutError(f"Discord was not ready within {READY_TIMEOUT_S:.0f} s")
         if self.client.application_id is not None:
-            logger.warning(
+            logger.info(
                 "Discord bot ready. To add it to a server open %s and choose Guild Install "
                 '("Add to server"), not User Install',
                 invite_url(self.client.application_id),

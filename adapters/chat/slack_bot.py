@@ -404,12 +404,10 @@ class SlackHttpBot:
         sockets = getattr(server, "sockets", None) or []
         if sockets:
             self.port = int(sockets[0].getsockname()[1])
-        logger.warning(
-            "Slack HTTP mode listening on http://%s:%d%s", self._host, self.port, self.PATH
-        )
+        logger.info("Slack HTTP mode listening on http://%s:%d%s", self._host, self.port, self.PATH)
         if self._app.oauth_flow is not None:
             install = self._app.oauth_flow.install_path
-            logger.warning("Add to Slack at http://%s:%d%s", self._host, self.port, install)
+            logger.info("Add to Slack at http://%s:%d%s", self._host, self.port, install)
 
     async def aclose(self) -> None:
         """Stop listening."""

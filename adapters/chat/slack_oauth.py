@@ -154,7 +154,7 @@ class StoreInstallationStore(AsyncInstallationStore):
         except Exception as exc:  # any database failure: Bolt shows its failure page
             logger.warning("could not save the install of %s: %s", team, exc.__class__.__name__)
             raise BoltError("the install could not be saved") from None
-        logger.warning("Slack workspace %s (%s) installed the app", team, install.team_name)
+        logger.info("Slack workspace %s (%s) installed the app", team, install.team_name)
 
     async def async_save_bot(self, bot: Bot) -> None:
         """Keep a bot's new token (token rotation), on its workspace's install."""

@@ -2,8 +2,9 @@
 
 ``POST /paper/batch?fields=citationCount,externalIds`` with ``{"ids": ["ARXIV:<id>", ...]}``
 answers a list aligned with the ids, ``null`` where the paper is unknown. Without an API key the
-shared pool often answers 429; those are retried with backoff and, failing that, left for the
-next run (the store remembers which papers still need a count).
+shared pool often answers 429; those (and 5xx) are retried with backoff (tenacity, sleeping on
+the injected clock, honouring Retry-After) and, failing that, left for the next run (the store
+remembers which papers still need a count).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 from collections.abc import Sequence
 
 import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
 
 from adapters.sources.http_fetch import FetchedBody, fetch_limited, retry_after_seconds
 from bot.ports import Clock, SourceError
@@ -51,26 +53,40 @@ class SemanticScholarCitations:
             counts.update(_counts(batch, body.content))
         return counts
 
+    async def _fetch(self, batch: Sequence[str]) -> FetchedBody:
+        return await fetch_limited(
+            self._client,
+            self._endpoint,
+            method="POST",
+            params={"fields": "citationCount,externalIds"},
+            headers=self._headers,
+            json_body={"ids": [f"ARXIV:{arxiv_id}" for arxiv_id in batch]},
+            deadline_s=self._deadline_s,
+        )
+
+    def _wait(self, state: RetryCallState) -> float:
+        """Retry-After when the answer gives one, else backoff_s doubled at each attempt."""
+        assert state.outcome is not None
+        body: FetchedBody = state.outcome.result()
+        return retry_after_seconds(body.headers, self._backoff_s * 2 ** (state.attempt_number - 1))
+
     async def _post(self, batch: Sequence[str]) -> FetchedBody:
-        for attempt in range(self._max_attempts):
-            body = await fetch_limited(
-                self._client,
-                self._endpoint,
-                method="POST",
-                params={"fields": "citationCount,externalIds"},
-                headers=self._headers,
-                json_body={"ids": [f"ARXIV:{arxiv_id}" for arxiv_id in batch]},
-                deadline_s=self._deadline_s,
-            )
-            if body.status == 200:
-                return body
-            if body.status == 403:
-                raise SourceError("Semantic Scholar refused the API key (HTTP 403)")
-            if body.status != 429 and body.status < 500:
-                raise SourceError(f"HTTP {body.status} from api.semanticscholar.org")
-            if attempt + 1 < self._max_attempts:
-                wait = retry_after_seconds(body.headers, self._backoff_s * 2**attempt)
-                await self._clock.sleep(wait)
+        # Only answers are retried (429, 5xx); a failed request (timeout, too large) is
+        # raised at once, and the last answer of a spent budget is judged below.
+        retrying = AsyncRetrying(
+            retry=retry_if_result(_transient),
+            stop=stop_after_attempt(self._max_attempts),
+            wait=self._wait,
+            sleep=self._clock.sleep,
+            retry_error_callback=_last_answer,
+        )
+        body: FetchedBody = await retrying(self._fetch, batch)
+        if body.status == 200:
+            return body
+        if body.status == 403:
+            raise SourceError("Semantic Scholar refused the API key (HTTP 403)")
+        if not _transient(body):
+            raise SourceError(f"HTTP {body.status} from api.semanticscholar.org")
         if body.status == 429:
             raise SourceError(
                 "Semantic Scholar is rate limiting (HTTP 429); citations left for the next run"
@@ -78,6 +94,16 @@ class SemanticScholarCitations:
         raise SourceError(
             f"HTTP {body.status} from api.semanticscholar.org after {self._max_attempts} attempts"
         )
+
+
+def _transient(body: FetchedBody) -> bool:
+    return body.status == 429 or body.status >= 500
+
+
+def _last_answer(state: RetryCallState) -> FetchedBody:
+    assert state.outcome is not None
+    body: FetchedBody = state.outcome.result()
+    return body
 
 
 def _counts(batch: Sequence[str], content: bytes) -> dict[str, int]:

@@ -7,7 +7,6 @@ says why. Settings are read and validated once per command, before any work star
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 import sys
 import tempfile
@@ -359,7 +358,7 @@ def rewrite_command(
 @cli.command("run")
 def run_command() -> None:
     """Run the bot: answer commands on the configured platforms until SIGTERM or SIGINT."""
-    settings = settings_or_exit()
+    settings = settings_or_exit(log_level="INFO")
 
     async def work() -> list[str]:
         stop = asyncio.Event()
@@ -446,5 +445,4 @@ cli.command("resume")(resume_command)
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``digestbot`` console script."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     cli(args=list(argv) if argv is not None else sys.argv[1:], prog_name="digestbot")

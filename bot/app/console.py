@@ -24,6 +24,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from bot.app.logs import configure_logging
 from bot.commands.status import StatusReport
 from bot.config import ConfigError, Settings, load_settings
 from bot.domain import RunOutcome, SourceRun
@@ -54,12 +55,18 @@ def usage_error(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def settings_or_exit() -> Settings:
-    """Load the settings, or exit 1 with the one-line reason."""
+def settings_or_exit(*, log_level: str = "WARNING") -> Settings:
+    """Load the settings and set up logging from them, or exit 1 with the one-line reason.
+
+    ``log_level`` applies unless DIGEST_LOG_LEVEL is set: the one-shot commands log only
+    problems (their output says what they did); ``run`` passes INFO.
+    """
     try:
-        return load_settings()
+        settings = load_settings()
     except ConfigError as exc:
         fail(str(exc))
+    configure_logging(settings, default_level=log_level)
+    return settings
 
 
 def run_async(work: Coroutine[Any, Any, T]) -> T:

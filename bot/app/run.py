@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
+from importlib import metadata
 from typing import Any
 
 from aiohttp import web
@@ -19,7 +20,7 @@ from adapters.chat.discord_bot import DiscordBot
 from adapters.chat.slack_bot import SlackHttpBot, SlackSocketBot, build_slack_app
 from adapters.chat.slack_chat import SlackChat, web_client
 from adapters.chat.slack_oauth import add_uninstall_listeners, learn_channels
-from adapters.health import HealthServer, add_health_routes
+from adapters.health import HealthServer, Metrics, add_health_routes
 from adapters.sources.arxiv import ArxivSource
 from adapters.web.routes import add_web_routes
 from bot.app.rewriting import item_rewriter
@@ -34,9 +35,10 @@ from bot.app.wiring import (
     web_links,
 )
 from bot.commands.digest import fetch_paper
-from bot.commands.health import HealthReport, failing, paused
+from bot.commands.health import HealthReport, failing, last_successes, paused
 from bot.commands.reply import Reply
 from bot.delivery.deliver import Destination
+from bot.delivery.jobs import JobObserver, JobOutcome
 from bot.delivery.schedule import Scheduler
 from bot.delivery.subscriptions import seed_subscriptions
 from bot.delivery.worker import Counters
@@ -59,6 +61,14 @@ def add_archive_routes(web_app: web.Application, app: App) -> None:
         page_size=app.settings.web.page_size,
         feed_links=public_links(public) if public else Links(),
     )
+
+
+def package_version() -> str:
+    """Return the installed distribution's version (``unknown`` from a bare checkout)."""
+    try:
+        return metadata.version("llm-news-digest")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def paper_fetcher(app: App) -> Callable[[str], Awaitable[Reply]]:
@@ -172,14 +182,16 @@ async def health_report(
     """Return the bot's health now: database, platforms, sources, subscriptions, jobs."""
     now = app.clock.now()
     platforms = {name: bot.connected() for name, bot in bots}
+    version = package_version()
     try:
         runs = await app.store.last_source_runs()
         subscriptions = await app.store.subscriptions()
         pending = await app.store.count_delivery_jobs([JobState.PENDING, JobState.CLAIMED])
+        last_compose = await app.store.last_compose()
+        usage = await app.store.llm_usage()
     except Exception as exc:  # any database failure: report it, the probe decides
-        return HealthReport(
-            now, False, platforms, problem=f"{exc.__class__.__name__}: {str(exc)[:200]}"
-        )
+        problem = f"{exc.__class__.__name__}: {str(exc)[:200]}"
+        return HealthReport(now, False, platforms, problem=problem, version=version)
     return HealthReport(
         at=now,
         database_ok=True,
@@ -189,14 +201,22 @@ async def health_report(
         next_jobs=scheduler.next_jobs() if scheduler is not None else (),
         pending_deliveries=pending,
         counters=scheduler.counters if scheduler is not None else Counters(),
+        version=version,
+        last_success=last_successes(runs, last_compose),
+        llm_usage=usage,
     )
 
 
-def build_scheduler(app: App) -> Scheduler:
-    """Return the schedule of ingest, compose and deliveries for ``app``."""
+def build_scheduler(app: App, on_job: JobObserver | None = None) -> Scheduler:
+    """Return the schedule of ingest, compose and deliveries for ``app``.
+
+    ``on_job`` hears of every finished job run (the metrics).
+    """
 
     async def run_ingest() -> object:
-        return await ingest(app)
+        report = await ingest(app)
+        every_source_failed = bool(report.runs) and len(report.failed) == len(report.runs)
+        return JobOutcome.FAILED if every_source_failed else JobOutcome.OK
 
     async def run_compose(day: date) -> object:
         return await compose(app, day)
@@ -210,6 +230,7 @@ def build_scheduler(app: App) -> Scheduler:
         compose=run_compose,
         on_pause=noticeboard(app, app.live_chats).subscription_paused,
         profile=app.profile,
+        on_job=on_job,
     )
 
 
@@ -242,7 +263,7 @@ async def keep_starting(
                 "%s unreachable (%s); trying again in %.0f s", name, _one_line(exc), delay
             )
         else:
-            logger.warning("%s started", name)
+            logger.info("%s started", name)
             return
         await asyncio.sleep(delay)
         delay = min(delay * 2, MAX_RETRY_S)
@@ -299,14 +320,18 @@ async def run_until(app: App, stop: asyncio.Event) -> list[str]:
     connected; `PlatformStartError` when a platform refuses its token or the health port
     cannot be bound. ``stop`` is obeyed at every step.
     """
-    scheduler = build_scheduler(app) if app.settings.schedule.enabled else None
+    metrics = Metrics()
+    scheduler = build_scheduler(app, metrics.observe) if app.settings.schedule.enabled else None
     bots: list[tuple[str, PlatformBot]] = []
 
     async def report() -> HealthReport:
         return await health_report(app, scheduler, bots)
 
     def health_routes(web_app: web.Application) -> None:
-        add_health_routes(web_app, report)
+        add_health_routes(web_app, report, metrics)
+        archive_routes(web_app)
+
+    def archive_routes(web_app: web.Application) -> None:
         if app.settings.web.enabled:
             add_archive_routes(web_app, app)
 
@@ -327,7 +352,11 @@ async def run_until(app: App, stop: asyncio.Event) -> list[str]:
     health: HealthServer | None = None
     if not isinstance(slack_bot, SlackHttpBot):
         health = HealthServer(
-            report, app.settings.http.host, app.settings.http.port, extra_routes=health_routes
+            report,
+            app.settings.http.host,
+            app.settings.http.port,
+            metrics,
+            extra_routes=archive_routes,
         )
     try:
         if health is not None:
@@ -335,10 +364,9 @@ async def run_until(app: App, stop: asyncio.Event) -> list[str]:
                 await health.start()
             except Exception as exc:
                 raise PlatformStartError(f"health could not start: {exc}") from exc
-            logger.warning("health started")
             if app.settings.web.enabled:
                 where = f"http://{app.settings.http.host}:{health.port}/"
-                logger.warning("web archive on %s and %sfeed.atom", where, where)
+                logger.info("web archive on %s and %sfeed.atom", where, where)
         await _cancel(await _until_connected_or_stopped(bots, stop, started))
         if scheduler is not None and not stop.is_set():
             await scheduler.start()

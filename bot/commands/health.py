@@ -1,7 +1,8 @@
 """Health: what an operator (or a probe) needs to know about a running bot, platform-free.
 
 `HealthReport` is built from the store and the running scheduler; the HTTP adapter serves
-it as ``/healthz`` (JSON) and ``/metrics`` (Prometheus text).
+it as ``/healthz`` (JSON), ``/readyz`` (ready: the database answers and every platform is
+connected) and ``/metrics`` (Prometheus text).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime
 
 from bot.delivery.slots import UpcomingJob
 from bot.delivery.worker import Counters
-from bot.domain import RunOutcome, SourceRun, Subscription
+from bot.domain import ComposeAttempt, ModelUsage, RunOutcome, SourceRun, Subscription
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,15 @@ class HealthReport:
     pending_deliveries: int = 0
     counters: Counters = field(default_factory=Counters)
     problem: str = ""
+    version: str = ""
+    # Read from the store, so shared by every instance: the last ingest and compose that ran.
+    last_success: Mapping[str, datetime] = field(default_factory=dict)
+    llm_usage: Sequence[ModelUsage] = ()
+
+    @property
+    def ready(self) -> bool:
+        """True when the database answers and every platform is connected."""
+        return self.database_ok and all(self.platforms.values())
 
     @property
     def status(self) -> str:
@@ -42,6 +52,7 @@ class HealthReport:
         """Return the report as a JSON-ready mapping."""
         return {
             "status": self.status,
+            "version": self.version,
             "at": self.at.isoformat(),
             "database": "ok" if self.database_ok else f"unreachable: {self.problem}",
             "platforms": dict(self.platforms),
@@ -60,3 +71,16 @@ def failing(runs: Sequence[SourceRun]) -> list[tuple[str, str]]:
 def paused(subscriptions: Sequence[Subscription]) -> list[tuple[str, str]]:
     """Return the paused subscriptions' destinations and reasons."""
     return [(f"{s.platform}:{s.channel}", s.paused_reason) for s in subscriptions if not s.active]
+
+
+def last_successes(
+    runs: Sequence[SourceRun], compose: ComposeAttempt | None
+) -> dict[str, datetime]:
+    """Return when ingest last brought something in and when compose last ran, if ever."""
+    found: dict[str, datetime] = {}
+    ingested = [run.finished_at for run in runs if run.outcome is not RunOutcome.FAILED]
+    if ingested:
+        found["ingest"] = max(ingested)
+    if compose is not None:
+        found["compose"] = compose.at
+    return found

@@ -29,6 +29,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import ScheduleSettings
 from bot.delivery.edits import EditCounters, EditWorker
+from bot.delivery.jobs import JobObserver, JobOutcome, timed
 from bot.delivery.ports import ChatAdapter, ScheduleStore
 from bot.delivery.slots import WEEKDAYS, UpcomingJob, clock_time, last_slot
 from bot.delivery.worker import Counters, DeliveryWorker
@@ -64,14 +65,23 @@ class Scheduler:
         worker: str | None = None,
         on_pause: Callable[[SubscriptionRecord], Awaitable[object]] | None = None,
         profile: EditorialProfile | None = None,
+        on_job: JobObserver | None = None,
     ) -> None:
         self._store = store
+        self._on_job = on_job
         self._clock = clock
         self._settings = settings
         self._ingest = ingest
         self._compose = compose
         self._deliveries = DeliveryWorker(
-            store, clock, settings, chats, name=worker, on_pause=on_pause, profile=profile
+            store,
+            clock,
+            settings,
+            chats,
+            name=worker,
+            on_pause=on_pause,
+            profile=profile,
+            on_job=on_job,
         )
         # Editors' rewrites of delivered items (`bot.delivery.edits`), beside the deliveries.
         self._edits = EditWorker(store, clock, settings, chats, name=self._deliveries.name)
@@ -223,13 +233,19 @@ class Scheduler:
     # -- jobs --------------------------------------------------------------------------------
 
     async def run_ingest(self) -> None:
-        """Ingest every source, once across instances."""
-        async with self._store.job_lock("ingest") as mine:
-            if not mine:
-                logger.info("ingest is running in another instance")
-                return
-            await self._ingest()
-            self.counters.ingests += 1
+        """Ingest every source, once across instances.
+
+        The ingest callable may return a `JobOutcome` (FAILED when every source failed).
+        """
+        with timed("ingest", self._clock, self._on_job) as run:
+            async with self._store.job_lock("ingest") as mine:
+                if not mine:
+                    run.finish(JobOutcome.SKIPPED, "running in another instance")
+                    return
+                result = await self._ingest()
+                self.counters.ingests += 1
+                if isinstance(result, JobOutcome):
+                    run.outcome = result
 
     def _compose_slot(self, moment: datetime | None = None) -> datetime:
         """Return the latest compose slot at or before ``moment`` (default: now).
@@ -250,12 +266,17 @@ class Scheduler:
     async def run_compose(self, *, then_plan: bool = True) -> None:
         """Compose the edition of the latest compose slot (idempotent), once across instances."""
         slot = self._compose_slot()
-        async with self._store.job_lock("compose") as mine:
-            if not mine:
-                logger.info("compose is running in another instance")
-                return
-            await self._compose(slot.astimezone(ZoneInfo(self._settings.compose_timezone)).date())
-            self.counters.composes += 1
+        with timed("compose", self._clock, self._on_job) as run:
+            async with self._store.job_lock("compose") as mine:
+                if not mine:
+                    run.finish(JobOutcome.SKIPPED, "running in another instance")
+                    return
+                day = slot.astimezone(ZoneInfo(self._settings.compose_timezone)).date()
+                result = await self._compose(day)
+                self.counters.composes += 1
+                run.detail = f"edition of {day}"
+                if isinstance(result, JobOutcome):
+                    run.outcome = result
         if then_plan:
             await self.plan()
 
@@ -273,17 +294,27 @@ class Scheduler:
         await self.run_compose(then_plan=False)
 
     async def plan(self, *, compose_missed: bool = True) -> None:
-        """Catch up a missed compose, follow subscription changes, enqueue due deliveries."""
+        """Catch up a missed compose, follow subscription changes, enqueue due deliveries.
+
+        Its line is DEBUG when it enqueued nothing (it runs every ``plan_every_s``).
+        """
         try:
             if compose_missed:
                 await self._compose_if_missed()
-            subscriptions = await self._store.subscriptions_since()
-            self._follow(subscriptions)
-            async with self._store.job_lock("plan") as mine:
-                latest = await self._store.edition() if mine else None
-                if latest is not None:
-                    for subscription, created in subscriptions:
-                        await self._enqueue_due(subscription, created, latest)
+            with timed("plan", self._clock, self._on_job) as run:
+                run.verbose = False
+                subscriptions = await self._store.subscriptions_since()
+                self._follow(subscriptions)
+                async with self._store.job_lock("plan") as mine:
+                    latest = await self._store.edition() if mine else None
+                    if latest is not None:
+                        due = [
+                            await self._enqueue_due(subscription, created, latest)
+                            for subscription, created in subscriptions
+                        ]
+                        if any(due):
+                            run.verbose = True
+                            run.detail = f"{sum(due)} deliveries enqueued"
         except Exception:
             logger.exception("planning deliveries failed; trying again at the next run")
         self._deliveries.wake()
@@ -313,15 +344,16 @@ class Scheduler:
 
     async def _enqueue_due(
         self, subscription: Subscription, created: datetime, edition: Edition
-    ) -> None:
+    ) -> bool:
+        """Enqueue the edition due to ``subscription``; return True when it is new."""
         if not subscription.active:
-            return
+            return False
         now = self._clock.now()
         slot = last_slot(subscription.weekday, subscription.at_time, subscription.timezone, now)
         if slot <= created:
-            return  # subscribed after this slot: start with the next edition
+            return False  # subscribed after this slot: start with the next edition
         if self._compose_slot(edition.created_at) > slot:
-            return  # the edition was not due yet at this slot: it goes at the next one
+            return False  # the edition was not due yet at this slot: it goes at the next one
         destination = f"{subscription.platform}:{subscription.channel}"
         new = await self._store.enqueue_delivery(
             destination,
@@ -334,6 +366,7 @@ class Scheduler:
         )
         if new:
             logger.info("edition %s due in %s since %s", edition.date, destination, slot)
+        return new
 
     # -- deliveries now (``digestbot publish``, tests) ----------------------------------------
 

@@ -216,7 +216,7 @@ async def seed_subscriptions(store: SeedStore, settings: Settings, clock: Clock)
         tuple(created), tuple(updated), tuple(unchanged), tuple(removed), tuple(paused)
     )
     if report.changed:
-        logger.warning("%s", report.summary())
+        logger.info("%s", report.summary())
     for where in report.paused:
         logger.warning(
             "%s is in the settings file but paused; resume it with: digestbot resume %s",

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from bot.config import ScheduleSettings
 from bot.delivery.content import ContentFilter, select_items
 from bot.delivery.deliver import Destination, deliver
+from bot.delivery.jobs import JobObserver, JobOutcome, JobTimer
 from bot.delivery.ports import ChatAdapter, WorkerStore
 from bot.domain import DeliveryJob, Edition, JobState, SubscriptionRecord
 from bot.edition.profile import EditorialProfile, load_profile
@@ -65,7 +66,9 @@ class DeliveryWorker:
         counters: Counters | None = None,
         on_pause: Callable[[SubscriptionRecord], Awaitable[object]] | None = None,
         profile: EditorialProfile | None = None,
+        on_job: JobObserver | None = None,
     ) -> None:
+        self._on_job = on_job
         self._store = store
         # The topics a subscription's ``topics:``/``exclude:`` name (DIGEST_PROFILE_PATH's).
         self._profile = profile or load_profile()
@@ -151,25 +154,32 @@ class DeliveryWorker:
         return await self._store.claim_delivery(self.name, self._clock.now(), lease, platforms)
 
     async def _handle(self, job: DeliveryJob) -> None:
-        """Run one claimed job, renewing its lease while it runs; never raises."""
+        """Run one claimed job, renewing its lease while it runs; never raises.
+
+        Logs one line for the job (`bot.delivery.jobs`) with its outcome and duration.
+        """
         lost = asyncio.Event()
         renewer = asyncio.create_task(self._keep_claim(job, lost), name=f"lease {job.id}")
+        timer = JobTimer("delivery", self._clock, self._on_job, subject=job.destination)
+        outcome = JobOutcome.FAILED
         try:
             now = self._clock.now()
             late = now - job.due_at
             if late > timedelta(hours=self._settings.stale_after_hours):
                 await self._skip(job, late)
+                outcome = JobOutcome.SKIPPED
                 return
-            await self._run(job, stop=lambda: self._stopping.is_set() or lost.is_set())
+            outcome = await self._run(job, stop=lambda: self._stopping.is_set() or lost.is_set())
         except Exception:
             self.counters.errors += 1
             logger.exception("delivery to %s failed unexpectedly", job.destination)
             with contextlib.suppress(Exception):
-                await self._retry(job, "an unexpected error (see the log)")
+                outcome = await self._retry(job, "an unexpected error (see the log)")
         finally:
             renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewer
+            timer.finish(outcome)
 
     async def _keep_claim(self, job: DeliveryJob, lost: asyncio.Event) -> None:
         """Renew the claim every third of the lease; say so if another worker took it."""
@@ -206,7 +216,7 @@ class DeliveryWorker:
             self._editions = {edition_id: (now, edition)}
         return edition
 
-    async def _run(self, job: DeliveryJob, *, stop: Callable[[], bool]) -> None:
+    async def _run(self, job: DeliveryJob, *, stop: Callable[[], bool]) -> JobOutcome:
         now = self._clock.now()
         destination = Destination.parse(job.destination)
         edition = await self._edition(job.edition_id)
@@ -215,10 +225,11 @@ class DeliveryWorker:
             await self._store.finish_delivery(
                 job.id, self.name, JobState.FAILED, "the edition was deleted", now
             )
-            return
+            return JobOutcome.FAILED
         if adapter is None:
-            await self._retry(job, f"{destination.platform} is not connected in this instance")
-            return
+            return await self._retry(
+                job, f"{destination.platform} is not connected in this instance"
+            )
         # The job keeps the filter it was planned with: a resumed delivery picks the same items.
         content = ContentFilter(job.difficulty, job.topics, job.exclude)
         chosen = select_items(edition, content, self._profile)
@@ -238,17 +249,17 @@ class DeliveryWorker:
             done = f"{report.sent} sent, {report.already} already"
             await self._store.finish_delivery(job.id, self.name, JobState.DONE, done, now)
             self.counters.deliveries_done += 1
-            return
+            return JobOutcome.OK
         if report.interrupted:
             await self._store.retry_delivery(job.id, self.name, "interrupted", now)
-            return
+            return JobOutcome.INTERRUPTED
         assert report.error is not None
         if report.error.permanent:
             await self._fail(job, destination, report.error.reason)
-            return
-        await self._retry(job, report.error.reason)
+            return JobOutcome.FAILED
+        return await self._retry(job, report.error.reason)
 
-    async def _retry(self, job: DeliveryJob, reason: str) -> None:
+    async def _retry(self, job: DeliveryJob, reason: str) -> JobOutcome:
         now = self._clock.now()
         if job.attempts >= self._settings.max_attempts:
             await self._fail(
@@ -256,13 +267,14 @@ class DeliveryWorker:
                 Destination.parse(job.destination),
                 f"gave up after {job.attempts} attempts: {reason}",
             )
-            return
+            return JobOutcome.FAILED
         wait = min(self._settings.retry_base_s * 2 ** (job.attempts - 1), 3600.0)
         await self._store.retry_delivery(job.id, self.name, reason, now + timedelta(seconds=wait))
         self.counters.deliveries_retried += 1
         logger.warning(
             "delivery to %s failed (%s); retrying in %.0f s", job.destination, reason, wait
         )
+        return JobOutcome.RETRY
 
     async def _fail(self, job: DeliveryJob, destination: Destination, reason: str) -> None:
         now = self._clock.now()

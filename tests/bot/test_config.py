@@ -245,3 +245,63 @@ def test_subscription_topics_in_the_settings_file(tmp_path: Path) -> None:
     assert (settings_entry.topics, settings_entry.exclude) == (("agents", "security"), ("vision",))
     with pytest.raises(ConfigError, match=r"\[\[subscriptions\]\] entry #1 topics .*not a topic"):
         load_settings(write_config(tmp_path, entry.replace("agents, Security", "<!here>")))
+
+
+def test_a_dotenv_file_fills_what_the_environment_does_not_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text(
+        "# the deployer's file\n"
+        "DIGEST_DATABASE_URL=sqlite:///from-dotenv.db\n"
+        "SLACK_BOT_TOKEN='xoxb-from-dotenv'\n"
+        'SLACK_APP_TOKEN="xapp-from-dotenv"\n'
+        "DIGEST_EDITION__SIZE=9\n"
+        "DIGEST_LOG_LEVEL=debug\n"
+        "UNRELATED=1\n",
+        encoding="utf-8",
+    )
+    settings = load_settings({"DIGEST_EDITION__SIZE": "7", "DIGEST_LOG_FORMAT": "JSON"})
+    assert settings.database_url == "sqlite:///from-dotenv.db"
+    assert settings.slack.bot_token is not None
+    assert settings.slack.bot_token.get_secret_value() == "xoxb-from-dotenv"
+    assert settings.edition.size == 7  # the environment wins over .env
+    assert (settings.log_level, settings.log_format) == ("DEBUG", "json")
+
+
+def test_dotenv_file_named_by_digest_env_file_and_a_missing_one_is_one_line(
+    tmp_path: Path,
+) -> None:
+    named = tmp_path / "prod.env"
+    named.write_text("DIGEST_TIMEZONE=Europe/Paris\n", encoding="utf-8")
+    assert load_settings({"DIGEST_ENV_FILE": str(named)}).timezone == "Europe/Paris"
+    with pytest.raises(ConfigError, match=r"^DIGEST_ENV_FILE points at .*nowhere\.env"):
+        load_settings({"DIGEST_ENV_FILE": str(tmp_path / "nowhere.env")})
+
+
+def test_a_secrets_dir_gives_one_variable_per_file_below_env_and_dotenv(tmp_path: Path) -> None:
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "discord_bot_token").write_text("token-from-a-secret-file\n", encoding="utf-8")
+    (secrets / "OPENAI_API_KEY").write_text("sk-from-file", encoding="utf-8")
+    (secrets / "DIGEST_DATABASE_URL").write_text("sqlite:///secret.db", encoding="utf-8")
+    (secrets / "not-a-setting").write_text("ignored", encoding="utf-8")
+    env_file = tmp_path / "deploy.env"
+    env_file.write_text(f"DIGEST_SECRETS_DIR={secrets}\nOPENAI_API_KEY=sk-from-dotenv\n")
+    settings = load_settings(
+        {"DIGEST_ENV_FILE": str(env_file), "DIGEST_DATABASE_URL": "sqlite:///env.db"}
+    )
+    assert settings.discord.bot_token is not None
+    assert settings.discord.bot_token.get_secret_value() == "token-from-a-secret-file"
+    assert settings.llm.api_key is not None
+    assert settings.llm.api_key.get_secret_value() == "sk-from-dotenv"
+    assert settings.database_url == "sqlite:///env.db"
+    with pytest.raises(ConfigError, match=r"^DIGEST_SECRETS_DIR points at .*, which is not a"):
+        load_settings({"DIGEST_SECRETS_DIR": str(tmp_path / "missing")})
+
+
+def test_a_wrong_log_setting_is_one_line() -> None:
+    with pytest.raises(ConfigError, match=r"log_level \(DIGEST_LOG_LEVEL or log_level in"):
+        load_settings({"DIGEST_LOG_LEVEL": "loud"})
+    with pytest.raises(ConfigError, match=r"log_format \(DIGEST_LOG_FORMAT"):
+        load_settings({"DIGEST_LOG_FORMAT": "xml"})

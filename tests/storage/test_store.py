@@ -241,6 +241,12 @@ async def test_llm_calls_and_answers_are_kept(store: Store) -> None:
     assert (spend.calls, spend.tokens) == (2, 1750)
     assert spend.cost_usd == pytest.approx(0.00085)
     assert await store.llm_spend_since(T0 + timedelta(days=2)) == ModelSpend(0, 0, 0.0)
+    await store.record_llm_call("item_summary", "large", 10, 5, 0.5, T0)
+    # Every model's whole history: what /metrics exports as counters.
+    small, large = sorted(await store.llm_usage(), key=lambda usage: usage.model, reverse=True)
+    assert (small.model, small.input_tokens, small.output_tokens) == ("small", 1500, 250)
+    assert small.cost_usd == pytest.approx(0.00085)
+    assert (large.model, large.input_tokens, large.output_tokens) == ("large", 10, 5)
 
     await store.save_llm_answers({"h1": {"score": 7, "reason": "agents"}}, "v1", "small", T0)
     await store.save_llm_answers({"h1": {"score": 1, "reason": "later"}}, "v1", "small", T0)
