@@ -58,6 +58,8 @@ BOT_SCOPES = (
     "users:read",
     "im:write",
     "reactions:read",
+    "channels:read",
+    "groups:read",
 )
 """The bot scopes asked for at install: those of slack-manifest.yml (a test compares them)."""
 
