@@ -3,7 +3,9 @@
 Where a value came from is read the way pydantic-settings decides it: the settings class's own
 sources (`Settings.settings_customise_sources`), asked in their order of precedence; the first
 that gives a setting is where it came from, and a setting none gives is the default. So a
-source added there (a ``.env`` file, a secrets directory) is named here without a change.
+source added there (a ``.env`` file, a secrets directory) is named here without a change:
+pydantic-settings' own by their class, any other by its ``origin`` attribute (and
+``origin_path``), else by its class name.
 """
 
 from __future__ import annotations
@@ -130,17 +132,29 @@ def _label(
 ) -> tuple[str, str]:
     """Return (source, where) for a setting ``source`` gave."""
     cls = type(settings)
+    named = getattr(source, "origin", None)  # a source of ours may name itself (".env")
+    if isinstance(named, str):
+        return named, str(getattr(source, "origin_path", "") or "")
+    if isinstance(source, DotEnvSettingsSource):  # before its base class, EnvSettingsSource
+        return ".env", _where(source.env_file, ".env")
     if isinstance(source, EnvironmentSource | EnvSettingsSource):
         return "environment", _env_name(path, cls.environ)
     if isinstance(source, TomlConfigSettingsSource):
         return "TOML file", str(cls.config_file or "")
-    if isinstance(source, DotEnvSettingsSource):  # before its base class, EnvSettingsSource
-        return ".env", str(cls.model_config.get("env_file") or ".env")
     if isinstance(source, SecretsSettingsSource):
-        return "secrets dir", str(cls.model_config.get("secrets_dir") or "")
+        return "secrets dir", _where(source.secrets_dir, "")
     if isinstance(source, InitSettingsSource):
         return "arguments", ""
     return type(source).__name__.removesuffix("SettingsSource").removesuffix("Source"), ""
+
+
+def _where(value: object, default: str) -> str:
+    """Return the file or folder a source read (pydantic-settings allows several)."""
+    if value is None:
+        return default
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
 
 
 def _sources(cls: type[BaseSettings]) -> tuple[PydanticBaseSettingsSource, ...]:
