@@ -16,6 +16,8 @@ from enum import StrEnum
 
 import httpx
 from pydantic import BaseModel
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from adapters.chat.checks import (
     SLACK_BOT_SCOPES,
@@ -27,7 +29,7 @@ from adapters.sources.http_fetch import fetch_limited
 from bot.app.wiring import build_http_client, configure_discord
 from bot.config import Settings
 from bot.ports import LanguageModelError, SourceError
-from storage.db import DatabaseError, head_revision, redact
+from storage.db import DatabaseError, head_revision, normalise_url, redact
 from storage.store import Store
 
 PROBE_TIMEOUT_S = 20.0
@@ -67,11 +69,23 @@ def _shown_url(url: str) -> str:
     return redact(url, url)
 
 
+def _bounded(url: str) -> str:
+    """Return ``url`` with a connect timeout on PostgreSQL (libpq waits for minutes otherwise)."""
+    try:
+        parsed = make_url(normalise_url(url))
+    except ArgumentError:
+        return url  # Store.open_existing says what is wrong with it
+    if parsed.get_backend_name() != "postgresql" or "connect_timeout" in parsed.query:
+        return url
+    bounded = parsed.update_query_dict({"connect_timeout": str(round(PROBE_TIMEOUT_S))})
+    return bounded.render_as_string(hide_password=False)
+
+
 async def check_database(settings: Settings) -> tuple[Check, list[str]]:
     """Check the database as is; return the check and the subscribed Discord channels."""
     url = settings.database_url
     try:
-        store = await Store.open_existing(url)
+        store = await Store.open_existing(_bounded(url))
         try:
             records = await store.subscription_records()
         finally:
