@@ -39,12 +39,16 @@ async def test_discord_permissions_come_from_roles_and_overwrites() -> None:
             "quiet",
             deny_bot=discord_server.SEND_MESSAGES | discord_server.SEND_MESSAGES_IN_THREADS,
         )
+        hidden = discord.add_channel(
+            "1400000000000000008", "staff", deny_bot=discord_server.VIEW_CHANNEL
+        )
         access = await discord_access(
             discord_server.BOT_TOKEN,
-            [discord_server.TEXT_CHANNEL, denied["id"], discord_server.FORUM_CHANNEL],
+            [discord_server.TEXT_CHANNEL, denied["id"], discord_server.FORUM_CHANNEL, hidden["id"]],
             timeout_s=5,
         )
-    ok, quiet, forum = access.channels
+    ok, quiet, forum, staff = access.channels
+    assert staff.problem == "the bot cannot see it (View Channel)"
     assert access.user == "digestbot"
     assert (ok.name, ok.missing, ok.problem) == ("llm-digest", (), "")
     # Without Send Messages, Discord treats Embed Links as denied too.
