@@ -193,7 +193,7 @@ def _source_requests(settings: Settings) -> list[tuple[str, str, dict[str, str |
     sources = settings.sources
     wanted: list[tuple[str, str, dict[str, str | int]]] = []
     if sources.hf.enabled:
-        wanted.append(("hf", sources.hf.url, {}))
+        wanted.append(("hf", sources.hf.url, {"limit": 1}))
     if sources.arxiv.enabled:
         query: dict[str, str | int] = {"search_query": sources.arxiv.query, "max_results": 1}
         wanted.append(("arxiv", sources.arxiv.url, query))

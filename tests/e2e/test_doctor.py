@@ -106,9 +106,13 @@ async def test_every_check_passes_against_healthy_fakes(tmp_path: Path) -> None:
     assert len(model.requests) == 1
     assert (posted, sends) == ([], [])  # a check posts nothing
     assert "sk-right" not in out
-    # The arXiv check asks for one result only.
+    # Each source is asked for one result only.
     (arxiv,) = server.requests_to("/arxiv")
     assert arxiv.query["max_results"] == "1"
+    (hf,) = server.requests_to("/hf")
+    assert hf.query["limit"] == "1"
+    (s2,) = server.requests_to("/s2/paper/search")
+    assert s2.query["limit"] == "1"
 
 
 async def test_every_broken_dependency_is_one_fail_line(tmp_path: Path) -> None:
