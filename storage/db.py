@@ -159,3 +159,48 @@ def current_revision(engine: Engine) -> str | None:
     """Return the revision the database is at (``None`` when never migrated)."""
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+CREATE_HINT = "create it with: digestbot db upgrade"
+
+
+def missing_sqlite_file(engine: Engine) -> Path | None:
+    """Return the SQLite file ``engine`` names when it does not exist (connecting creates it)."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    path = Path(url.database or "")
+    return None if path.exists() else path
+
+
+def require_current(engine: Engine) -> None:
+    """Check that the database exists and is at the latest schema, changing nothing.
+
+    Raises `DatabaseError` naming what to do: create or upgrade it (``digestbot db upgrade``),
+    or upgrade digestbot for a database a newer one migrated.
+    """
+    url = engine.url.render_as_string(hide_password=False)
+    missing = missing_sqlite_file(engine)
+    if missing is not None:
+        raise DatabaseError(f"there is no database at {missing} yet; {CREATE_HINT}")
+    try:
+        revision = current_revision(engine)
+    except SQLAlchemyError as exc:
+        raise DatabaseError(
+            f"could not open the database: {exc.__class__.__name__}: {describe(exc, url)}"
+        ) from None
+    head = head_revision()
+    if revision == head:
+        return
+    if revision is None:
+        raise DatabaseError(f"the database has no schema yet; {CREATE_HINT}")
+    known = {script.revision for script in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
+    if revision not in known:
+        raise DatabaseError(
+            f"the database is newer than this digestbot (its schema revision {revision} is "
+            "unknown here); upgrade digestbot, or point DIGEST_DATABASE_URL at another database"
+        )
+    raise DatabaseError(
+        f"the database's schema is older than this digestbot's ({revision}, latest {head}); "
+        "run: digestbot db upgrade"
+    )

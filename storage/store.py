@@ -41,7 +41,7 @@ from typing import Self
 
 from storage.archive import ArchivePart
 from storage.base import IN_CHUNK, StoreBase
-from storage.db import create_engine_for, upgrade
+from storage.db import create_engine_for, require_current, upgrade
 from storage.editions import EditionsPart
 from storage.edits import EditsPart
 from storage.feedback import FeedbackPart
@@ -81,6 +81,21 @@ class Store(
         engine = create_engine_for(url)
         if migrate:
             await asyncio.to_thread(upgrade, engine)
+        return cls(engine)
+
+    @classmethod
+    async def open_existing(cls, url: str) -> Self:
+        """Open a database that must exist at the latest schema; never create nor migrate it.
+
+        For the read-only commands: a missing or older database raises `DatabaseError` saying
+        to run ``digestbot db upgrade``.
+        """
+        engine = create_engine_for(url)
+        try:
+            await asyncio.to_thread(require_current, engine)
+        except BaseException:
+            await asyncio.to_thread(engine.dispose)
+            raise
         return cls(engine)
 
     async def aclose(self) -> None:

@@ -12,11 +12,16 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from bot.app.cli_config import config_cli
+from bot.app.cli_doctor import doctor_command
+from bot.app.cli_json import print_json, status_json
+from bot.app.cli_progress import ComposeBars, NoBars, PublishBars, wanted
 from bot.app.cli_subscriptions import (
     resume_command,
     subscribe_command,
@@ -41,6 +46,7 @@ from bot.app.demo import demo_settings, run_demo
 from bot.app.export import ExportReport, export_site
 from bot.app.rewriting import RewriteReport, describe, rewrite
 from bot.app.run import NothingToRunError, PlatformStartError, run_until
+from bot.app.version import package_version
 from bot.app.wiring import (
     DestinationUnavailableError,
     compose,
@@ -68,11 +74,30 @@ cli = typer.Typer(
     name="digestbot",
     help="LLM News Digest: a weekly digest of LLM engineering papers and posts.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, pwsh)
     pretty_exceptions_enable=False,
 )
 db_cli = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+QUIET_HELP = "No progress display (there is none when stderr is not a terminal)."
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(f"digestbot {package_version()}", markup=False)
+        raise typer.Exit()
+
+
+@cli.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """LLM News Digest: a weekly digest of LLM engineering papers and posts."""
 
 
 async def _ingest(
@@ -153,10 +178,19 @@ def submit_command(
 
 
 @cli.command("status")
-def status_command() -> None:
+def status_command(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object (its keys: README).")
+    ] = False,
+) -> None:
     """Show sources' last runs, last compose, next jobs, subscriptions, deliveries, LLM spend."""
     settings = settings_or_exit()
-    print_status(run_async(read_status(settings)))
+    report = run_async(read_status(settings))
+    if as_json:
+        print_json(status_json(report, package_version()))
+        return
+    out.print(f"digestbot {package_version()}", markup=False)
+    print_status(report)
 
 
 FIRST_MONDAY = date(1970, 1, 5)
@@ -193,6 +227,7 @@ def compose_command(
         bool,
         typer.Option("--require-model", help="Fail unless the model (OPENAI_API_KEY) answered."),
     ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=QUIET_HELP)] = False,
 ) -> None:
     """Build (or rebuild) the edition for the week before a Monday."""
     monday = parse_monday(when)
@@ -202,7 +237,9 @@ def compose_command(
 
     async def work() -> tuple[ComposeResult, str | None]:
         async with open_app(settings, SystemClock()) as app:
-            return await compose(app, monday, force=force), app.model_problem
+            with ComposeBars(err) if wanted(err, quiet) else NoBars() as bars:
+                result = await compose(app, monday, force=force, progress=bars)
+            return result, app.model_problem
 
     result, model_problem = run_async(work())
     print_compose(result)
@@ -227,22 +264,34 @@ def parse_edition(text: str) -> tuple[int | None, date | None]:
         usage_error(f"--edition must be latest, an id or a date like 2026-04-13, not {text!r}")
 
 
+class PreviewFormat(StrEnum):
+    """How ``preview`` renders an edition."""
+
+    TEXT = "text"
+    MARKDOWN = "markdown"
+    JSON = "json"
+
+
 @cli.command("preview")
 def preview_command(
     edition: Annotated[
         str, typer.Option("--edition", help="latest, an edition id, or its date.")
     ] = "latest",
-    output: Annotated[str, typer.Option("--format", help="text, markdown or json.")] = "text",
+    output: Annotated[
+        PreviewFormat, typer.Option("--format", help="The seeds' text shape, Markdown or JSON.")
+    ] = PreviewFormat.TEXT,
 ) -> None:
     """Render an edition without posting it."""
-    renderers = {"text": render_text, "markdown": render_markdown, "json": render_json}
-    if output not in renderers:
-        usage_error(f"--format must be one of text, markdown, json, not {output!r}")
+    renderers = {
+        PreviewFormat.TEXT: render_text,
+        PreviewFormat.MARKDOWN: render_markdown,
+        PreviewFormat.JSON: render_json,
+    }
     edition_id, edition_date = parse_edition(edition)
     settings = settings_or_exit()
 
     async def read() -> Edition | None:
-        async with open_app(settings, SystemClock()) as app:
+        async with open_app(settings, SystemClock(), read_only=True) as app:
             return await app.store.edition(edition_id=edition_id, edition_date=edition_date)
 
     found = run_async(read())
@@ -260,6 +309,7 @@ def publish_command(
     edition: Annotated[
         str, typer.Option("--edition", help="latest, an edition id, or its date.")
     ] = "latest",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=QUIET_HELP)] = False,
 ) -> None:
     """Post an edition now: a parent message, then one threaded reply per item.
 
@@ -283,7 +333,10 @@ def publish_command(
             found = await app.store.edition(edition_id=edition_id, edition_date=edition_date)
             if found is None:
                 fail(f"no edition {edition}; run: digestbot compose")
-            return await publish(app, found, destinations, on_done=print_delivery)
+            with PublishBars(err) if wanted(err, quiet) else NoBars() as bars:
+                return await publish(
+                    app, found, destinations, on_done=print_delivery, on_part=bars.part
+                )
 
     try:
         reports = run_async(work())
@@ -441,8 +494,30 @@ cli.command("subscribe")(subscribe_command)
 cli.command("unsubscribe")(unsubscribe_command)
 cli.command("subscriptions")(subscriptions_command)
 cli.command("resume")(resume_command)
+cli.command("doctor")(doctor_command)
+cli.add_typer(config_cli, name="config")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the ``digestbot`` console script."""
-    cli(args=list(argv) if argv is not None else sys.argv[1:], prog_name="digestbot")
+    """Entry point of the ``digestbot`` console script.
+
+    Bad usage that click catches (an unknown option, a value outside its choices) is one
+    line and exit 2, as our own usage errors are, instead of click's boxed message.
+    """
+    args = list(argv) if argv is not None else sys.argv[1:]
+    try:
+        code = cli(args=args, prog_name="digestbot", standalone_mode=False)
+    except typer.TyperException as exc:  # click's errors (typer vendors click)
+        if type(exc).__name__ == "NoArgsIsHelpError":  # as typer tells it (typer#1278)
+            if exc.format_message().strip():  # rich printed the help already otherwise
+                exc.show()  # type: ignore[attr-defined]
+            sys.exit(exc.exit_code)
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+        message = " ".join(exc.format_message().replace("Value error, ", "").split())
+        err.print(f"digestbot: {message}{hint}", markup=False)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("digestbot: interrupted", markup=False)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

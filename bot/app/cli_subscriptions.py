@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from bot.app.cli_json import print_json, subscriptions_json
 from bot.app.console import cells, fail, out, run_async, settings_or_exit, usage_error
 from bot.app.wiring import open_app, read_status
 from bot.clock import SystemClock
@@ -164,10 +165,17 @@ def unsubscribe_command(
     )
 
 
-def subscriptions_command() -> None:
+def subscriptions_command(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object (its keys: README).")
+    ] = False,
+) -> None:
     """List subscriptions: schedule, active or paused (and why), who created them, next slot."""
     settings = settings_or_exit()
     report = run_async(read_status(settings))
+    if as_json:
+        print_json(subscriptions_json(report))
+        return
     if not report.subscriptions:
         out.print(
             "No subscriptions yet. Add one: digestbot subscribe slack:C0123456789 "

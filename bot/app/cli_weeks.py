@@ -10,6 +10,7 @@ import json
 import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -145,17 +146,24 @@ def _candidate_json(candidate: Candidate) -> dict[str, object]:
     }
 
 
+class CandidatesFormat(StrEnum):
+    """How ``candidates`` lists the ranking."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
 def candidates_command(
     when: Annotated[
         str | None,
         typer.Option("--date", help="The edition's Monday, YYYY-MM-DD (default: the next one)."),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="How many to list.", min=1)] = 40,
-    output: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    output: Annotated[
+        CandidatesFormat, typer.Option("--format", help="Lines to read, or a JSON list.")
+    ] = CandidatesFormat.TEXT,
 ) -> None:
     """List a week's ranked candidates: score, why, and whether its edition picked them."""
-    if output not in {"text", "json"}:
-        usage_error(f"--format must be text or json, not {output!r}")
     if when is None:
         monday = edition_monday(_today())
     else:
@@ -168,7 +176,7 @@ def candidates_command(
     settings = settings_or_exit()
 
     async def work() -> list[Candidate]:
-        async with open_app(settings, SystemClock()) as app:
+        async with open_app(settings, SystemClock(), read_only=True) as app:
             return await week_ranking(
                 app.store,
                 app.profile,
@@ -178,7 +186,7 @@ def candidates_command(
             )
 
     ranked = run_async(work())[:limit]
-    if output == "json":
+    if output is CandidatesFormat.JSON:
         sys.stdout.write(json.dumps([_candidate_json(c) for c in ranked], indent=2) + "\n")
         return
     if not ranked:

@@ -11,7 +11,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
-from importlib import metadata
 from typing import Any
 
 from aiohttp import web
@@ -25,6 +24,7 @@ from adapters.sources.arxiv import ArxivSource
 from adapters.web.routes import add_web_routes
 from bot.app.rewriting import item_rewriter
 from bot.app.slack_workspaces import slack_oauth, slack_tokens, workspace_gone
+from bot.app.version import package_version
 from bot.app.wiring import (
     App,
     compose,
@@ -61,14 +61,6 @@ def add_archive_routes(web_app: web.Application, app: App) -> None:
         page_size=app.settings.web.page_size,
         feed_links=public_links(public) if public else Links(),
     )
-
-
-def package_version() -> str:
-    """Return the installed distribution's version (``unknown`` from a bare checkout)."""
-    try:
-        return metadata.version("llm-news-digest")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def paper_fetcher(app: App) -> Callable[[str], Awaitable[Reply]]:

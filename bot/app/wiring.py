@@ -12,7 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import httpx
 
@@ -37,7 +37,7 @@ from bot.config import LlmSettings, Settings
 from bot.delivery.content import ContentFilter, select_items
 from bot.delivery.deliver import DeliveryError, DeliveryReport, Destination, deliver
 from bot.delivery.notices import Noticeboard
-from bot.delivery.ports import ChatAdapter
+from bot.delivery.ports import ChatAdapter, DeliveryLog
 from bot.delivery.schedule import Scheduler
 from bot.delivery.worker import Counters
 from bot.domain import Edition, Platform
@@ -45,6 +45,7 @@ from bot.edition.compose import ComposeResult, compose_edition
 from bot.edition.llm_rank import LlmRanker
 from bot.edition.llm_summarize import LlmEditor, LlmSummarizer
 from bot.edition.model import TokenBudget
+from bot.edition.ports import ComposeProgress
 from bot.edition.profile import EditorialProfile, load_profile
 from bot.edition.summarize import OfflineSummarizer
 from bot.ingest.ingester import CITATIONS_SOURCE, MANUAL_SOURCE, Ingester, IngestReport
@@ -194,10 +195,21 @@ def build_http_client(
 
 @asynccontextmanager
 async def open_app(
-    settings: Settings, clock: Clock, *, transport: httpx.AsyncBaseTransport | None = None
+    settings: Settings,
+    clock: Clock,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    read_only: bool = False,
 ) -> AsyncIterator[App]:
-    """Open the store (migrated to the latest schema) and the HTTP client; close both after."""
-    store = await Store.open(settings.database_url)
+    """Open the store (migrated to the latest schema) and the HTTP client; close both after.
+
+    ``read_only`` (status, preview, ...): the database must already exist at the latest
+    schema; it is never created nor migrated (`storage.db.DatabaseError` says what to run).
+    """
+    if read_only:
+        store = await Store.open_existing(settings.database_url)
+    else:
+        store = await Store.open(settings.database_url)
     try:
         allow_private = settings.sources.allow_private_redirects
         async with build_http_client(transport, allow_private_redirects=allow_private) as client:
@@ -255,7 +267,11 @@ async def language_model(llm: LlmSettings) -> AsyncIterator[tuple[LanguageModel,
 
 
 async def compose(
-    app: App, edition_date: date | None = None, *, force: bool = False
+    app: App,
+    edition_date: date | None = None,
+    *,
+    force: bool = False,
+    progress: ComposeProgress | None = None,
 ) -> ComposeResult:
     """Compose (or with ``force`` rebuild) the edition dated ``edition_date``.
 
@@ -276,6 +292,7 @@ async def compose(
             window_days=app.settings.edition.window_days,
             freshness_days=app.settings.edition.freshness_days,
             force=force,
+            progress=progress,
         )
     async with language_model(llm) as (plain_model, budget):
         model = WatchedModel(plain_model)
@@ -302,6 +319,7 @@ async def compose(
             ),
             budget=budget,
             concurrency=llm.concurrency,
+            progress=progress,
         )
     app.model_problem = model.problem
     now = app.clock.now()
@@ -376,17 +394,52 @@ async def _discord_chat(app: App, stack: AsyncExitStack) -> ChatAdapter:
     return DiscordChat(client, app.clock, pacer=pacer)
 
 
+@dataclass(slots=True)
+class _CountingLog:
+    """The store as `deliver` records sends in it, telling ``on_part`` of each part."""
+
+    store: Store
+    destination: Destination
+    total: int
+    on_part: Callable[[Destination, int, int], object]
+    parts: int = 0
+
+    async def begin_delivery(self, destination: str, edition_id: int, at: datetime) -> bool:
+        return await self.store.begin_delivery(destination, edition_id, at)
+
+    async def sent_parts(self, destination: str, edition_id: int) -> dict[int, tuple[str, str]]:
+        done = await self.store.sent_parts(destination, edition_id)
+        self.parts = len(done)
+        self.on_part(self.destination, self.parts, self.total)
+        return done
+
+    async def record_sent(
+        self,
+        destination: str,
+        edition_id: int,
+        part: int,
+        message_id: str,
+        thread_id: str,
+        at: datetime,
+    ) -> None:
+        await self.store.record_sent(destination, edition_id, part, message_id, thread_id, at)
+        self.parts += 1
+        self.on_part(self.destination, self.parts, self.total)
+
+
 async def publish(
     app: App,
     edition: Edition,
     destinations: Sequence[Destination],
     on_done: Callable[[DeliveryReport], object] | None = None,
+    on_part: Callable[[Destination, int, int], object] | None = None,
 ) -> list[DeliveryReport]:
     """Deliver ``edition`` to each destination now (resuming, never duplicating).
 
     Destinations go side by side, up to ``schedule.workers`` at once, as `digestbot run`
     delivers them: the adapters pace each platform (Slack per channel, Discord per bot), so
-    twenty channels take about as long as one. ``on_done`` hears of each as it finishes.
+    twenty channels take about as long as one. ``on_done`` hears of each as it finishes,
+    ``on_part`` of each message recorded (destination, messages there, messages in all).
     """
     if edition.imported:
         raise NotDeliverableError(
@@ -409,13 +462,13 @@ async def publish(
             chosen = select_items(edition, wants.get(destination, ContentFilter()), profile)
             async with slots:
                 adapter = adapters[destination.platform]
+                log: DeliveryLog = app.store
+                if on_part is not None:
+                    # The parent, then one reply per item this destination gets.
+                    total = 1 + len(chosen.edition.entries)
+                    log = _CountingLog(app.store, destination, total, on_part)
                 report = await deliver(
-                    chosen.edition,
-                    destination,
-                    adapter,
-                    app.store,
-                    app.clock,
-                    scope=chosen.label,
+                    chosen.edition, destination, adapter, log, app.clock, scope=chosen.label
                 )
             if on_done is not None:
                 on_done(report)
@@ -466,8 +519,8 @@ async def publish_due(app: App) -> Counters:
 
 
 async def read_status(settings: Settings) -> StatusReport:
-    """Open the store once and read the status report from it."""
-    async with open_app(settings, SystemClock()) as app:
+    """Open the store once (as it is: never created nor migrated) and read the status report."""
+    async with open_app(settings, SystemClock(), read_only=True) as app:
         report = await collect_status(app.store, settings.schedule, app.clock)
         kept = await app.store.source_state(MODEL_STATE)
         return replace(report, model_problem=problem_line(kept) if settings.llm.api_key else "")

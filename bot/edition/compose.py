@@ -18,7 +18,7 @@ from bot.edition.learned import week_tastes
 from bot.edition.llm_rank import LlmRanker
 from bot.edition.llm_summarize import LlmEditor
 from bot.edition.model import TokenBudget
-from bot.edition.ports import EditionStore, Summarizer
+from bot.edition.ports import ComposeProgress, EditionStore, Summarizer
 from bot.edition.profile import EditorialProfile
 from bot.edition.select import Choice, choose, score_week
 from bot.edition.summarize import CachedSummarizer
@@ -58,6 +58,10 @@ def week_window(monday: date, days: int = 7) -> tuple[datetime, datetime]:
     return end - timedelta(days=days), end
 
 
+def _no_progress(name: str, done: int, total: int | None) -> None:
+    return None
+
+
 def offline_title_and_intro(profile: EditorialProfile, chosen: Sequence[Choice]) -> tuple[str, str]:
     """Write an edition title (two short clauses) and a 2-4 sentence intro from the items."""
     return offline_intro.title_and_intro(profile, chosen)
@@ -78,12 +82,15 @@ async def compose_edition(
     ranker: LlmRanker | None = None,
     budget: TokenBudget | None = None,
     concurrency: int = 8,
+    progress: ComposeProgress | None = None,
 ) -> ComposeResult:
     """Build the edition dated ``edition_date`` (default: the next edition's Monday).
 
     With an ``editor`` (and an LLM ``summarizer``) the title, intro and summaries are the
-    model's, validated; without, everything is written offline.
+    model's, validated; without, everything is written offline. ``progress`` hears of each
+    step (ranking, summaries one by one, title and intro).
     """
+    step = progress.step if progress is not None else _no_progress
     now = clock.now()
     monday = edition_date or edition_monday(now.date())
     existing = await store.edition(edition_date=monday)
@@ -106,7 +113,11 @@ async def compose_edition(
     )
     offline_ranked = score_week(pool, profile, end, tastes=tastes)
     # The model ranks the offline scorer's best (its shortlist); the rest keep the offline fit.
-    fits = await ranker.fit([c.item for c in offline_ranked]) if ranker is not None and pool else {}
+    fits: dict[int, tuple[float, str]] = {}
+    if ranker is not None and pool:
+        step("ranking", 0, 1)
+        fits = await ranker.fit([c.item for c in offline_ranked])
+        step("ranking", 1, 1)
     ranked = (
         score_week(pool, profile, end, tastes=tastes, model_fits=fits) if fits else offline_ranked
     )
@@ -123,18 +134,27 @@ async def compose_edition(
     cached = CachedSummarizer(summarizer, store, clock)
     limit = asyncio.Semaphore(concurrency)
 
+    finished = 0
+    step("summaries", 0, len(chosen))
+
     async def summarize(item: Item) -> ItemSummary:
+        nonlocal finished
         async with limit:
-            return await cached.summarize(item)
+            summary = await cached.summarize(item)
+        finished += 1
+        step("summaries", finished, len(chosen))
+        return summary
 
     summaries: list[ItemSummary] = list(
         await asyncio.gather(*(summarize(choice.item) for choice in chosen))
     )
     written = None
     if editor is not None:
+        step("title and intro", 0, 1)
         written = await editor.title_and_intro(
             [(c.item.content.title, s.why) for c, s in zip(chosen, summaries, strict=True)]
         )
+        step("title and intro", 1, 1)
     title, intro = written or offline_title_and_intro(profile, chosen)
     entries = [
         EditionEntry(position=n, item=c.item, summary=s, score=c.score, reason=c.reason)

@@ -23,6 +23,14 @@ from bot.domain import (
 from bot.edition.history import HistoryEdition, ImportOutcome
 
 
+class ComposeProgress(Protocol):
+    """Told how composing goes (``digestbot compose`` shows "summaries 5/12" on a terminal)."""
+
+    def step(self, name: str, done: int, total: int | None) -> None:
+        """Say that ``done`` of ``total`` (None: unknown) of step ``name`` are finished."""
+        ...
+
+
 class Summarizer(Protocol):
     """Writes an item's summary."""
 

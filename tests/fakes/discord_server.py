@@ -5,7 +5,8 @@ command sync, channels, guild roles and members, messages (with ``nonce`` + ``en
 deduplicated per author, as Discord does), threads from a message, forum posts, direct
 messages (50007 from a member who closed them), message edits (the bot's own only: 50005
 for another author's, 10008 for an unknown one), interaction callbacks, follow-ups and
-``@original``. Every response carries ``Content-Type:
+``@original``. Any request on a channel the bot may not view (server roles, then the channel's
+overwrites) is ``50001 Missing Access``, reading it included. Every response carries ``Content-Type:
 application/json`` exactly (discord.py compares it with ``==``) and ``Via`` (without it a 429
 looks like a Cloudflare ban). Rate limits: a 429 with bucket headers on demand, or at a given
 share of message sends, and Discord's global 50 requests per second when asked to enforce it.
@@ -524,11 +525,11 @@ class FakeDiscord:
         channel = self.channels.get(parts[1])
         if channel is None:
             return _error(404, 10003, "Unknown Channel")
+        allowed = self.member_permissions(BOT_ID, channel["id"])
+        if not allowed & VIEW_CHANNEL:  # a channel the bot cannot see, even to read it
+            return _error(403, 50001, "Missing Access")
         if len(parts) == 2 and request.method == "GET":
             return _json(channel)
-        allowed = self.member_permissions(BOT_ID, channel["id"])
-        if not allowed & VIEW_CHANNEL:
-            return _error(403, 50001, "Missing Access")
         if parts[2:3] == ["messages"] and len(parts) == 3:
             if request.method == "GET":
                 return self._history(channel["id"], request)

@@ -9,7 +9,8 @@ channel (newest first; metadata only with ``include_all_metadata``, as on Slack)
 edits the bot's own messages only (``cant_update_message`` for a person's, as on Slack, and
 ``message_not_found`` for an unknown ts). Events
 (``app_mention``, ``reaction_added``/``_removed``) go over Socket Mode or, in HTTP mode, as
-signed POSTs, and only when slack-manifest.yml subscribes them and grants their scope. Tests can
+signed POSTs, and only when slack-manifest.yml subscribes them and grants their scope. Every answer
+to the bot token carries ``x-oauth-scopes``: the manifest's scopes but ``missing_scopes``. Tests can
 make the next calls answer 429 with Retry-After, or a share of posts at random, or enforce
 Slack's one message per second per channel (the message is then not stored, as on Slack).
 """
@@ -323,12 +324,24 @@ class FakeSlack:
             args.update(dict(await request.post()))
         return args
 
+    @property
+    def granted_scopes(self) -> frozenset[str]:
+        """The bot scopes the app holds: the manifest's, but those it was installed without."""
+        return self.manifest.scopes - self.missing_scopes
+
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await self._args(request)
         self.calls.append((method, args))
         if not self._authorized(method, request.headers.get("Authorization", "")):
             return web.json_response({"ok": False, "error": "invalid_auth"})
+        response = await self._method(method, args)
+        if request.headers.get("Authorization", "") == f"Bearer {BOT_TOKEN}":
+            # As Slack does on every Web API answer to a valid token: the scopes it holds.
+            response.headers["x-oauth-scopes"] = ",".join(sorted(self.granted_scopes))
+        return response
+
+    async def _method(self, method: str, args: dict[str, Any]) -> web.Response:
         if self.rate_limit_next > 0:
             self.rate_limit_next -= 1
             return web.json_response(
@@ -350,7 +363,16 @@ class FakeSlack:
             return web.json_response({"ok": True, "user": info})
         if method == "auth.test":
             return web.json_response(
-                {"ok": True, "team_id": "T0FAKE", "user_id": "U0BOT", "bot_id": "B0BOT"}
+                {
+                    "ok": True,
+                    "url": "https://fake.slack.com/",
+                    "team": "Fake team",
+                    "user": "llm_news_digest",
+                    "team_id": "T0FAKE",
+                    "user_id": "U0BOT",
+                    "bot_id": "B0BOT",
+                    "is_enterprise_install": False,
+                }
             )
         if method == "chat.postMessage":
             limited = self._post_limited(str(args.get("channel")))

@@ -164,7 +164,7 @@ def test_compose_then_preview_in_every_format(tmp_path: Path) -> None:
     [
         (["compose", "--date", "2026-04-15"], "is a Wednesday; editions are dated on Mondays"),
         (["compose", "--date", "next week"], "--date must look like 2026-04-13"),
-        (["preview", "--format", "pdf"], "--format must be one of text, markdown, json"),
+        (["preview", "--format", "pdf"], "'pdf' is not one of 'text', 'markdown', 'json'"),
         (["preview", "--edition", "last"], "--edition must be latest, an id or a date"),
     ],
 )
@@ -197,7 +197,7 @@ def test_bad_compose_and_preview_options_are_usage_errors(
         ),
         (["backfill", "--since", "2999-01-01"], "is in the future"),
         (["candidates", "--date", "2026-04-15"], "is a Wednesday; editions are dated on Mondays"),
-        (["candidates", "--format", "csv"], "--format must be text or json"),
+        (["candidates", "--format", "csv"], "'csv' is not one of 'text', 'json'"),
     ],
 )
 def test_bad_dates_are_refused_with_one_line(tmp_path: Path, args: list[str], message: str) -> None:

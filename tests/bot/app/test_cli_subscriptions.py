@@ -25,6 +25,14 @@ async def digestbot(tmp_path: Path, *args: str, **settings: str) -> tuple[int, s
 
 async def test_subscribe_list_update_and_unsubscribe(tmp_path: Path) -> None:
     code, out, err = await digestbot(tmp_path, "subscriptions")
+    assert (code, out) == (1, "")  # a read-only command never creates the database
+    assert err.strip() == (
+        f"digestbot: there is no database at {tmp_path / 'd.db'} yet; "
+        "create it with: digestbot db upgrade"
+    )
+    assert not (tmp_path / "d.db").exists()
+    assert (await digestbot(tmp_path, "db", "upgrade"))[0] == 0
+    code, out, err = await digestbot(tmp_path, "subscriptions")
     assert (code, err) == (0, "")
     assert "No subscriptions yet. Add one: digestbot subscribe slack:" in out
 
