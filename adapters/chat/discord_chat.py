@@ -56,6 +56,8 @@ COLOURS = {
     Difficulty.INTERMEDIATE: discord.Colour(0xF1C40F),
     Difficulty.ADVANCED: discord.Colour(0xE74C3C),
 }
+MISSING_ACCESS = 50001
+"""Discord's answer to reading a channel the bot cannot view."""
 REQUIRED_PERMISSIONS = (
     ("view_channel", "View Channel"),
     ("send_messages", "Send Messages"),
@@ -244,6 +246,12 @@ def _failure(exc: Exception, channel: str) -> DeliveryError:
         return DeliveryError(
             f"Discord: channel {channel} was not found (deleted, or the bot was removed): "
             f"{exc.text}",
+            permanent=True,
+        )
+    if isinstance(exc, discord.Forbidden) and exc.code == MISSING_ACCESS:
+        return DeliveryError(
+            f"Discord: the bot cannot see channel {channel}: it needs the View Channel "
+            "permission there",
             permanent=True,
         )
     if isinstance(exc, discord.Forbidden):
