@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain import Subscription
-from storage.db import upgrade
+from storage.db import head_revision, upgrade
 from storage.store import Store
 from tests.bot.app.test_cli import digestbot
 from tests.builders import COMPOSED_AT, an_edition
@@ -55,9 +55,9 @@ def test_help_lists_the_everyday_commands_first_and_offers_completion(tmp_path: 
 
 
 def test_the_shell_completes_command_names_and_format_choices(tmp_path: Path) -> None:
-    script = digestbot("--show-completion", "bash", cwd=tmp_path)
-    assert script.returncode == 0, script.stderr
-    assert "_DIGESTBOT_COMPLETE=complete_bash" in script.stdout
+    # What the script of --install-completion asks (it detects the user's shell from the
+    # process tree, which a test run may not have): the words completed after the cursor.
+    assert "--install-completion" in digestbot("--help", cwd=tmp_path).stdout
     env = {"_DIGESTBOT_COMPLETE": "complete_bash", "COMP_WORDS": "digestbot sta", "COMP_CWORD": "1"}
     assert digestbot(cwd=tmp_path, env=env).stdout.split() == ["status"]
     env |= {"COMP_WORDS": "digestbot preview --format ", "COMP_CWORD": "3"}
@@ -153,8 +153,8 @@ def test_read_only_commands_never_migrate_an_older_database(
     result = digestbot(*command, cwd=tmp_path, env={"DIGEST_DATABASE_URL": url})
     assert result.returncode == 1
     assert result.stderr == (
-        "digestbot: the database's schema is older than this digestbot's (0010, latest 0011); "
-        "run: digestbot db upgrade\n"
+        "digestbot: the database's schema is older than this digestbot's "
+        f"(0010, latest {head_revision()}); run: digestbot db upgrade\n"
     )
     with sqlite3.connect(tmp_path / "old.db") as connection:
         assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [
