@@ -10,18 +10,19 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import aiohttp
 import discord
 import pytest
 
 from adapters.chat.discord_chat import (
     DiscordChat,
-    RequestPacer,
     authors_line,
     item_embeds,
     nonce_for,
     pack,
     rest_client,
 )
+from adapters.chat.discord_pace import RequestPacer, paced_trace
 from bot.clock import SystemClock
 from bot.delivery.deliver import DeliveryError, Destination, deliver, part_key
 from bot.delivery.notices import Noticeboard
@@ -37,6 +38,7 @@ from tests.fakes.discord_server import (
     BOT_TOKEN,
     CREATE_PUBLIC_THREADS,
     FORUM_CHANNEL,
+    GUILD_ID,
     TEXT_CHANNEL,
     FakeDiscord,
 )
@@ -310,11 +312,63 @@ async def test_deliveries_share_a_pace_that_keeps_under_the_global_limit(
         # Unpaced, two deliveries (12 requests) burst past 8 per second: Discord says 429.
         await two_at_once(DiscordChat(client, clock), channels[:2])
         assert fake.invalid_requests > 0
-        await asyncio.sleep(1.0)
-        fake.invalid_requests = 0
-        # Paced together at 7 per second, the same work draws not one 429.
-        await two_at_once(DiscordChat(client, clock, pacer=RequestPacer(clock, 7)), channels[2:])
+    await asyncio.sleep(1.0)
+    fake.invalid_requests = 0
+    async with rest_client(BOT_TOKEN, RequestPacer(clock, 7)) as client:
+        # Paced together at 7 per second, the same work (and the login) draws not one 429.
+        await two_at_once(DiscordChat(client, clock), channels[2:])
     assert fake.invalid_requests == 0
+
+
+async def test_deliveries_starting_together_read_the_server_once(
+    store: Store, fake: FakeDiscord
+) -> None:
+    edition = await an_edition(store)
+    channels = [f"14000000000000004{n:02d}" for n in range(3)]
+    for channel in channels:
+        fake.add_channel(channel, f"c{channel[-2:]}")
+    clock = SystemClock()
+    async with rest_client(BOT_TOKEN) as client:
+        chat = DiscordChat(client, clock)
+        reports = await asyncio.gather(
+            *(deliver(edition, Destination(Platform.DISCORD, c), chat, store, clock)
+              for c in channels)
+        )  # fmt: skip
+    assert all(report.complete for report in reports)
+    reads = [path for method, path, _ in fake.calls if method == "GET"]
+    assert reads.count(f"/guilds/{GUILD_ID}") == 1  # not once per delivery
+    assert reads.count(f"/guilds/{GUILD_ID}/members/{BOT_ID}") == 1
+
+
+async def test_requests_discord_py_makes_on_its_own_are_paced_too(fake: FakeDiscord) -> None:
+    # The pace is the client's, not the adapter's: discord.py's own requests (its reads, its
+    # retries after a 429) wait for their turn as well.
+    fake.global_limit_per_s = 8
+    async with rest_client(BOT_TOKEN, RequestPacer(SystemClock(), 7)) as client:
+        await asyncio.sleep(1.0)  # the login's requests leave the window
+        reads = [client.fetch_channel(int(TEXT_CHANNEL)) for _ in range(12)]
+        found = await asyncio.gather(*reads)
+    assert {channel.id for channel in found} == {int(TEXT_CHANNEL)}
+    assert fake.invalid_requests == 0
+
+
+async def test_interaction_answers_and_the_gateway_do_not_wait_for_the_pace(
+    fake: FakeDiscord,
+) -> None:
+    clock = FakeClock(datetime(2026, 4, 13, 7, tzinfo=UTC))
+    trace = paced_trace(RequestPacer(clock, 1))  # one request a second, on a fake clock
+    base = fake.api_url
+    async with aiohttp.ClientSession(trace_configs=[trace]) as session:
+        start = clock.now()
+        for path in ("/interactions/1/tok/callback", "/webhooks/1/tok/messages/@original"):
+            for _ in range(3):
+                async with session.post(base + path, json={"type": 1}):
+                    pass
+        assert clock.now() == start  # due within 3 s: never queued behind deliveries
+        for _ in range(3):
+            async with session.get(base + "/users/@me"):
+                pass
+        assert (clock.now() - start).total_seconds() == pytest.approx(2.0)  # 1 s apart
 
 
 class LateClock(FakeClock):
