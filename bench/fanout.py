@@ -115,6 +115,42 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+@dataclass
+class CpuWatch:
+    """A process's time on a CPU and waiting for one (from /proc; the latest reading).
+
+    On a machine whose CPUs are busy with other work, the time waiting says how much of a
+    wall time beyond the bound was spent queued for a CPU rather than paced.
+    """
+
+    pid: int
+    on_cpu_s: float = 0.0
+    waiting_s: float = 0.0
+
+    def read(self) -> None:
+        """Sum the process's threads' schedstat (nanoseconds on a CPU, waiting to run)."""
+        on_cpu = waiting = 0
+        try:
+            tasks = list(Path(f"/proc/{self.pid}/task").iterdir())
+        except OSError:
+            return  # the process has ended: keep the last reading
+        for task in tasks:
+            try:
+                fields = (task / "schedstat").read_text().split()
+            except OSError:
+                continue
+            on_cpu, waiting = on_cpu + int(fields[0]), waiting + int(fields[1])
+        if on_cpu:
+            self.on_cpu_s, self.waiting_s = on_cpu / 1e9, waiting / 1e9
+
+    def line(self, name: str) -> str:
+        """Return the figures as one line of the report."""
+        return (
+            f"  {name}: {self.on_cpu_s:.1f} s on a CPU, {self.waiting_s:.1f} s waiting for one "
+            "(the machine's CPUs are shared)"
+        )
+
+
 def rss_mb(pid: int, field: str) -> float:
     """Return a process's ``VmRSS`` or ``VmHWM`` (peak) from /proc, in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -197,7 +233,7 @@ def tally(
 
 
 async def watch_posts(
-    slack: FakeSlack, discord: DiscordHost, expected: int, started: float
+    slack: FakeSlack, discord: DiscordHost, expected: int, started: float, cpu: CpuWatch
 ) -> tuple[float, float]:
     """Wait until ``expected`` messages are posted (or 15 minutes); return the first and last.
 
@@ -212,6 +248,7 @@ async def watch_posts(
             first_slack = time.monotonic()
         if now_slack != seen_slack:
             seen_slack, last_slack = now_slack, time.monotonic()
+        cpu.read()
         if seen_slack + await discord.messages() >= expected:
             break
         await asyncio.sleep(0.05)
@@ -241,7 +278,8 @@ async def fan_out(folder: Path, slack_count: int, discord_count: int, workers: i
         try:
             expected = (slack_count + discord_count) * parts
             try:
-                first_post, last_post = await watch_posts(slack, discord, expected, started)
+                cpu = CpuWatch(process.pid)
+                first_post, last_post = await watch_posts(slack, discord, expected, started, cpu)
             except RuntimeError:
                 process.send_signal(signal.SIGTERM)
                 _, stderr = await process.communicate()
@@ -279,6 +317,7 @@ async def fan_out(folder: Path, slack_count: int, discord_count: int, workers: i
         f"429s served: Slack {slack.rate_limited}, Discord {report['invalid_requests']}"
     )
     print(f"  peak RSS of digestbot run: {peak:.0f} MB (goal <= 200)")
+    print(cpu.line("digestbot run, start to last post"))
 
 
 async def main() -> None:

@@ -37,6 +37,7 @@ from bench.fanout import (
     ITEMS,
     NO_SOURCES,
     SLACK_INTERVAL_S,
+    CpuWatch,
     discord_channel,
     load_average,
     seed,
@@ -107,7 +108,8 @@ async def publish(folder: Path, slack_count: int, discord_count: int, share: flo
             "publish", *args, "--edition", str(edition_id), env=env, cwd=folder
         )
         expected = (slack_count + discord_count) * parts
-        watching = asyncio.create_task(watch_posts(slack, discord, expected, started))
+        cpu = CpuWatch(process.pid)
+        watching = asyncio.create_task(watch_posts(slack, discord, expected, started, cpu))
         stdout, stderr = await process.communicate()
         process_s = time.monotonic() - started
         if process.returncode != 0:
@@ -143,6 +145,7 @@ async def publish(folder: Path, slack_count: int, discord_count: int, share: flo
         f"Slack {slack.rate_limited} (the random share), Discord {report['invalid_requests']} "
         "(goal 0)"
     )
+    print(cpu.line("digestbot publish"))
     complete = sum(1 for line in lines if line.endswith("; complete"))
     print(f"  progress lines printed: {len(lines)}, {complete} destinations complete")
 
