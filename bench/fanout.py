@@ -17,8 +17,9 @@ The bound is what those limits allow, from the counts of this run: a Slack chann
 request (a parent, the thread started from it, one reply per item) at 50 per second. The
 channels are served at once, so the bound is the larger of the two. Wall time runs from
 the first post to the last. Also printed: duplicates and losses (read back from the fakes),
-429s served, peak RSS of the bot process, and its idle RSS with both platforms connected
-(a separate ``run`` with no subscriptions, measured after it settles).
+429s served, Discord's own first-to-last span and rate, the bot's time on a CPU and waiting
+for one, the load average, peak RSS of the bot process, and its idle RSS with both platforms
+connected (a separate ``run`` with no subscriptions, measured after it settles).
 Goals: wall <= 1.10x the bound, 0 duplicates, 0 lost, peak RSS <= 200 MB, idle <= 120 MB.
 """
 
@@ -311,6 +312,11 @@ async def fan_out(folder: Path, slack_count: int, discord_count: int, workers: i
     print(
         f"  messages: {counted.slack_messages} Slack, {counted.discord_messages} Discord; "
         f"duplicates {counted.duplicates}, lost {counted.lost} (goal 0, 0)"
+    )
+    span = report["last_post"] - report["first_post"]
+    print(
+        f"  Discord alone, first post to last: {span:.1f} s, {required / span:.1f} required "
+        "requests per second (paced at 48)"
     )
     print(
         f"  Discord requests: {report['requests']} ({required} required); "

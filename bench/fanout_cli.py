@@ -135,7 +135,11 @@ async def publish(folder: Path, slack_count: int, discord_count: int, share: flo
         f"channel {slack_s:.1f} s, Discord {required} requests / {DISCORD_GLOBAL_PER_S}/s "
         f"= {discord_s:.1f} s); ratio {wall / bound:.3f} (goal <= 1.10)"
     )
-    print(f"  the publish process: {process_s:.1f} s, start-up and login included")
+    floor = ITEMS * SLACK_INTERVAL_S + max(slack.waits.values(), default=0)
+    print(
+        f"  the publish process: {process_s:.1f} s, start-up and login included; the limits "
+        f"alone, without the retries' jitter: {floor:.1f} s"
+    )
     print(
         f"  messages: {counted.slack_messages} Slack, {counted.discord_messages} Discord; "
         f"duplicates {counted.duplicates}, lost {counted.lost} (goal 0, 0)"
