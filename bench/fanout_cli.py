@@ -114,7 +114,11 @@ async def publish(folder: Path, slack_count: int, discord_count: int, share: flo
         process_s = time.monotonic() - started
         if process.returncode != 0:
             watching.cancel()
-            raise RuntimeError(f"publish failed ({process.returncode}): {stderr.decode()[-2000:]}")
+            stopped = [line for line in stdout.decode().splitlines() if "stopped" in line]
+            raise RuntimeError(
+                f"publish failed ({process.returncode}): {stderr.decode()[-1000:]}\n"
+                + "\n".join(stopped)
+            )
         first_post, last_post = await watching
         report = await discord.ask("report")
         counted = tally(slack, report, edition_id, slack_count, discord_count)
