@@ -8,15 +8,18 @@ on and a store (SQLite, temporary) holding one edition of 12 items and a subscri
 channel whose slot has just passed. The fakes enforce the platforms' limits:
 
 - Slack: one message per second per channel (a sooner post is answered 429 Retry-After: 1);
-- Discord: 50 requests per second in all (the global limit; over it, a global 429).
+- Discord: 50 requests per second in all (the global limit; over it, a global 429). The
+  fake runs in a process of its own (`bench.discord_host`: a fake sharing the bench's
+  process stamped requests late, in bursts the bot never sent).
 
 The bound is what those limits allow, from the counts of this run: a Slack channel needs
 ``parts - 1`` seconds (its parts one second apart), and Discord needs every required
 request (a parent, the thread started from it, one reply per item) at 50 per second. The
 channels are served at once, so the bound is the larger of the two. Wall time runs from
 the first post to the last. Also printed: duplicates and losses (read back from the fakes),
-429s served, peak RSS of the bot process, and its idle RSS with both platforms connected
-(a separate ``run`` with no subscriptions, measured after it settles).
+429s served, Discord's own first-to-last span and rate, the bot's time on a CPU and waiting
+for one, the load average, peak RSS of the bot process, and its idle RSS with both platforms
+connected (a separate ``run`` with no subscriptions, measured after it settles).
 Goals: wall <= 1.10x the bound, 0 duplicates, 0 lost, peak RSS <= 200 MB, idle <= 120 MB.
 """
 
@@ -28,14 +31,17 @@ import signal
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from bench.discord_host import DiscordHost
 from bench.slack_commands import WORDS, sighting
 from bot.domain import Difficulty, EditionEntry, ItemSummary, Subscription
 from storage.store import Store
-from tests.cli_process import both_platforms_env, clean_env, start_digestbot
-from tests.fakes import discord_server
+from tests.cli_process import clean_env, start_digestbot
+from tests.fakes import discord_server, slack_server
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import FakeSlack
 
@@ -105,6 +111,47 @@ async def seed(url: str, slack: int, discord: int) -> int:
         await store.aclose()
 
 
+def load_average() -> str:
+    """Return the machine's load averages over 1, 5 and 15 minutes (its CPUs are shared)."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+@dataclass
+class CpuWatch:
+    """A process's time on a CPU and waiting for one (from /proc; the latest reading).
+
+    On a machine whose CPUs are busy with other work, the time waiting says how much of a
+    wall time beyond the bound was spent queued for a CPU rather than paced.
+    """
+
+    pid: int
+    on_cpu_s: float = 0.0
+    waiting_s: float = 0.0
+
+    def read(self) -> None:
+        """Sum the process's threads' schedstat (nanoseconds on a CPU, waiting to run)."""
+        on_cpu = waiting = 0
+        try:
+            tasks = list(Path(f"/proc/{self.pid}/task").iterdir())
+        except OSError:
+            return  # the process has ended: keep the last reading
+        for task in tasks:
+            try:
+                fields = (task / "schedstat").read_text().split()
+            except OSError:
+                continue
+            on_cpu, waiting = on_cpu + int(fields[0]), waiting + int(fields[1])
+        if on_cpu:
+            self.on_cpu_s, self.waiting_s = on_cpu / 1e9, waiting / 1e9
+
+    def line(self, name: str) -> str:
+        """Return the figures as one line of the report."""
+        return (
+            f"  {name}: {self.on_cpu_s:.1f} s on a CPU, {self.waiting_s:.1f} s waiting for one "
+            "(the machine's CPUs are shared)"
+        )
+
+
 def rss_mb(pid: int, field: str) -> float:
     """Return a process's ``VmRSS`` or ``VmHWM`` (peak) from /proc, in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -114,7 +161,11 @@ def rss_mb(pid: int, field: str) -> float:
 
 
 def bot_env(
-    folder: Path, url: str, slack: FakeSlack, discord: FakeDiscord, workers: int | None
+    folder: Path,
+    url: str,
+    slack: FakeSlack,
+    discord: FakeDiscord | DiscordHost,
+    workers: int | None,
 ) -> dict[str, str]:
     """Return the environment of ``digestbot run`` on both fakes."""
     env = clean_env(
@@ -122,7 +173,13 @@ def bot_env(
         DIGEST_CONFIG=str(folder / "digestbot.toml"),
         DIGEST_SCHEDULE__ENABLED="true",
         DIGEST_SCHEDULE__POLL_S="0.5",
-        **both_platforms_env(slack, discord) | {"DIGEST_DISCORD__GUILD_READY_TIMEOUT_S": "0.5"},
+        SLACK_BOT_TOKEN=slack_server.BOT_TOKEN,
+        SLACK_APP_TOKEN=slack_server.APP_TOKEN,
+        SLACK_API_URL=slack.api_url,
+        DISCORD_BOT_TOKEN=discord_server.BOT_TOKEN,
+        DISCORD_API_URL=discord.api_url,
+        DISCORD_GATEWAY_URL=discord.gateway_url,
+        DIGEST_DISCORD__GUILD_READY_TIMEOUT_S="0.5",
     )
     if workers is not None:
         env["DIGEST_SCHEDULE__WORKERS"] = str(workers)
@@ -147,67 +204,96 @@ async def idle_rss(folder: Path) -> float:
             await process.communicate()
 
 
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """What the fakes hold after a fan-out: messages, duplicates and losses, per platform."""
+
+    slack_messages: int
+    discord_messages: int
+    duplicates: int
+    lost: int
+
+
+def tally(
+    slack: FakeSlack, discord: dict[str, Any], edition_id: int, slack_count: int, discord_count: int
+) -> Tally:
+    """Count each part's copies in every channel (``discord``: the host's report)."""
+    parts = 1 + ITEMS
+    slack_keys = Counter(
+        m["metadata"]["event_payload"]["key"]
+        for messages in slack.messages.values()
+        for m in messages
+    )
+    discord_keys: dict[str, int] = discord["keys"]
+    duplicates = sum(c - slack_count for c in slack_keys.values() if c > slack_count)
+    duplicates += sum(c - 1 for c in discord_keys.values() if c > 1)
+    wanted_slack = {f"llm-news-digest:{edition_id}:{p}" for p in range(parts)}
+    lost = sum(max(0, slack_count - slack_keys.get(k, 0)) for k in wanted_slack)
+    lost += discord_count * parts - len(discord_keys)
+    return Tally(sum(slack_keys.values()), sum(discord_keys.values()), duplicates, lost)
+
+
+async def watch_posts(
+    slack: FakeSlack, discord: DiscordHost, expected: int, started: float, cpu: CpuWatch
+) -> tuple[float, float]:
+    """Wait until ``expected`` messages are posted (or 15 minutes); return the first and last.
+
+    Slack's are seen by polling every 50 ms; Discord's host times each of its posts.
+    """
+    first_slack: float | None = None
+    last_slack = 0.0
+    seen_slack = 0
+    while time.monotonic() - started < 900:
+        now_slack = sum(len(m) for m in slack.messages.values())
+        if now_slack and first_slack is None:
+            first_slack = time.monotonic()
+        if now_slack != seen_slack:
+            seen_slack, last_slack = now_slack, time.monotonic()
+        cpu.read()
+        if seen_slack + await discord.messages() >= expected:
+            break
+        await asyncio.sleep(0.05)
+    report = await discord.ask("report")
+    firsts = [t for t in (first_slack, report["first_post"]) if t is not None]
+    if not firsts:
+        raise RuntimeError("nothing was posted")
+    return min(firsts), max(last_slack, report["last_post"] or 0.0)
+
+
 async def fan_out(folder: Path, slack_count: int, discord_count: int, workers: int | None) -> None:
     """Run one edition to every channel and print the figures."""
     url = f"sqlite:///{folder / 'fanout.db'}"
     edition_id = await seed(url, slack_count, discord_count)
     parts = 1 + ITEMS
     slack_channels = {slack_channel(n) for n in range(slack_count)}
+    discord_channels = [discord_channel(n) for n in range(discord_count)]
     async with (
         FakeSlack(channels=slack_channels, per_channel_interval_s=SLACK_INTERVAL_S) as slack,
-        FakeDiscord(global_limit_per_s=DISCORD_GLOBAL_PER_S) as discord,
+        DiscordHost(DISCORD_GLOBAL_PER_S, discord_channels) as discord,
     ):
-        for n in range(discord_count):
-            discord.add_channel(discord_channel(n), f"digest-{n}")
         slack.calls.clear()
         started = time.monotonic()
         process = await start_digestbot(
             "run", env=bot_env(folder, url, slack, discord, workers), cwd=folder
         )
-        first_post: float | None = None
-        last_post = 0.0
-        expected = (slack_count + discord_count) * parts
-        seen = 0
         try:
-            while time.monotonic() - started < 900:
-                now_seen = sum(len(m) for m in slack.messages.values()) + sum(
-                    len(m) for m in discord.messages.values()
-                )
-                if now_seen and first_post is None:
-                    first_post = time.monotonic()
-                if now_seen != seen:
-                    seen, last_post = now_seen, time.monotonic()
-                if seen >= expected:
-                    break
-                await asyncio.sleep(0.05)
+            expected = (slack_count + discord_count) * parts
+            try:
+                cpu = CpuWatch(process.pid)
+                first_post, last_post = await watch_posts(slack, discord, expected, started, cpu)
+            except RuntimeError:
+                process.send_signal(signal.SIGTERM)
+                _, stderr = await process.communicate()
+                raise RuntimeError(stderr.decode()[-2000:]) from None
             await asyncio.sleep(3.0)  # a duplicate would show up now
             peak = rss_mb(process.pid, "VmHWM")
         finally:
-            process.send_signal(signal.SIGTERM)
-            _, stderr = await process.communicate()
-        assert first_post is not None, stderr.decode()[-2000:]
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+                await process.communicate()
         wall = last_post - first_post
-
-        slack_keys = Counter(
-            m["metadata"]["event_payload"]["key"]
-            for messages in slack.messages.values()
-            for m in messages
-        )
-        discord_keys: Counter[tuple[str, str]] = Counter()
-        for n in range(discord_count):
-            channel = discord_channel(n)
-            for m in discord.posts(channel):
-                discord_keys[(channel, m["embeds"][-1]["footer"]["text"])] += 1
-            for thread in discord.threads_of(channel):
-                for m in discord.posts(thread["id"]):
-                    discord_keys[(channel, m["embeds"][-1]["footer"]["text"])] += 1
-        slack_per_key = slack_count  # every channel carries the same keys
-        duplicates = sum(c - slack_per_key for c in slack_keys.values() if c > slack_per_key)
-        duplicates += sum(c - 1 for c in discord_keys.values() if c > 1)
-        wanted_slack = {f"llm-news-digest:{edition_id}:{p}" for p in range(parts)}
-        lost = sum(max(0, slack_count - slack_keys.get(k, 0)) for k in wanted_slack)
-        lost += discord_count * parts - len(discord_keys)
-        discord_requests = [c for c in discord.calls if not c[1].startswith("/interactions/")]
+        report = await discord.ask("report")
+        counted = tally(slack, report, edition_id, slack_count, discord_count)
 
     slack_bound = (parts - 1) * SLACK_INTERVAL_S
     required = discord_count * (parts + 1)  # parent, thread, one reply per item
@@ -224,14 +310,20 @@ async def fan_out(folder: Path, slack_count: int, discord_count: int, workers: i
         f"= {discord_bound:.1f} s); ratio {wall / bound:.3f} (goal <= 1.10)"
     )
     print(
-        f"  messages: {sum(slack_keys.values())} Slack, {sum(discord_keys.values())} Discord; "
-        f"duplicates {duplicates}, lost {lost} (goal 0, 0)"
+        f"  messages: {counted.slack_messages} Slack, {counted.discord_messages} Discord; "
+        f"duplicates {counted.duplicates}, lost {counted.lost} (goal 0, 0)"
+    )
+    span = report["last_post"] - report["first_post"]
+    print(
+        f"  Discord alone, first post to last: {span:.1f} s, {required / span:.1f} required "
+        "requests per second (paced at 48)"
     )
     print(
-        f"  Discord requests: {len(discord_requests)} ({required} required); "
-        f"429s served: Slack {slack.rate_limited}, Discord {discord.invalid_requests}"
+        f"  Discord requests: {report['requests']} ({required} required); "
+        f"429s served: Slack {slack.rate_limited}, Discord {report['invalid_requests']}"
     )
     print(f"  peak RSS of digestbot run: {peak:.0f} MB (goal <= 200)")
+    print(cpu.line("digestbot run, start to last post"))
 
 
 async def main() -> None:
@@ -244,7 +336,9 @@ async def main() -> None:
     with tempfile.TemporaryDirectory(prefix="digest-fanout-") as name:
         folder = Path(name)
         (folder / "digestbot.toml").write_text(NO_SOURCES)
+        print(f"  load average before: {load_average()}")
         await fan_out(folder, args.slack, args.discord, args.workers)
+        print(f"  load average after: {load_average()}")
         print(f"  idle RSS of digestbot run, both platforms connected: "
               f"{await idle_rss(folder):.0f} MB (goal <= 120)")  # fmt: skip
 

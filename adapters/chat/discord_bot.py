@@ -29,7 +29,6 @@ from adapters.chat.discord_chat import (
     CONTENT_LIMIT,
     DESCRIPTION_LIMIT,
     DiscordChat,
-    RequestPacer,
     clean,
     client_options,
     clip,
@@ -37,6 +36,7 @@ from adapters.chat.discord_chat import (
     pack,
     safe_url,
 )
+from adapters.chat.discord_pace import RequestPacer
 from adapters.chat.discord_reactions import listen_for_reactions
 from bot.commands.admin import AdminContext, answer_admin
 from bot.commands.digest import answer
@@ -468,11 +468,14 @@ class DiscordBot:
         topic_names: Sequence[str] | None = None,
     ) -> None:
         self._token = token
-        self._pacer = RequestPacer(clock, requests_per_s)  # one for every delivery
         self._store = store
         self._clock = clock
         self._sync_guild_id = sync_guild_id
-        options: dict[str, Any] = dict(client_options(), guild_ready_timeout=guild_ready_timeout)
+        options: dict[str, Any] = dict(
+            # One pace for every request of the bot: deliveries, commands' reads, retries.
+            client_options(RequestPacer(clock, requests_per_s)),
+            guild_ready_timeout=guild_ready_timeout,
+        )
         if sharded:
             options.update(
                 shard_ids=list(shard_ids) if shard_ids else None, shard_count=shard_count
@@ -515,7 +518,7 @@ class DiscordBot:
 
     def chat(self) -> DiscordChat:
         """Return a poster sharing this client's connection and caches."""
-        return DiscordChat(self.client, self._clock, pacer=self._pacer)
+        return DiscordChat(self.client, self._clock)
 
     def connected(self) -> bool:
         """Tell whether the gateway connection is up and ready."""

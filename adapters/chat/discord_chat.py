@@ -7,7 +7,9 @@ Messages stay within Discord's limits (2,000 characters of content; an embed's t
 description 4,096, a field 1,024, 6,000 in all): long text is split at paragraphs, sentences
 or spaces, never inside a word or a link.
 
-Rate limits are discord.py's (it follows the bucket headers). A request that cannot succeed
+Rate limits: discord.py follows the bucket headers, and every request of a client built
+with a `RequestPacer` waits for its turn under the bot's global limit (see
+`adapters.chat.discord_pace`). A request that cannot succeed
 (channel deleted, permission missing) is never repeated: the channel is remembered as dead
 and the delivery fails as permanent. Before the first post to a channel the bot's own
 permissions there are computed and a missing one is named.
@@ -25,7 +27,6 @@ import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Literal, TypeVar
 
 import aiohttp
@@ -33,6 +34,7 @@ import discord
 import yarl
 
 from adapters.chat.discord_edit import edit_failure, edit_message, single_message
+from adapters.chat.discord_pace import RequestPacer, paced_trace
 from bot.delivery.deliver import DeliveryError, parse_part_key
 from bot.domain import Difficulty
 from bot.edition.render import DIGEST_NAME, Digest, DigestItem, split_text
@@ -79,25 +81,36 @@ def configure_endpoints(api_url: str, gateway_url: str | None) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
 
 
-def client_options() -> dict[str, object]:
+def client_options(pacer: RequestPacer | None = None) -> dict[str, object]:
     """Return the options every client of ours is built with: no mentions, few intents.
 
-    The bot has no voice: discord.py's start-up warnings that the voice libraries (PyNaCl,
-    davey) are missing are switched off before any client is built.
+    With ``pacer``, each HTTP request the client makes (discord.py's own retries included)
+    first waits for its turn under the bot's global limit. The bot has no voice: discord.py's
+    start-up warnings that the voice libraries (PyNaCl, davey) are missing are switched off
+    before any client is built.
     """
     discord.VoiceClient.warn_nacl = False
     discord.VoiceClient.warn_dave = False
     intents = discord.Intents(guilds=True, guild_reactions=True)  # neither is privileged
-    return {"intents": intents, "allowed_mentions": discord.AllowedMentions.none()}
+    options: dict[str, object] = {
+        "intents": intents,
+        "allowed_mentions": discord.AllowedMentions.none(),
+    }
+    if pacer is not None:
+        options["http_trace"] = paced_trace(pacer)
+    return options
 
 
 @asynccontextmanager
-async def rest_client(token: str) -> AsyncIterator[discord.Client]:
+async def rest_client(
+    token: str, pacer: RequestPacer | None = None
+) -> AsyncIterator[discord.Client]:
     """Yield a client logged in over REST only (no gateway): enough to post an edition.
 
-    Raises `DeliveryError` when Discord refuses the token (permanent) or cannot be reached.
+    With ``pacer``, every request waits for its turn under the bot's global limit. Raises
+    `DeliveryError` when Discord refuses the token (permanent) or cannot be reached.
     """
-    client = discord.Client(**client_options())  # type: ignore[arg-type]
+    client = discord.Client(**client_options(pacer))  # type: ignore[arg-type]
     try:
         try:
             await client.login(token)
@@ -270,43 +283,6 @@ class _Target:
     guild_id: int
 
 
-class RequestPacer:
-    """Spaces requests evenly so that a bot stays under a per-second limit.
-
-    Discord allows a bot 50 requests per second in all (the global limit); discord.py only
-    reacts to the 429 once it is over, and every 429 counts towards Discord's ban on invalid
-    requests (10,000 per 10 minutes). Requests pass one at a time on a schedule of slots
-    ``1 / per_s`` apart; a request never goes before its slot.
-
-    Why slots and not "one gap after the last send": a busy event loop wakes a sleeper a
-    millisecond or two late, and measuring each gap from the late send stretched every gap
-    (44 requests per second where 48 were asked, in ``bench/fanout.py``). A request up to
-    half a gap late keeps the schedule, so the next one may catch that lateness up. A later
-    one (the loop stalled) starts a new schedule from now: the requests that waited through
-    a stall do not leave in a burst, which is what drew 429s from a meter that let them
-    catch up. Slots ``1 / per_s`` apart with sends at most half a gap behind put at most
-    ``per_s + 1`` requests in any second.
-    """
-
-    def __init__(self, clock: Clock, per_s: float) -> None:
-        self._clock = clock
-        self._gap = timedelta(seconds=1 / per_s)
-        self._catch_up = self._gap / 2
-        self._next_slot: datetime | None = None
-        self._turn = asyncio.Lock()
-
-    async def wait(self) -> None:
-        """Return when this request may go."""
-        async with self._turn:
-            now = self._clock.now()
-            slot = self._next_slot
-            if slot is None or now - slot > self._catch_up:
-                slot = now  # first request, or after a stall: a fresh schedule, no burst
-            elif slot > now:
-                await self._clock.sleep((slot - now).total_seconds())
-            self._next_slot = slot + self._gap
-
-
 class DiscordChat:
     """Posts editions to Discord channels and forums (implements `ChatAdapter`)."""
 
@@ -316,15 +292,14 @@ class DiscordChat:
         clock: Clock,
         *,
         attempts: int = 4,
-        pacer: RequestPacer | None = None,
     ) -> None:
         self._client = client
         self._clock = clock
         self._attempts = attempts
-        self._pacer = pacer
         self._targets: dict[str, _Target] = {}
         self._dead: dict[str, DeliveryError] = {}
         self._guilds: dict[int, tuple[discord.Guild, discord.Member]] = {}
+        self._guild_reads = asyncio.Lock()
 
     async def _target(self, channel: str) -> _Target:
         """Check the channel once: its kind, and the bot's permissions in it."""
@@ -371,27 +346,19 @@ class DiscordChat:
         cached = self._client.get_channel(int(channel))
         if isinstance(cached, discord.abc.GuildChannel) and cached.guild.me is not None:
             return cached, cached.guild.me
-        await self._pace()
         found = await self._client.fetch_channel(int(channel))
         if not isinstance(found, discord.abc.GuildChannel):
             raise DeliveryError(f"Discord: {channel} is not a server channel", permanent=True)
-        known = self._guilds.get(found.guild.id)
-        if known is None:
-            await self._pace()
-            guild = await self._client.fetch_guild(found.guild.id)
-            assert self._client.user is not None
-            await self._pace()
-            known = (guild, await guild.fetch_member(self._client.user.id))
-            self._guilds[guild.id] = known
+        async with self._guild_reads:  # deliveries starting together read the server once
+            known = self._guilds.get(found.guild.id)
+            if known is None:
+                guild = await self._client.fetch_guild(found.guild.id)
+                assert self._client.user is not None
+                known = (guild, await guild.fetch_member(self._client.user.id))
+                self._guilds[guild.id] = known
         guild, me = known
         # Bind the channel to the fetched server so that its roles count in permissions_for.
-        await self._pace()
         return await guild.fetch_channel(found.id), me
-
-    async def _pace(self) -> None:
-        """Wait for this request's turn under the bot's global rate (when paced)."""
-        if self._pacer is not None:
-            await self._pacer.wait()
 
     def _remember(self, channel: str, error: DeliveryError) -> DeliveryError:
         if error.permanent:
@@ -405,7 +372,6 @@ class DiscordChat:
         run of them longer than that. A send cannot land twice: its nonce is the same.
         """
         for attempt in range(1, self._attempts + 1):
-            await self._pace()
             try:
                 return await call()
             except discord.HTTPException as exc:
@@ -518,7 +484,6 @@ class DiscordChat:
         Items are looked for in the thread; a parent among the channel's latest messages (its
         thread is started if the crash came before that), or among a forum's active posts.
         """
-        await self._pace()
         target = await self._target(channel)
         marker = part_marker(key)
         try:
@@ -560,7 +525,6 @@ class DiscordChat:
         A member who closed DMs from server members answers 50007; that is reported.
         """
         try:
-            await self._pace()
             dm = await self._client.create_dm(discord.Object(id=int(user)))
             await self._retrying(
                 functools.partial(

@@ -18,10 +18,10 @@ import httpx
 
 from adapters.chat.discord_chat import (
     DiscordChat,
-    RequestPacer,
     configure_endpoints,
     rest_client,
 )
+from adapters.chat.discord_pace import RequestPacer
 from adapters.chat.slack_chat import SlackChat, web_client
 from adapters.sources.arxiv import ArxivSource
 from adapters.sources.feeds import FeedSource
@@ -386,12 +386,12 @@ async def _discord_chat(app: App, stack: AsyncExitStack) -> ChatAdapter:
     if token is None:
         raise DestinationUnavailableError("discord: destinations need DISCORD_BOT_TOKEN")
     configure_discord(app.settings)
+    pacer = RequestPacer(app.clock, app.settings.discord.requests_per_s)
     try:
-        client = await stack.enter_async_context(rest_client(token.get_secret_value()))
+        client = await stack.enter_async_context(rest_client(token.get_secret_value(), pacer))
     except DeliveryError as exc:
         raise DestinationUnavailableError(exc.reason) from None
-    pacer = RequestPacer(app.clock, app.settings.discord.requests_per_s)
-    return DiscordChat(client, app.clock, pacer=pacer)
+    return DiscordChat(client, app.clock)
 
 
 @dataclass(slots=True)

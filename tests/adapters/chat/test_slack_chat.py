@@ -102,6 +102,16 @@ async def test_rate_limits_are_waited_out_without_duplicates(
     assert len(keys) == len(set(keys)) == 5
 
 
+async def test_a_long_run_of_rate_limits_is_waited_out(store: Store, slack: FakeSlack) -> None:
+    # With 30% of posts answered 429 at random, one post in about 1,400 meets 6 in a row.
+    edition = await an_edition(store)
+    slack.rate_limit_next = 7
+    clock = FakeClock()
+    report = await deliver(edition, TO, chat_for(slack, clock), store, clock)
+    assert report.complete
+    assert len(slack.messages["C0DIGEST"]) == 5
+
+
 async def test_a_missing_channel_is_a_permanent_failure(store: Store, slack: FakeSlack) -> None:
     edition = await an_edition(store)
     clock = FakeClock()
