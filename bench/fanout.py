@@ -116,6 +116,24 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+class LogTail:
+    """The last lines a process wrote, read as it writes them (so its pipes never fill)."""
+
+    def __init__(self, keep: int = 4000) -> None:
+        self._tail = bytearray()
+        self._keep = keep
+
+    async def drain(self, stream: asyncio.StreamReader | None) -> None:
+        """Read ``stream`` to its end, keeping only its last characters."""
+        while stream is not None and (chunk := await stream.read(65536)):
+            self._tail.extend(chunk)
+            del self._tail[: -self._keep]
+
+    def text(self) -> str:
+        """Return what was kept."""
+        return self._tail.decode(errors="replace")
+
+
 @dataclass
 class CpuWatch:
     """A process's time on a CPU and waiting for one (from /proc; the latest reading).
@@ -276,6 +294,11 @@ async def fan_out(folder: Path, slack_count: int, discord_count: int, workers: i
         process = await start_digestbot(
             "run", env=bot_env(folder, url, slack, discord, workers), cwd=folder
         )
+        # Read its logs as they come, as journald or docker would: at INFO, a line per
+        # delivery fills a pipe nobody reads within a few hundred channels, and the bot
+        # then waits on its own log.
+        logs = LogTail()
+        readers = [asyncio.create_task(logs.drain(s)) for s in (process.stdout, process.stderr)]
         try:
             expected = (slack_count + discord_count) * parts
             try:
@@ -283,14 +306,16 @@ async def fan_out(folder: Path, slack_count: int, discord_count: int, workers: i
                 first_post, last_post = await watch_posts(slack, discord, expected, started, cpu)
             except RuntimeError:
                 process.send_signal(signal.SIGTERM)
-                _, stderr = await process.communicate()
-                raise RuntimeError(stderr.decode()[-2000:]) from None
+                await process.wait()
+                await asyncio.gather(*readers)
+                raise RuntimeError(logs.text()) from None
             await asyncio.sleep(3.0)  # a duplicate would show up now
             peak = rss_mb(process.pid, "VmHWM")
         finally:
             if process.returncode is None:
                 process.send_signal(signal.SIGTERM)
-                await process.communicate()
+                await process.wait()
+            await asyncio.gather(*readers)
         wall = last_post - first_post
         report = await discord.ask("report")
         counted = tally(slack, report, edition_id, slack_count, discord_count)
