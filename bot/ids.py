@@ -39,7 +39,7 @@ _OLD_IN_TEXT = re.compile(r"(?<![\w-])([a-z][a-z-]*(?:\.[A-Z]{2})?/[0-9]{7}(?:v[
 _ARXIV_PREFIX = re.compile(r"^arxiv:", re.IGNORECASE)
 _DATACITE_DOI = re.compile(r"^(?:doi:)?10\.48550/arxiv\.", re.IGNORECASE)
 _REPEATED_SLASHES = re.compile(r"/{2,}")
-# A paper link written without its scheme ("arxiv.org/abs/2604.06132").
+# A paper link written without its scheme ("arxiv.org/abs/2604.31415").
 _SCHEMELESS_LINK = re.compile(
     r"^(?:www\.|export\.)?(?:arxiv\.org|alphaxiv\.org|huggingface\.co|hf\.co|doi\.org)/",
     re.IGNORECASE,
@@ -148,7 +148,7 @@ def _parse_bare(text: str) -> ArxivId | None:
 def parse_arxiv_id(text: str) -> ArxivId | None:
     """Parse exactly one arXiv identifier, in any form arXiv itself accepts.
 
-    Accepts bare ids (``2604.06132v2``, ``hep-th/9901001``, ``math.CA/9310001``), the
+    Accepts bare ids (``2604.31415v2``, ``hep-th/9901001``, ``math.CA/9310001``), the
     ``arXiv:`` prefix, leading or doubled slashes, a trailing path, the DataCite DOI
     ``10.48550/arXiv.<id>`` and links to a paper, with or without ``https://`` (see
     `arxiv_id_from_url`). Returns ``None`` for anything else; never raises.

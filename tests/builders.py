@@ -39,7 +39,7 @@ MONDAY = date(2026, 4, 13)
 IN_WEEK = datetime(2026, 4, 8, 12, 0, tzinfo=UTC)
 LEDGERLINE = Sighting(
     source=SourceLabel.HF,
-    url="https://huggingface.co/papers/2604.06132",
+    url="https://huggingface.co/papers/2604.31415",
     title="Ledgerline: Toward Auditable Evaluation of Autonomous Agents",
     summary=(
         "Current agent benchmarks only check final outputs and barely evaluate safety. "
@@ -51,12 +51,12 @@ LEDGERLINE = Sighting(
     ),
     authors=("Ada Moreau", "Tomas Okafor"),
     published_at=IN_WEEK,
-    arxiv_id="2604.06132",
+    arxiv_id="2604.31415",
     data={"upvotes": 40},
 )
 COMPOSED_AT = datetime(2026, 4, 13, 6, tzinfo=UTC)
 """When the week's edition is composed: 06:00 UTC on its Monday."""
-PAPER_ID = "arxiv:2604.06132"
+PAPER_ID = "arxiv:2604.31415"
 
 
 def item(sighting: Sighting, item_id: int = 1, citations: int | None = None) -> Item:
@@ -111,11 +111,11 @@ def paused(
 def paper(source: str, **changes: object) -> IdentifiedSighting:
     base = Sighting(
         source=source,
-        url=f"https://arxiv.org/abs/2604.06132?from={source}",
+        url=f"https://arxiv.org/abs/2604.31415?from={source}",
         title=f"Ledgerline as told by {source}",
         summary=f"Abstract from {source}.",
         authors=("Ada Moreau", "Tomas Okafor") if source != SourceLabel.feed("willison") else (),
-        arxiv_id="2604.06132",
+        arxiv_id="2604.31415",
         arxiv_version=1,
         data={"seen_by": source},
     )

@@ -232,7 +232,7 @@ def build_command_tree(
         return choices
 
     @tree.command(name="paper", description="A paper's card: arXiv id, link, or words")
-    @app_commands.describe(query="An arXiv id (2604.06132), an arXiv or HF link, or words")
+    @app_commands.describe(query="An arXiv id (2604.31415), an arXiv or HF link, or words")
     async def paper(interaction: discord.Interaction[Any], query: str) -> None:
         await ask(interaction, "paper", query)
 

@@ -191,7 +191,7 @@ def build_slack_app(
 
     @app.event("app_mention")
     async def mention(event: dict[str, Any], client: AsyncWebClient) -> None:
-        # Slack runs no slash command inside a thread: "@bot paper 2604.06132" does instead,
+        # Slack runs no slash command inside a thread: "@bot paper 2604.31415" does instead,
         # answered in the same thread (visible to the thread, never pinging anyone).
         words = _MENTION.sub("", str(event.get("text") or "")).split(maxsplit=1)
         name = words[0].lower().lstrip("/") if words else ""

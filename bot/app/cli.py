@@ -381,7 +381,7 @@ def _publish_due(settings: Settings) -> None:
 def rewrite_command(
     item: Annotated[
         str,
-        typer.Argument(help="A featured item: arXiv id (2604.06132), its link, or canonical id."),
+        typer.Argument(help="A featured item: arXiv id (2604.31415), its link, or canonical id."),
     ],
     note: Annotated[
         str, typer.Option("--note", help="What the new summary should do (guides the model).")

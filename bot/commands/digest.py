@@ -37,7 +37,7 @@ DIGEST_USAGE = (
     "/paper <arXiv id, arXiv or HF link, or words>: an item's full card, or the best matches."
 )
 PAPER_USAGE = (
-    "/paper <arXiv id, arXiv or HF link, or words>, e.g. /paper 2604.06132: the item's full "
+    "/paper <arXiv id, arXiv or HF link, or words>, e.g. /paper 2604.31415: the item's full "
     "card (an unknown paper is fetched and summarized), or the best matches for the words."
 )
 

@@ -63,11 +63,11 @@ async def find_featured(text: str, store: FeaturedLookup) -> Featured:
     """Return the latest edition entry of the item ``text`` names; `RewriteError` if none."""
     shown = text.strip()[:80]
     if not shown:
-        raise RewriteError("name the item: an arXiv id (2604.06132), its link, or its canonical id")
+        raise RewriteError("name the item: an arXiv id (2604.31415), its link, or its canonical id")
     key = item_key(text)
     if key is None:
         raise RewriteError(
-            f"“{shown}” is not an arXiv id, a link or a canonical id (e.g. 2604.06132)"
+            f"“{shown}” is not an arXiv id, a link or a canonical id (e.g. 2604.31415)"
         )
     found = await store.featured_entry(key)
     edition = await store.edition(edition_date=found[0]) if found is not None else None

@@ -44,7 +44,7 @@ def item_slug(canonical_id: str) -> str:
     """Return an item's file name in an exported site: readable, unique, stable."""
     readable = _SLUG_UNSAFE.sub("-", canonical_id).strip("-.")[:60] or "item"
     if canonical_id.startswith("arxiv:"):
-        return readable  # arxiv-2604.06132: already unique
+        return readable  # arxiv-2604.31415: already unique
     digest = hashlib.sha256(canonical_id.encode()).hexdigest()[:10]
     return f"{readable}-{digest}"
 

@@ -51,22 +51,22 @@ def test_recorded_identifier_cases(text: str, expected: str, version: str) -> No
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("arXiv:2604.06132v2", ArxivId("2604.06132", 2)),
-        ("ARXIV:2604.06132", ArxivId("2604.06132")),
-        ("  2604.06132v3\n", ArxivId("2604.06132", 3)),
-        ("https://arxiv.org/pdf/2604.06132v1.pdf", ArxivId("2604.06132", 1)),
-        ("http://export.arxiv.org/abs/2604.06132", ArxivId("2604.06132")),
+        ("arXiv:2604.31415v2", ArxivId("2604.31415", 2)),
+        ("ARXIV:2604.31415", ArxivId("2604.31415")),
+        ("  2604.31415v3\n", ArxivId("2604.31415", 3)),
+        ("https://arxiv.org/pdf/2604.31415v1.pdf", ArxivId("2604.31415", 1)),
+        ("http://export.arxiv.org/abs/2604.31415", ArxivId("2604.31415")),
         ("https://www.arxiv.org/abs/math.CA/9310001v2", ArxivId("math/9310001", 2)),
-        ("https://arxiv.org/html/2604.06132v2", ArxivId("2604.06132", 2)),
-        ("https://huggingface.co/papers/2604.06132", ArxivId("2604.06132")),
-        ("https://hf.co/papers/2604.06132", ArxivId("2604.06132")),
-        ("https://doi.org/10.48550/arXiv.2604.06132", ArxivId("2604.06132")),
-        ("doi:10.48550/ARXIV.2604.06132", ArxivId("2604.06132")),
-        ("alphaxiv.org/abs/2604.06132", ArxivId("2604.06132")),
+        ("https://arxiv.org/html/2604.31415v2", ArxivId("2604.31415", 2)),
+        ("https://huggingface.co/papers/2604.31415", ArxivId("2604.31415")),
+        ("https://hf.co/papers/2604.31415", ArxivId("2604.31415")),
+        ("https://doi.org/10.48550/arXiv.2604.31415", ArxivId("2604.31415")),
+        ("doi:10.48550/ARXIV.2604.31415", ArxivId("2604.31415")),
+        ("alphaxiv.org/abs/2604.31415", ArxivId("2604.31415")),
         ("arxiv.org/abs/hep-th/9901001v2", ArxivId("hep-th/9901001", 2)),
         ("arxiv.org/list/cs.CL/recent", None),
-        ("2604.06132 2604.06133", None),
-        ("see 2604.06132", None),
+        ("2604.31415 2604.06133", None),
+        ("see 2604.31415", None),
         ("2010.1234", None),  # four digits after 2014: never issued
     ],
 )
@@ -81,36 +81,36 @@ def test_digits_of_other_scripts_are_not_an_id() -> None:
 
 
 def test_an_absurd_version_is_refused_rather_than_crashing() -> None:
-    huge = "2604.06132v" + "1" * 5000
+    huge = "2604.31415v" + "1" * 5000
     assert parse_arxiv_id(huge) is None
     assert arxiv_id_from_url(f"https://arxiv.org/abs/{huge}") is None
     assert find_arxiv_ids(f"read {huge} now") == []
 
 
 def test_arxiv_ids_print_with_their_version() -> None:
-    assert str(ArxivId("2604.06132", 2)) == "2604.06132v2"
+    assert str(ArxivId("2604.31415", 2)) == "2604.31415v2"
     assert ArxivId("hep-th/9901001").canonical == "arxiv:hep-th/9901001"
 
 
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("https://arxiv.org/abs/2604.06132", ArxivId("2604.06132")),
-        ("https://arxiv.org/format/2604.06132v2", ArxivId("2604.06132", 2)),
+        ("https://arxiv.org/abs/2604.31415", ArxivId("2604.31415")),
+        ("https://arxiv.org/format/2604.31415v2", ArxivId("2604.31415", 2)),
         ("https://huggingface.co/papers/2410.17243/community?x=1", ArxivId("2410.17243")),
         ("https://huggingface.co/papers/date/2026-04-13", None),
         ("https://arxiv.org/", None),
-        ("https://arxiv.org/pdf/2604.06132v2.pdf", ArxivId("2604.06132", 2)),
+        ("https://arxiv.org/pdf/2604.31415v2.pdf", ArxivId("2604.31415", 2)),
         ("http://export.arxiv.org/abs/hep-th/9901001v3", ArxivId("hep-th/9901001", 3)),
-        ("https://www.arxiv.org/html/2604.06132v1", ArxivId("2604.06132", 1)),
+        ("https://www.arxiv.org/html/2604.31415v1", ArxivId("2604.31415", 1)),
         ("https://huggingface.co/papers/2410.17243", ArxivId("2410.17243")),
         ("https://hf.co/papers/2410.17243?utm_source=x#c", ArxivId("2410.17243")),
         ("https://doi.org/10.48550/arXiv.2503.23674", ArxivId("2503.23674")),
-        ("https://www.alphaxiv.org/abs/2604.06132", ArxivId("2604.06132")),
+        ("https://www.alphaxiv.org/abs/2604.31415", ArxivId("2604.31415")),
         ("https://arxiv.org/list/cs.CL/recent", None),
         ("https://arxiv.org/api/errors#incorrect_id_format_for_abc", None),
-        ("https://example.org/abs/2604.06132", None),
-        ("ftp://arxiv.org/abs/2604.06132", None),
+        ("https://example.org/abs/2604.31415", None),
+        ("ftp://arxiv.org/abs/2604.31415", None),
         ("http://[::1", None),
     ],
 )
@@ -124,18 +124,18 @@ def test_ids_in_free_text() -> None:
     assert find_arxiv_ids("see arxiv:1201.12345") == [ArxivId("1201.12345")]
     assert find_arxiv_ids("cond-mat/97063007") == [ArxivId("cond-mat/9706300")]
     assert find_arxiv_ids("version of arXiv.math.GR/0512484 (2011).") == [ArxivId("math/0512484")]
-    text = "Read https://arxiv.org/abs/2604.06132v2 and arXiv:2604.06132, then 2410.17243."
-    assert find_arxiv_ids(text) == [ArxivId("2604.06132", 2), ArxivId("2410.17243")]
+    text = "Read https://arxiv.org/abs/2604.31415v2 and arXiv:2604.31415, then 2410.17243."
+    assert find_arxiv_ids(text) == [ArxivId("2604.31415", 2), ArxivId("2410.17243")]
 
 
 def test_links_inside_text_are_found_in_order() -> None:
     text = (
         'Older: <a href="http://arxiv.org/abs/hep-th/9901001v2">x</a>; newer: '
-        "https://arxiv.org/pdf/2604.06132v1.pdf and https://huggingface.co/papers/2410.17243."
+        "https://arxiv.org/pdf/2604.31415v1.pdf and https://huggingface.co/papers/2410.17243."
     )
     assert find_arxiv_ids(text) == [
         ArxivId("hep-th/9901001", 2),
-        ArxivId("2604.06132", 1),
+        ArxivId("2604.31415", 1),
         ArxivId("2410.17243"),
     ]
 
@@ -215,15 +215,15 @@ def test_unusable_links_are_refused_with_a_reason(url: str) -> None:
 
 
 def test_canonical_ids() -> None:
-    assert canonical_id("https://arxiv.org/pdf/2604.06132v3") == "arxiv:2604.06132"
-    assert canonical_id("https://blog.example/x", "2604.06132v1") == "arxiv:2604.06132"
+    assert canonical_id("https://arxiv.org/pdf/2604.31415v3") == "arxiv:2604.31415"
+    assert canonical_id("https://blog.example/x", "2604.31415v1") == "arxiv:2604.31415"
     assert canonical_id("https://Blog.example/x?utm_campaign=y") == "https://blog.example/x"
     assert canonical_id("https://huggingface.co/papers/2410.17243") == "arxiv:2410.17243"
     assert canonical_id("https://ex.org/p", "hep-th/9901001v2") == "arxiv:hep-th/9901001"
 
 
 def test_an_unreadable_arxiv_id_falls_back_to_the_link() -> None:
-    assert canonical_id("https://arxiv.org/abs/2604.06132", "garbage") == "arxiv:2604.06132"
+    assert canonical_id("https://arxiv.org/abs/2604.31415", "garbage") == "arxiv:2604.31415"
     assert canonical_id("https://ex.org/p#top", "garbage") == "https://ex.org/p"
 
 

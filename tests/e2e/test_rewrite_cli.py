@@ -46,7 +46,7 @@ async def test_rewrite_of_an_undelivered_item_changes_the_summary_and_keeps_hist
     url = await composed(tmp_path)
     env = clean_env(DIGEST_DATABASE_URL=url)
     code, out, err = await run_digestbot(
-        "rewrite", "2604.06132", "--note", "for newcomers", env=env, cwd=tmp_path
+        "rewrite", "2604.31415", "--note", "for newcomers", env=env, cwd=tmp_path
     )
     assert code == 0, err
     assert "Rewrote “Ledgerline" in out
@@ -95,7 +95,7 @@ async def test_rewrite_edits_the_delivered_replies_in_place_once(tmp_path: Path)
         discord_before = [dict(m) for m in discord.posts(thread["id"])]
 
         code, out, err = await run_digestbot(
-            "rewrite", "https://arxiv.org/abs/2604.06132v1", "--note", "Stress the safety angle",
+            "rewrite", "https://arxiv.org/abs/2604.31415v1", "--note", "Stress the safety angle",
             "--by", "editor", env=env, cwd=tmp_path,
         )  # fmt: skip
         assert code == 0, err
@@ -123,7 +123,7 @@ async def test_rewrite_edits_the_delivered_replies_in_place_once(tmp_path: Path)
         # Run again with the edits already applied: the new version is edited once more, and
         # no job from the first rewrite is applied twice.
         updates = len([c for c in slack.calls if c[0] == "chat.update"])
-        code, out, err = await run_digestbot("rewrite", "2604.06132", env=env, cwd=tmp_path)
+        code, out, err = await run_digestbot("rewrite", "2604.31415", env=env, cwd=tmp_path)
         assert code == 0, err
         assert "version 2" in out
         assert len([c for c in slack.calls if c[0] == "chat.update"]) == updates + 1

@@ -77,7 +77,7 @@ async def test_paper_answers_link_the_items_page(tmp_path: Path) -> None:
         process = await start_digestbot("run", env=env, cwd=tmp_path)
         try:
             await asyncio.wait_for(slack.connected.wait(), timeout=30)
-            card, _ = await slack.slash_command("/paper", "2604.06132")
+            card, _ = await slack.slash_command("/paper", "2604.31415")
             words, _ = await slack.slash_command("/paper", "ledgerline")
         finally:
             code, _, stderr, _ = await stop_digestbot(process)

@@ -50,7 +50,7 @@ async def test_one_paper_from_four_sources_is_one_item_with_four_sightings(store
     assert item is not None
     assert item.sources == ("api-arxiv", "api-hf", "manual", "rss-willison")
     assert item.content.title == "Ledgerline as told by api-arxiv"
-    assert item.content.url == "https://arxiv.org/abs/2604.06132"
+    assert item.content.url == "https://arxiv.org/abs/2604.31415"
     assert item.content.data["upvotes"] == 42
     assert item.content.data["primary_category"] == "cs.AI"
     assert await store.count_items() == 1
@@ -170,17 +170,17 @@ async def test_runs_are_recorded_and_the_latest_per_source_is_shown(store: Store
 
 async def test_citations_are_asked_for_until_checked(store: Store) -> None:
     await store.upsert_sightings([paper(SourceLabel.HF), post(1)], T0)
-    assert await store.arxiv_ids_needing_citations(T0, 10) == ["2604.06132"]
-    await store.save_citations({"2604.06132": 72}, ["2604.06132"], T0)
+    assert await store.arxiv_ids_needing_citations(T0, 10) == ["2604.31415"]
+    await store.save_citations({"2604.31415": 72}, ["2604.31415"], T0)
     assert await store.arxiv_ids_needing_citations(T0, 10) == []
-    assert await store.arxiv_ids_needing_citations(T0 + timedelta(days=2), 10) == ["2604.06132"]
+    assert await store.arxiv_ids_needing_citations(T0 + timedelta(days=2), 10) == ["2604.31415"]
     item = await store.get_item(PAPER_ID)
     assert item is not None
     assert (item.citations, item.citations_checked_at) == (72, T0)
 
 
 async def test_submissions_are_queued_then_resolved_or_failed(store: Store) -> None:
-    first = await store.add_submission("https://arxiv.org/abs/2604.06132", "great", "U1", T0)
+    first = await store.add_submission("https://arxiv.org/abs/2604.31415", "great", "U1", T0)
     second = await store.add_submission("http://10.0.0.1/", "", "U2", T0)
     assert [s.url for s in await store.pending_submissions()] == [first.url, second.url]
     await store.resolve_submission(first.id, PAPER_ID, "", T0)

@@ -79,7 +79,7 @@ async def test_slack_admin_rewrites_an_item_and_its_reply_is_edited(
 ) -> None:
     slack, store = slack_admin
     posted = len(slack.messages["C0DIGEST"])
-    refused, _ = await slack.slash_command("/digest-admin", "rewrite 2604.06132", user="U0ALICE")
+    refused, _ = await slack.slash_command("/digest-admin", "rewrite 2604.31415", user="U0ALICE")
     assert "Sorry, /digest-admin is for workspace admins and owners" in texts(refused)
     unknown, _ = await slack.slash_command("/digest-admin", "rewrite 2603.09999", user="U0ADMIN")
     assert "arxiv:2603.09999 is in no edition" in texts(unknown)
@@ -91,7 +91,7 @@ async def test_slack_admin_rewrites_an_item_and_its_reply_is_edited(
     assert await store.summary_history(edition.id, 1) == []
 
     ack, seconds = await slack.slash_command(
-        "/digest-admin", "rewrite 2604.06132 lead with the <!channel> safety results",
+        "/digest-admin", "rewrite 2604.31415 lead with the <!channel> safety results",
         user="U0ADMIN",
     )  # fmt: skip
     assert "Rewriting “Ledgerline" in texts(ack)
@@ -146,7 +146,7 @@ async def test_discord_admin_rewrites_an_item_and_its_reply_is_edited(
     (sub,) = [o for o in admin["options"] if o["name"] == "rewrite"]
     assert [o["name"] for o in sub["options"]] == ["item", "note"]
 
-    refused = await answered(fake, rewrite("2604.06132"), MEMBER_ID)
+    refused = await answered(fake, rewrite("2604.31415"), MEMBER_ID)
     assert "Manage Server" in refused.callback["data"]["content"]
     unknown = await answered(fake, rewrite("2603.09999"), ADMIN_ID)
     assert "arxiv:2603.09999 is in no edition" in unknown.callback["data"]["content"]
@@ -154,7 +154,7 @@ async def test_discord_admin_rewrites_an_item_and_its_reply_is_edited(
 
     (thread,) = fake.threads_of(TEXT_CHANNEL)
     before = [m["id"] for m in fake.posts(thread["id"])]
-    done = await answered(fake, rewrite("2604.06132", "more on the audit logs"), ADMIN_ID)
+    done = await answered(fake, rewrite("2604.31415", "more on the audit logs"), ADMIN_ID)
     assert done.callback["type"] == 5  # deferred: writing a summary may take a while
     assert done.followups[0]["content"] == f"Rewrote v1 for discord:{ADMIN_ID}: 1 edited"
     after = fake.posts(thread["id"])

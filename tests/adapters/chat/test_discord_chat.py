@@ -249,7 +249,7 @@ def a_long_item(**changes: object) -> DigestItem:
         summary=" ".join(f"Sentence number {n} says something long enough." for n in range(300)),
         takeaways=("First " * 100, "Second " * 100, "Third " * 100),
         source="arXiv",
-        arxiv_id="2604.06132",
+        arxiv_id="2604.31415",
         citations=3,
     )
     return replace(item, **changes)  # type: ignore[arg-type]

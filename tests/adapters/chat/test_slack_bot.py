@@ -63,11 +63,11 @@ async def test_digest_is_acknowledged_with_the_items_at_that_level(connected: Fa
 
 
 async def test_paper_by_id_answers_with_the_full_card(connected: FakeSlack) -> None:
-    ack, _ = await connected.slash_command("/paper", "https://arxiv.org/abs/2604.06132v2")
+    ack, _ = await connected.slash_command("/paper", "https://arxiv.org/abs/2604.31415v2")
     body = texts(ack)
     assert "From the edition of April 13, 2026" in body
     assert "Takeaways" in body
-    assert "via api-hf · arXiv:2604.06132" in body
+    assert "via api-hf · arXiv:2604.31415" in body
 
 
 async def test_bad_input_gets_one_line_saying_what_would_be_right(connected: FakeSlack) -> None:
@@ -268,7 +268,7 @@ async def test_a_mention_in_a_thread_is_answered_in_that_thread(
     await asyncio.wait_for(slack.responded.wait(), timeout=20)
     parent = slack.messages["C0DIGEST"][0]["ts"]
 
-    await slack.mention("<@U0BOT> paper 2604.06132", thread_ts=parent)
+    await slack.mention("<@U0BOT> paper 2604.31415", thread_ts=parent)
     await slack.mention("<@U0BOT> digest difficulty:advanced <!channel>", thread_ts=parent)
     await slack.mention("<@U0BOT> weather", thread_ts=parent)
     for _ in range(100):

@@ -196,7 +196,7 @@ async def test_the_fake_slack_does_not_send_what_the_manifest_does_not_grant(
         try:
             ts = slack.add_message("C0DIGEST", "a message")
             assert not await slack.react("+1", ts=ts)
-            assert await slack.mention("<@U0BOT> paper 2604.06132", thread_ts=ts)
+            assert await slack.mention("<@U0BOT> paper 2604.31415", thread_ts=ts)
         finally:
             await bot.aclose()
             await store.aclose()

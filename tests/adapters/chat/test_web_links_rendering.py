@@ -15,9 +15,9 @@ from tests.builders import MONDAY
 
 LINKS = public_links("https://digest.example")
 ITEM = DigestItem(
-    1, "A (title) with <brackets>", "https://arxiv.org/abs/2604.06132", Difficulty.ADVANCED,
-    (), "Why it matters.", ("One.", "Two.", "Three."), "api-hf", "2604.06132", None,
-    canonical_id="arxiv:2604.06132",
+    1, "A (title) with <brackets>", "https://arxiv.org/abs/2604.31415", Difficulty.ADVANCED,
+    (), "Why it matters.", ("One.", "Two.", "Three."), "api-hf", "2604.31415", None,
+    canonical_id="arxiv:2604.31415",
 )  # fmt: skip
 DIGEST = Digest(1, MONDAY, "Title", "Intro.", False, (ITEM,))
 
@@ -32,10 +32,10 @@ def test_discord_parent_and_items_link_their_pages() -> None:
     source = card.fields[-1].value
     assert (
         source
-        == "via api-hf · arXiv:2604.06132 · [On the web](<https://digest.example/items/arxiv:2604.06132>)"
+        == "via api-hf · arXiv:2604.31415 · [On the web](<https://digest.example/items/arxiv:2604.31415>)"
     )
     answer = reply_message(with_item_links(Reply("Best matches", items=(ITEM,)), LINKS))
-    assert "https://digest.example/items/arxiv:2604.06132" in str(answer["embeds"][0].description)
+    assert "https://digest.example/items/arxiv:2604.31415" in str(answer["embeds"][0].description)
 
 
 def test_without_a_page_nothing_links_the_archive() -> None:

@@ -19,12 +19,12 @@ from tests.fakes.http_server import FakeHttpServer, Reply
 
 ARTICLE = b"""<!doctype html><html><head>
 <title>Fallback title</title>
-<meta property="og:title" content="Components of A Coding Agent &amp; Friends">
+<meta property="og:title" content="Parts of a Code Review Bot &amp; Friends">
 <meta property="og:description"
- content="Tools, memory and repository context: what makes coding agents work.">
-<meta property="og:site_name" content="Ahead of AI">
+ content="Diffs, tests and style rules: what makes a review bot useful.">
+<meta property="og:site_name" content="Example Magazine">
 <meta property="article:published_time" content="2026-04-08T12:00:00Z">
-<link rel="canonical" href="/p/components-of-a-coding-agent">
+<link rel="canonical" href="/p/parts-of-a-code-review-bot">
 <script>window.track()</script>
 </head><body><h1>Heading</h1><p>Short.</p></body></html>"""
 
@@ -47,23 +47,21 @@ class KnownPapers:
 
 PAPER = Sighting(
     source=SourceLabel.ARXIV,
-    url="https://arxiv.org/abs/2604.06132",
+    url="https://arxiv.org/abs/2604.31415",
     title="Ledgerline",
     summary="Agent evaluation.",
     authors=("Ada Moreau",),
-    arxiv_id="2604.06132",
+    arxiv_id="2604.31415",
     arxiv_version=2,
 )
 
 
 def test_page_metadata_prefers_open_graph() -> None:
     meta = extract_page_meta(ARTICLE.decode(), base_url="https://magazine.example/p/x?utm_source=y")
-    assert meta.title == "Components of A Coding Agent & Friends"
-    assert (
-        meta.description == "Tools, memory and repository context: what makes coding agents work."
-    )
-    assert meta.canonical_url == "https://magazine.example/p/components-of-a-coding-agent"
-    assert meta.site_name == "Ahead of AI"
+    assert meta.title == "Parts of a Code Review Bot & Friends"
+    assert meta.description == "Diffs, tests and style rules: what makes a review bot useful."
+    assert meta.canonical_url == "https://magazine.example/p/parts-of-a-code-review-bot"
+    assert meta.site_name == "Example Magazine"
     assert meta.published_at is not None
     assert meta.published_at.isoformat() == "2026-04-08T12:00:00+00:00"
 
@@ -78,23 +76,23 @@ def test_page_metadata_falls_back_to_title_and_first_real_paragraph() -> None:
 @pytest.mark.parametrize(
     "link",
     [
-        "https://arxiv.org/abs/2604.06132",
-        "https://arxiv.org/pdf/2604.06132v1.pdf",
-        "https://huggingface.co/papers/2604.06132",
-        "https://doi.org/10.48550/arXiv.2604.06132",
+        "https://arxiv.org/abs/2604.31415",
+        "https://arxiv.org/pdf/2604.31415v1.pdf",
+        "https://huggingface.co/papers/2604.31415",
+        "https://doi.org/10.48550/arXiv.2604.31415",
     ],
 )
 async def test_paper_links_resolve_to_the_paper(client: httpx.AsyncClient, link: str) -> None:
-    papers = KnownPapers({"2604.06132": PAPER})
+    papers = KnownPapers({"2604.31415": PAPER})
     sighting = await ManualResolver(client, papers).resolve(link)
     assert sighting.source == "manual"
     assert (sighting.arxiv_id, sighting.title, sighting.authors) == (
-        "2604.06132",
+        "2604.31415",
         "Ledgerline",
         ("Ada Moreau",),
     )
     assert sighting.data["submitted_url"] == link
-    assert papers.asked == [["2604.06132"]]
+    assert papers.asked == [["2604.31415"]]
 
 
 async def test_an_unknown_paper_is_a_clear_failure(client: httpx.AsyncClient) -> None:
@@ -125,10 +123,10 @@ async def test_a_web_page_becomes_its_title_and_description(
     resolver = ManualResolver(client, KnownPapers({}), policy=AddressPolicy(allow_private=True))
     sighting = await resolver.resolve(url + "?utm_source=newsletter")
     assert sighting.source == "manual"
-    assert sighting.title == "Components of A Coding Agent & Friends"
-    assert sighting.summary.startswith("Tools, memory and repository context")
-    assert sighting.url == http_server.url("/p/components-of-a-coding-agent")
-    assert sighting.data["site_name"] == "Ahead of AI"
+    assert sighting.title == "Parts of a Code Review Bot & Friends"
+    assert sighting.summary.startswith("Diffs, tests and style rules")
+    assert sighting.url == http_server.url("/p/parts-of-a-code-review-bot")
+    assert sighting.data["site_name"] == "Example Magazine"
 
 
 async def test_pages_are_refused_on_private_addresses_in_production(

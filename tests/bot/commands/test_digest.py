@@ -43,7 +43,7 @@ async def test_digest_lists_the_latest_edition_at_a_level(store: Store) -> None:
     assert all(i.difficulty.value == "accessible" for i in accessible.items)
     assert accessible.text.startswith("Accessible items in the edition of April 13, 2026")
     by_date = await answer(Command("digest", "edition:2026-04-13 difficulty:intermediate"), store)
-    assert [i.arxiv_id for i in by_date.items] == ["2604.06132"]
+    assert [i.arxiv_id for i in by_date.items] == ["2604.31415"]
 
 
 async def test_bare_values_mean_their_option(store: Store) -> None:
@@ -61,7 +61,7 @@ async def test_bare_values_mean_their_option(store: Store) -> None:
     [
         ("digest", "help", "/digest [difficulty:accessible|intermediate|advanced]"),
         ("digest", "edition:help", "the key may be left out: /digest accessible 2026-04-13"),
-        ("paper", "", "/paper <arXiv id, arXiv or HF link, or words>, e.g. /paper 2604.06132"),
+        ("paper", "", "/paper <arXiv id, arXiv or HF link, or words>, e.g. /paper 2604.31415"),
         ("paper", "  HELP ", "/paper <arXiv id"),
     ],
 )
@@ -99,10 +99,10 @@ async def test_digest_errors_say_what_would_be_right(store: Store, text: str, me
 @pytest.mark.parametrize(
     "query",
     [
-        "2604.06132",
-        "arXiv:2604.06132v2",
-        "https://arxiv.org/abs/2604.06132",
-        "https://huggingface.co/papers/2604.06132",
+        "2604.31415",
+        "arXiv:2604.31415v2",
+        "https://arxiv.org/abs/2604.31415",
+        "https://huggingface.co/papers/2604.31415",
     ],
 )
 async def test_paper_by_id_or_link_gives_the_full_card(store: Store, query: str) -> None:
@@ -127,7 +127,7 @@ async def test_unknown_papers_and_commands_are_explained(store: Store) -> None:
     assert not unknown.error
     assert unknown.fetch_arxiv_id == "2604.99999"
     assert unknown.text == "Fetching arXiv:2604.99999 and summarizing it…"
-    assert "e.g. /paper 2604.06132" in (await answer(Command("paper", "   "), store)).text
+    assert "e.g. /paper 2604.31415" in (await answer(Command("paper", "   "), store)).text
     assert "try /digest or /paper" in (await answer(Command("weather", ""), store)).text
 
 

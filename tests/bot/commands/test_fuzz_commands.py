@@ -56,8 +56,8 @@ def options(keys: tuple[str, ...]) -> st.SearchStrategy[str]:
 
 
 LINKS = st.sampled_from(
-    ["https://arxiv.org/abs/2604.06132", "https://arxiv.org/abs/2604.99999v3",
-     "https://huggingface.co/papers/2604.06132", "2604.06132", "arXiv:2604.06132v2",
+    ["https://arxiv.org/abs/2604.31415", "https://arxiv.org/abs/2604.99999v3",
+     "https://huggingface.co/papers/2604.31415", "2604.31415", "arXiv:2604.31415v2",
      "hep-th/9901001", "https://example.com/post?x=1#y", "http://127.0.0.1/", "ftp://x",
      "https://", "javascript:alert(1)", "https://exa mple.com/"]
 )  # fmt: skip

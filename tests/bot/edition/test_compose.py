@@ -192,7 +192,7 @@ def shape(block: list[str]) -> list[str]:
 async def test_rendered_text_has_the_seeds_structure_field_by_field(store: Store) -> None:
     clock = FakeClock(datetime(2026, 4, 13, 6, tzinfo=UTC))
     await seed_week(store, IN_WEEK)
-    await store.save_citations({"2604.06132": 7}, ["2604.06132"], IN_WEEK)
+    await store.save_citations({"2604.31415": 7}, ["2604.31415"], IN_WEEK)
     result = await compose_edition(
         store, clock, OfflineSummarizer(PROFILE), PROFILE, edition_date=MONDAY
     )
@@ -217,7 +217,7 @@ async def test_rendered_text_has_the_seeds_structure_field_by_field(store: Store
         assert tuple(k for k in kinds if k != "link") in seed_shapes
     paper_block = next(b for b in our_blocks if b[0].startswith("Ledgerline"))
     assert paper_block[5] == "Ada Moreau, Tomas Okafor"
-    assert "7 citations · via api-hf · arXiv:2604.06132" in paper_block
+    assert "7 citations · via api-hf · arXiv:2604.31415" in paper_block
 
 
 async def test_json_and_markdown_follow_the_contract(store: Store) -> None:
@@ -248,5 +248,5 @@ async def test_json_and_markdown_follow_the_contract(store: Store) -> None:
     assert len(first["takeaways"]) == 3
     markdown = render_markdown(digest)
     assert markdown.startswith("# LLM News Digest: ")
-    assert "](https://huggingface.co/papers/2604.06132)" not in markdown  # papers link to arXiv
-    assert "](https://arxiv.org/abs/2604.06132)" in markdown
+    assert "](https://huggingface.co/papers/2604.31415)" not in markdown  # papers link to arXiv
+    assert "](https://arxiv.org/abs/2604.31415)" in markdown

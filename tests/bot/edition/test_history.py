@@ -57,7 +57,7 @@ def test_the_text_shape_is_read_item_by_item() -> None:
         "Ledgers for Agents, Injection Still Bites",
     )
     first, second, third, fourth, fifth = edition.items
-    assert first.arxiv_id == "2604.06132"
+    assert first.arxiv_id == "2604.31415"
     assert first.authors == ("Ada Moreau", "Tomas Okafor")
     assert first.citations == 0
     assert first.source == "api-hf"

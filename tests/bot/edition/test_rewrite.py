@@ -46,10 +46,10 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 @pytest.mark.parametrize(
     ("text", "key"),
     [
-        ("2604.06132", PAPER_ID),
-        ("arXiv:2604.06132v2", PAPER_ID),
-        ("arxiv:2604.06132", PAPER_ID),
-        ("https://huggingface.co/papers/2604.06132", PAPER_ID),
+        ("2604.31415", PAPER_ID),
+        ("arXiv:2604.31415v2", PAPER_ID),
+        ("arxiv:2604.31415", PAPER_ID),
+        ("https://huggingface.co/papers/2604.31415", PAPER_ID),
         ("https://a.example/posts/1?utm_source=x#top", "https://a.example/posts/1"),
         ("not an id", None),
         ("", None),
@@ -68,7 +68,7 @@ async def test_the_note_reaches_the_model_and_the_old_summary_is_kept(store: Sto
     ):
         summarizer = LlmSummarizer(model, OFFLINE, TokenBudget(60_000))
         outcome = await rewrite_item(
-            "2604.06132", "Stress the  safety\nangle", "U0ED", store, summarizer, CLOCK
+            "2604.31415", "Stress the  safety\nangle", "U0ED", store, summarizer, CLOCK
         )
     (request,) = fake.requests
     assert "<editor_note>\nStress the safety angle\n</editor_note>" in request.user

@@ -22,11 +22,11 @@ from tests.fakes.clock import FakeClock
 
 PAPER = Sighting(
     source=SourceLabel.HF,
-    url="https://huggingface.co/papers/2604.06132",
+    url="https://huggingface.co/papers/2604.31415",
     title="Ledgerline: Toward Auditable Evaluation of Autonomous Agents",
     summary="Current agent benchmarks only check final outputs.",
     authors=("Ada Moreau", "Tomas Okafor"),
-    arxiv_id="2604.06132",
+    arxiv_id="2604.31415",
     data={"upvotes": 42},
 )
 POST = Sighting(
@@ -86,14 +86,14 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 def test_identify_gives_papers_their_arxiv_identity_from_any_link() -> None:
     blog_about_paper = Sighting(
-        source=SourceLabel.feed("willison"), url="https://arxiv.org/pdf/2604.06132v2", title="x"
+        source=SourceLabel.feed("willison"), url="https://arxiv.org/pdf/2604.31415v2", title="x"
     )
     identified = identify(blog_about_paper)
-    assert identified.canonical_id == "arxiv:2604.06132"
+    assert identified.canonical_id == "arxiv:2604.31415"
     assert identified.kind is ItemKind.PAPER
     assert identified.sighting.arxiv_version == 2
 
-    assert identify(PAPER).canonical_id == "arxiv:2604.06132"
+    assert identify(PAPER).canonical_id == "arxiv:2604.31415"
     post = identify(POST)
     assert post.kind is ItemKind.POST
     assert post.canonical_id == "https://simonwillison.net/2026/Aug/22/llm/"
@@ -105,7 +105,7 @@ def test_a_batch_keeps_one_sighting_per_item_and_explains_what_it_skipped() -> N
     bad = Sighting(source=SourceLabel.feed("x"), url="javascript:alert(1)", title="Bad")
     identified, warnings = identify_all([PAPER, PAPER, POST, bad])
     assert [i.canonical_id for i in identified] == [
-        "arxiv:2604.06132",
+        "arxiv:2604.31415",
         "https://simonwillison.net/2026/Aug/22/llm/",
     ]
     assert len(warnings) == 1
@@ -143,7 +143,7 @@ async def test_reingesting_the_same_data_changes_nothing_and_says_so(
     again = await Ingester(store, clock).run([source])
     assert again.changed_nothing
     assert again.totals.unchanged == 2
-    item = await store.get_item("arxiv:2604.06132")
+    item = await store.get_item("arxiv:2604.31415")
     assert item is not None
     assert item.first_seen == datetime(2026, 4, 13, 6, 0, tzinfo=UTC)
     assert item.last_seen == datetime(2026, 4, 13, 12, 0, tzinfo=UTC)
@@ -176,7 +176,7 @@ async def test_editors_picks_are_resolved_or_kept_with_a_reason(
     store: Store, clock: FakeClock
 ) -> None:
     good = await store.add_submission(
-        "https://huggingface.co/papers/2604.06132", "Read this", "U1", clock.now()
+        "https://huggingface.co/papers/2604.31415", "Read this", "U1", clock.now()
     )
     bad = await store.add_submission("http://10.0.0.1/admin", "", "U2", clock.now())
     resolver = PickResolver({good.url: PAPER})
@@ -186,7 +186,7 @@ async def test_editors_picks_are_resolved_or_kept_with_a_reason(
     run = report.runs[0]
     assert (run.source, run.outcome, run.counts.new) == ("manual", RunOutcome.OK, 1)
     assert any("10.0.0.1" in warning for warning in run.warnings)
-    item = await store.get_item("arxiv:2604.06132")
+    item = await store.get_item("arxiv:2604.31415")
     assert item is not None
     assert item.sources == ("manual",)
     assert item.content.data["note"] == "Read this"
@@ -198,17 +198,17 @@ async def test_citations_are_fetched_once_per_refresh_period(
     store: Store, clock: FakeClock
 ) -> None:
     await Ingester(store, clock).run([ListSource("hf", [SourceBatch(sightings=(PAPER,))])])
-    lookup = CountingCitations({"2604.06132": 17})
+    lookup = CountingCitations({"2604.31415": 17})
 
     first = await Ingester(store, clock).run([], citations=lookup, citation_max_age=timedelta(1))
-    item = await store.get_item("arxiv:2604.06132")
+    item = await store.get_item("arxiv:2604.31415")
     assert item is not None
     assert item.citations == 17
     assert first.runs[0].source == "semantic_scholar"
 
     clock.advance(hours=2)
     await Ingester(store, clock).run([], citations=lookup, citation_max_age=timedelta(1))
-    assert lookup.asked == [["2604.06132"]]
+    assert lookup.asked == [["2604.31415"]]
 
     clock.advance(days=2)
     await Ingester(store, clock).run([], citations=lookup, citation_max_age=timedelta(1))
@@ -248,7 +248,7 @@ class FlakyResolver:
 async def test_a_passing_failure_keeps_the_pick_waiting_until_its_patience_runs_out(
     store: Store, clock: FakeClock
 ) -> None:
-    pick = await store.add_submission("https://arxiv.org/abs/2604.06132", "", "U1", clock.now())
+    pick = await store.add_submission("https://arxiv.org/abs/2604.31415", "", "U1", clock.now())
     resolver = FlakyResolver({}, throttled={pick.url})
 
     report = await Ingester(store, clock).run([], links=resolver)
@@ -265,13 +265,13 @@ async def test_one_pick_that_raises_never_blocks_the_picks_after_it(
 ) -> None:
     broken = await store.add_submission("https://example.com/" + "a" * 1900, "", "U1", clock.now())
     good = await store.add_submission(
-        "https://huggingface.co/papers/2604.06132", "", "U2", clock.now()
+        "https://huggingface.co/papers/2604.31415", "", "U2", clock.now()
     )
     resolver = FlakyResolver({good.url: PAPER}, broken={broken.url})
 
     report = await Ingester(store, clock).run([], links=resolver)
 
-    assert await store.get_item("arxiv:2604.06132") is not None
+    assert await store.get_item("arxiv:2604.31415") is not None
     assert await store.pending_submissions() == []
     assert any("could not be resolved (RuntimeError)" in w for w in report.runs[0].warnings)
 

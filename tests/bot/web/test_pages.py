@@ -118,7 +118,7 @@ async def test_unknown_filters_are_one_line_each(store: Store) -> None:
 
 
 def test_only_http_links_become_link_targets() -> None:
-    assert safe_href("https://arxiv.org/abs/2604.06132") == "https://arxiv.org/abs/2604.06132"
+    assert safe_href("https://arxiv.org/abs/2604.31415") == "https://arxiv.org/abs/2604.31415"
     assert safe_href('https://x.example/a"b<c>') == "https://x.example/a%22b%3Cc%3E"
     for bad in (
         "javascript:alert(1)",
@@ -140,9 +140,9 @@ def test_inert_removes_controls_and_bidi_overrides() -> None:
 
 
 def test_item_addresses_are_stable_and_safe() -> None:
-    assert Links().item("arxiv:2604.06132") == "/items/arxiv:2604.06132"
+    assert Links().item("arxiv:2604.31415") == "/items/arxiv:2604.31415"
     assert Links().item("https://a.example/p?q=1") == "/items/https:%2F%2Fa.example%2Fp%3Fq%3D1"
-    assert item_slug("arxiv:2604.06132") == "arxiv-2604.06132"
+    assert item_slug("arxiv:2604.31415") == "arxiv-2604.31415"
     slug = item_slug("https://a.example/<script>/../p")
     assert slug == item_slug("https://a.example/<script>/../p")
     assert set(slug) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")
