@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from bot.domain import Edition, EditionEntry, EditionHeading
 from storage.base import StoreBase
 from storage.models import EditionEntryRow, EditionRow, ItemRow
-from storage.rows import edition_of, item_of, summary_of
+from storage.rows import edition_of, entry_of
 
 
 class ArchivePart(StoreBase):
@@ -84,20 +84,6 @@ class ArchivePart(StoreBase):
                 .order_by(EditionRow.edition_date.desc())
                 .options(selectinload(EditionEntryRow.item).selectinload(ItemRow.sightings))
             )
-            return [
-                (
-                    day,
-                    title,
-                    EditionEntry(
-                        row.position,
-                        item_of(row.item),
-                        summary_of(row),
-                        row.score,
-                        row.reason,
-                        updated_at=row.rewritten_at,
-                    ),
-                )
-                for row, day, title in rows
-            ]
+            return [(day, title, entry_of(row)) for row, day, title in rows]
 
         return await self._run(read)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import QueryableAttribute, Session, selectinload
 from bot.domain import ComposeAttempt, ComposeOutcome, Edition, EditionEntry, ItemSummary
 from storage.base import StoreBase, chunks
 from storage.models import ComposeRunRow, EditionEntryRow, EditionRow, ItemRow, SummaryRow
-from storage.rows import edition_of, item_of, summary_of
+from storage.rows import edition_of, entry_of, summary_of
 
 SEARCH_BATCH = 50
 """Editions searched at once, newest first (about 600 entries at 12 an edition)."""
@@ -264,10 +264,7 @@ class EditionsPart(StoreBase):
             if found is None:
                 return None
             row, edition_date = found
-            entry = EditionEntry(
-                row.position, item_of(row.item), summary_of(row), row.score, row.reason
-            )
-            return edition_date, entry
+            return edition_date, entry_of(row)
 
         return await self._run(read)
 
@@ -320,20 +317,7 @@ class EditionsPart(StoreBase):
                 rows = session.execute(
                     query.where(EditionEntryRow.edition_id.in_(batch)).limit(limit - len(found))
                 )
-                found += [
-                    (
-                        day,
-                        EditionEntry(
-                            row.position,
-                            item_of(row.item),
-                            summary_of(row),
-                            row.score,
-                            row.reason,
-                            updated_at=row.rewritten_at,
-                        ),
-                    )
-                    for row, day in rows
-                ]
+                found += [(day, entry_of(row)) for row, day in rows]
                 if len(found) >= limit:
                     break
             return found

@@ -193,19 +193,21 @@ def summary_of(row: SummaryRow | EditionEntryRow) -> ItemSummary:
     )
 
 
+def entry_of(row: EditionEntryRow) -> EditionEntry:
+    """Return one featured item of an edition (its item and sightings loaded)."""
+    return EditionEntry(
+        position=row.position,
+        item=item_of(row.item),
+        summary=summary_of(row),
+        score=row.score,
+        reason=row.reason,
+        updated_at=row.rewritten_at,
+    )
+
+
 def edition_of(row: EditionRow) -> Edition:
     """Return the edition that a row holds (its entries' items and sightings loaded)."""
-    entries = tuple(
-        EditionEntry(
-            position=entry.position,
-            item=item_of(entry.item),
-            summary=summary_of(entry),
-            score=entry.score,
-            reason=entry.reason,
-            updated_at=entry.rewritten_at,
-        )
-        for entry in row.entries
-    )
+    entries = tuple(entry_of(entry) for entry in row.entries)
     return Edition(
         id=row.id,
         date=row.edition_date,

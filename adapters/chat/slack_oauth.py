@@ -113,6 +113,23 @@ def _key(enterprise_id: str | None, team_id: str | None, org_wide: bool | None) 
     return enterprise_id or "", "" if org_wide else team_id or ""
 
 
+def _installation_of(found: WorkspaceInstall) -> Installation:
+    """Return Bolt's view of a stored install (its bot, through ``to_bot()``)."""
+    return Installation(
+        app_id=found.app_id,
+        enterprise_id=found.enterprise_id or None,
+        team_id=found.team_id or None,
+        team_name=found.team_name,
+        bot_token=found.bot_token,
+        bot_id=found.bot_id,
+        bot_user_id=found.bot_user_id,
+        bot_scopes=found.bot_scopes,
+        user_id=found.installer_user_id,
+        is_enterprise_install=found.enterprise_install,
+        installed_at=found.installed_at.timestamp(),
+    )
+
+
 def _scopes(scopes: Any) -> str:
     return ",".join(scopes) if isinstance(scopes, list | tuple) else str(scopes or "")
 
@@ -180,18 +197,7 @@ class StoreInstallationStore(AsyncInstallationStore):
         )
         if found is None or found.bot_token is None:
             return None
-        return Bot(
-            app_id=found.app_id,
-            enterprise_id=found.enterprise_id or None,
-            team_id=found.team_id or None,
-            team_name=found.team_name,
-            bot_token=found.bot_token,
-            bot_id=found.bot_id,
-            bot_user_id=found.bot_user_id,
-            bot_scopes=found.bot_scopes,
-            is_enterprise_install=found.enterprise_install,
-            installed_at=found.installed_at.timestamp(),
-        )
+        return _installation_of(found).to_bot()
 
     async def async_find_installation(
         self,
@@ -209,19 +215,7 @@ class StoreInstallationStore(AsyncInstallationStore):
             return None
         if user_id is not None and user_id != found.installer_user_id:
             return None  # no user tokens are kept: only the installer has an installation
-        return Installation(
-            app_id=found.app_id,
-            enterprise_id=found.enterprise_id or None,
-            team_id=found.team_id or None,
-            team_name=found.team_name,
-            bot_token=found.bot_token,
-            bot_id=found.bot_id,
-            bot_user_id=found.bot_user_id,
-            bot_scopes=found.bot_scopes,
-            user_id=found.installer_user_id,
-            is_enterprise_install=found.enterprise_install,
-            installed_at=found.installed_at.timestamp(),
-        )
+        return _installation_of(found)
 
     async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         """Drop the workspace's bot token (revoked)."""
