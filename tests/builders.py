@@ -97,6 +97,20 @@ async def an_edition(store: Store) -> Edition:
     return result.edition
 
 
+async def edition_database(folder: Path) -> str:
+    """Store the week's edition (`an_edition`) in a SQLite file in ``folder``; return its URL.
+
+    What a whole-process test's ``digestbot`` then reads.
+    """
+    url = f"sqlite:///{folder / 'digest.db'}"
+    store = await Store.open(url)
+    try:
+        await an_edition(store)
+    finally:
+        await store.aclose()
+    return url
+
+
 def paused(
     platform: str, channel: str, created_by: str, reason: str = "Slack: is_archived"
 ) -> SubscriptionRecord:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from storage.store import Store
-from tests.builders import IN_WEEK, an_edition, seed_week
+from tests.builders import IN_WEEK, edition_database, seed_week
 from tests.cli_process import ENTRY, clean_env, run_digestbot
 from tests.fakes.slack_server import BOT_TOKEN, FakeSlack
 
@@ -79,12 +79,7 @@ async def test_compose_shows_its_summaries_on_a_terminal_only(tmp_path: Path) ->
 
 
 async def test_publish_shows_the_messages_of_each_destination(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'digest.db'}"
-    store = await Store.open(url)
-    try:
-        await an_edition(store)
-    finally:
-        await store.aclose()
+    url = await edition_database(tmp_path)
     async with FakeSlack() as slack:
         env = clean_env(
             DIGEST_DATABASE_URL=url,

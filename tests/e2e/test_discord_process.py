@@ -5,26 +5,15 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from storage.store import Store
-from tests.builders import an_edition
+from tests.builders import edition_database
 from tests.cli_process import clean_env, run_digestbot, start_digestbot, stop_digestbot
 from tests.conftest import data_file
 from tests.fakes.discord_server import ADMIN_ID, BOT_TOKEN, TEXT_CHANNEL, FakeDiscord
 from tests.fakes.http_server import FakeHttpServer, Reply
 
 
-async def stored_edition(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'digest.db'}"
-    store = await Store.open(url)
-    try:
-        await an_edition(store)
-    finally:
-        await store.aclose()
-    return url
-
-
 async def test_publish_to_discord_posts_once_and_resumes(tmp_path: Path) -> None:
-    url = await stored_edition(tmp_path)
+    url = await edition_database(tmp_path)
     async with FakeDiscord() as discord:
         env = clean_env(
             DIGEST_DATABASE_URL=url,
@@ -62,7 +51,7 @@ async def test_run_answers_discord_commands_and_stops_on_sigterm(
     arxiv = http_server.route(
         "/api/query", Reply(body=data_file("arxiv_idlist_2104.12255v1.atom").read_bytes())
     )
-    url = await stored_edition(tmp_path)
+    url = await edition_database(tmp_path)
     async with FakeDiscord() as discord:
         env = clean_env(
             DIGEST_DATABASE_URL=url,

@@ -7,18 +7,13 @@ from pathlib import Path
 
 from bot.domain import Subscription
 from storage.store import Store
-from tests.builders import an_edition
+from tests.builders import an_edition, edition_database
 from tests.cli_process import clean_env, run_digestbot
 from tests.fakes.slack_server import BOT_TOKEN, FakeSlack
 
 
 async def test_publish_posts_the_latest_edition_once(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'digest.db'}"
-    store = await Store.open(url)
-    try:
-        await an_edition(store)
-    finally:
-        await store.aclose()
+    url = await edition_database(tmp_path)
     async with FakeSlack() as slack:
         env = clean_env(
             DIGEST_DATABASE_URL=url,
@@ -113,12 +108,7 @@ async def test_publish_without_to_serves_each_due_subscription_once(tmp_path: Pa
 
 
 async def test_publish_to_several_channels_delivers_them_side_by_side(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'digest.db'}"
-    store = await Store.open(url)
-    try:
-        await an_edition(store)
-    finally:
-        await store.aclose()
+    url = await edition_database(tmp_path)
     channels = ["C0ONE", "C0TWO", "C0THREE"]
     async with FakeSlack(channels=set(channels)) as slack:
         env = clean_env(DIGEST_DATABASE_URL=url, SLACK_BOT_TOKEN=BOT_TOKEN,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.domain import JobState
 from storage.store import Store
-from tests.builders import PAPER_ID, an_edition
+from tests.builders import PAPER_ID, edition_database
 from tests.cli_process import clean_env, run_digestbot
 from tests.fakes import discord_server, slack_server
 from tests.fakes.discord_server import TEXT_CHANNEL, FakeDiscord
@@ -30,20 +30,10 @@ ANSWER = {
 }
 
 
-async def composed(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'digest.db'}"
-    store = await Store.open(url)
-    try:
-        await an_edition(store)
-    finally:
-        await store.aclose()
-    return url
-
-
 async def test_rewrite_of_an_undelivered_item_changes_the_summary_and_keeps_history(
     tmp_path: Path,
 ) -> None:
-    url = await composed(tmp_path)
+    url = await edition_database(tmp_path)
     env = clean_env(DIGEST_DATABASE_URL=url)
     code, out, err = await run_digestbot(
         "rewrite", "2604.31415", "--note", "for newcomers", env=env, cwd=tmp_path
@@ -68,7 +58,7 @@ async def test_rewrite_of_an_undelivered_item_changes_the_summary_and_keeps_hist
 
 
 async def test_rewrite_edits_the_delivered_replies_in_place_once(tmp_path: Path) -> None:
-    url = await composed(tmp_path)
+    url = await edition_database(tmp_path)
 
     def answer(request: ChatRequest) -> ChatAnswer:
         return ChatAnswer.json(ANSWER)
@@ -138,7 +128,7 @@ async def test_rewrite_edits_the_delivered_replies_in_place_once(tmp_path: Path)
 
 
 async def test_an_unknown_item_is_one_line_and_exit_1(tmp_path: Path) -> None:
-    url = await composed(tmp_path)
+    url = await edition_database(tmp_path)
     env = clean_env(DIGEST_DATABASE_URL=url)
     code, _, err = await run_digestbot("rewrite", "2603.09999", env=env, cwd=tmp_path)
     assert code == 1

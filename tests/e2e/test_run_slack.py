@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from storage.store import Store
-from tests.builders import an_edition
+from tests.builders import edition_database
 from tests.cli_process import clean_env, run_digestbot, start_digestbot, stop_digestbot
 from tests.conftest import data_file
 from tests.fakes.http_server import FakeHttpServer, Reply
@@ -19,12 +18,7 @@ async def test_run_answers_commands_and_stops_on_sigterm(
     arxiv = http_server.route(
         "/api/query", Reply(body=data_file("arxiv_idlist_2104.12255v1.atom").read_bytes())
     )
-    url = f"sqlite:///{tmp_path / 'digest.db'}"
-    store = await Store.open(url)
-    try:
-        await an_edition(store)
-    finally:
-        await store.aclose()
+    url = await edition_database(tmp_path)
     async with FakeSlack() as slack:
         env = clean_env(
             DIGEST_DATABASE_URL=url,

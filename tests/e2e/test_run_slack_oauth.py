@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 
 from storage.store import Store
-from tests.builders import an_edition
+from tests.builders import edition_database
 from tests.cli_process import clean_env, run_digestbot, start_digestbot, stop_digestbot
 from tests.fakes.slack_workspaces import CLIENT_ID, CLIENT_SECRET, FakeSlackWorkspaces
 
@@ -61,12 +61,7 @@ async def install(running: Running, team: str, admin: str) -> None:
 
 @asynccontextmanager
 async def running_bot(tmp_path: Path) -> AsyncIterator[Running]:
-    url = f"sqlite:///{tmp_path / 'digest.db'}"
-    store = await Store.open(url)
-    try:
-        await an_edition(store)
-    finally:
-        await store.aclose()
+    url = await edition_database(tmp_path)
     port = free_port()
     async with FakeSlackWorkspaces() as slack:
         env = clean_env(

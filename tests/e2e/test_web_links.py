@@ -6,8 +6,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from storage.store import Store
-from tests.builders import PAPER_ID, an_edition
+from tests.builders import PAPER_ID, edition_database
 from tests.cli_process import clean_env, run_digestbot, start_digestbot, stop_digestbot
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
 
@@ -16,18 +15,8 @@ EDITION_PAGE = "https://digest.example/archive/editions/2026-04-13"
 ITEM_PAGE = f"https://digest.example/archive/items/{PAPER_ID}"
 
 
-async def composed(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'digest.db'}"
-    store = await Store.open(url)
-    try:
-        await an_edition(store)
-    finally:
-        await store.aclose()
-    return url
-
-
 async def test_the_parent_reads_on_the_web_and_each_item_links_its_page(tmp_path: Path) -> None:
-    url = await composed(tmp_path)
+    url = await edition_database(tmp_path)
     async with FakeSlack() as slack:
         env = clean_env(
             DIGEST_DATABASE_URL=url,
@@ -48,7 +37,7 @@ async def test_the_parent_reads_on_the_web_and_each_item_links_its_page(tmp_path
 
 
 async def test_without_a_public_url_no_message_links_the_archive(tmp_path: Path) -> None:
-    url = await composed(tmp_path)
+    url = await edition_database(tmp_path)
     async with FakeSlack() as slack:
         env = clean_env(
             DIGEST_DATABASE_URL=url,
@@ -65,7 +54,7 @@ async def test_without_a_public_url_no_message_links_the_archive(tmp_path: Path)
 
 
 async def test_paper_answers_link_the_items_page(tmp_path: Path) -> None:
-    url = await composed(tmp_path)
+    url = await edition_database(tmp_path)
     async with FakeSlack() as slack:
         env = clean_env(
             DIGEST_DATABASE_URL=url,
