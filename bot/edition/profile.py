@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import prompts
 
@@ -37,7 +39,35 @@ class Field:
 
     name: str
     weight: float
-    pattern: re.Pattern[str]
+    terms: tuple[str, ...]
+
+
+class TermMatcher:
+    """Finds the terms of every topic and field in one pass over a text.
+
+    One pattern with every term reads a text once, where a pattern per topic would read it
+    once per topic: ranking thousands of candidates and training on thousands of past items
+    counts terms in every one of them. The terms are laid out as a trie (terms sharing a
+    start share one branch), which the regex engine walks three times faster than a flat
+    list of alternatives; a longer term is tried before its prefix.
+    """
+
+    def __init__(self, groups: Sequence[tuple[str, ...]]) -> None:
+        """Build it from each group's terms (a topic's or a field's), in order."""
+        self._size = len(groups)
+        self._groups: dict[str, list[int]] = {}
+        for index, terms in enumerate(groups):
+            for term in terms:
+                self._groups.setdefault(term, []).append(index)
+        self._pattern = re.compile(r"(?<![\w-])" + _trie(self._groups) + r"(?![\w-])")
+
+    def count(self, text: str) -> list[int]:
+        """Return how many of each group's terms ``text`` holds (case-insensitive)."""
+        counts = [0] * self._size
+        for term in self._pattern.findall(text.lower()):
+            for index in self._groups[term]:
+                counts[index] += 1
+        return counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +77,8 @@ class EditorialProfile:
     text: str
     version: str
     topics: tuple[Topic, ...]
-    rank_low: tuple[Field, ...] = ()
+    rank_low: tuple[Field, ...]
+    matcher: TermMatcher
 
     def topic_hits(self, text: str) -> Counter[str]:
         """Count how many times each topic's terms occur in ``text``."""
@@ -56,27 +87,39 @@ class EditorialProfile:
             {topic.name: n for topic in self.topics if (n := len(topic.pattern.findall(lowered)))}
         )
 
+    @property
+    def threads(self) -> tuple[str, ...]:
+        """Name every topic, then every field ranked low: the order of `counts`."""
+        return (*(topic.name for topic in self.topics), *(field.name for field in self.rank_low))
+
+    def counts(self, title: str, body: str) -> tuple[int, ...]:
+        """Count each topic's and field's terms in an item, in the order of `threads`.
+
+        A title hit counts three times (a title names what the item is about, a body
+        mentions many things in passing) and a body counts six hits at most per thread, so
+        that one long text does not win on length. Only the body's first 4,000 characters
+        are read. Where terms overlap the longest wins: "image generation" is graphics, not
+        also "image" (multimodal).
+        """
+        title_hits, body_hits = self.matcher.count(title), self.matcher.count(body[:4000])
+        return tuple(3 * t + min(b, 6) for t, b in zip(title_hits, body_hits, strict=True))
+
     def fit(self, title: str, body: str) -> tuple[float, Counter[str]]:
         """Return how well an item fits the profile (0 to 1) and its topic hits.
 
-        Title hits count three times: a title names what the item is about, a body mentions
-        many things in passing. Saturating, so that one long text does not win on length.
-        Terms of the fields ranked low count against, the same way; an item that is more
-        about them than about the topics fits 0.
+        Each topic's hits (`counts`) add its weight; each field ranked low subtracts its
+        weight per hit. Saturating; an item that is more about the fields ranked low than
+        about the topics fits 0.
         """
-        title_lower, body_lower = title.lower(), body[:4000].lower()
-        title_hits = self.topic_hits(title)
-        body_hits = self.topic_hits(body[:4000])
+        counts = self.counts(title, body)
         hits: Counter[str] = Counter()
         raw = 0.0
-        weights = {topic.name: topic.weight for topic in self.topics}
-        for name in set(title_hits) | set(body_hits):
-            count = 3 * title_hits[name] + min(body_hits[name], 6)
-            hits[name] = count
-            raw += weights[name] * count
-        for field in self.rank_low:
-            against = 3 * len(field.pattern.findall(title_lower))
-            raw -= field.weight * (against + min(len(field.pattern.findall(body_lower)), 6))
+        for topic, count in zip(self.topics, counts, strict=False):
+            if count:
+                hits[topic.name] = count
+                raw += topic.weight * count
+        for field, count in zip(self.rank_low, counts[len(self.topics) :], strict=True):
+            raw -= field.weight * count
         return max(0.0, 1.0 - 2.0 ** (-raw / 4.0)), hits
 
     @property
@@ -95,6 +138,26 @@ class EditorialProfile:
     def clause(self, topic_name: str) -> str:
         """Return the title clause of a topic."""
         return next(topic.clause for topic in self.topics if topic.name == topic_name)
+
+
+def _trie(terms: Iterable[str]) -> str:
+    """Return a regex matching any of ``terms``, branching per shared prefix, longest first."""
+    root: dict[str, dict[str, Any]] = {}
+    for term in terms:
+        node = root
+        for char in term:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a term ends here
+
+    def branch(node: dict[str, dict[str, Any]]) -> str:
+        options = [re.escape(char) + branch(node[char]) for char in sorted(node) if char]
+        if not options:
+            return ""
+        body = options[0] if len(options) == 1 else "(?:" + "|".join(options) + ")"
+        # Greedy: where a term ends here and a longer one goes on, the longer is tried first.
+        return f"(?:{body})?" if "" in node else body
+
+    return branch(root)
 
 
 def _pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
@@ -126,14 +189,16 @@ def load_profile(path: Path | None = None) -> EditorialProfile:
             topics.append(Topic(name, float(weight), clause, terms, _pattern(terms)))
         elif match := _LOW_ROW.match(line):
             name, weight, terms_text = match.groups()
-            rank_low.append(Field(name, float(weight), _pattern(_terms(terms_text))))
+            terms = _terms(terms_text)
+            rank_low.append(Field(name, float(weight), terms))
     if not topics:
         where = "the editorial profile" if path is None else f"the profile {path}"
         raise ValueError(
             f"{where} has no Topics table (rows like | agents | 1.0 | Agents Get to Work | "
             "agent, tool use |)"
         )
-    return EditorialProfile(text, version, tuple(topics), tuple(rank_low))
+    matcher = TermMatcher([t.terms for t in topics] + [f.terms for f in rank_low])
+    return EditorialProfile(text, version, tuple(topics), tuple(rank_low), matcher)
 
 
 def _terms(text: str) -> tuple[str, ...]:
