@@ -45,8 +45,8 @@ def _count(value: object, unit: str) -> str | None:
 def readable_reason(choice: Choice) -> str:
     """Say why a candidate scores as it does: past picks it resembles, topics, popularity."""
     topics = [name for name, _ in choice.topics.most_common(3)]
-    parts = [choice.taste.close_to] if choice.taste and choice.taste.weight > 0 else []
-    parts = [part for part in parts if part]
+    taste = choice.taste if choice.taste and choice.taste.weight > 0 else None
+    parts = [part for part in (taste.close_to, taste.favoured) if part] if taste else []
     parts.append(f"topics: {', '.join(topics)}" if topics else "no profile topic")
     item: Item = choice.item
     signals = (
@@ -76,7 +76,7 @@ async def week_ranking(
     edition = await store.edition(edition_date=monday)
     in_edition = {entry.item.id for entry in edition.entries} if edition else set()
     tastes = await week_tastes(
-        store, monday, pool, window_days=window_days, freshness_days=freshness_days
+        store, monday, pool, profile, window_days=window_days, freshness_days=freshness_days
     )
     choices = score_week(pool, profile, end, tastes=tastes)
     return [

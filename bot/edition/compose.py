@@ -109,7 +109,7 @@ async def compose_edition(
     # The team's taste, learned from past editions, picks and votes, moves the profile fit
     # (not at all while the history is small: bot.edition.learned).
     tastes = await week_tastes(
-        store, monday, pool, window_days=window_days, freshness_days=freshness_days
+        store, monday, pool, profile, window_days=window_days, freshness_days=freshness_days
     )
     offline_ranked = score_week(pool, profile, end, tastes=tastes)
     # The model ranks the offline scorer's best (its shortlist); the rest keep the offline fit.

@@ -5,12 +5,21 @@ with more 👍 than 👎; negatives are the candidates of composed weeks that we
 items with more 👎. Imported weeks bring no candidates, so when explicit negatives are few the
 store's other items (never featured, not this week's candidates) stand in as background.
 
-Text is TF-IDF of word unigrams and bigrams plus character n-grams within words (title and
-the start of the text), and the model a class-balanced logistic regression (scikit-learn,
-nothing downloaded). Its probability is blended with the profile fit; the blend weight grows
-with the number of positives (0 below 5, 0.6 from 50), so with little history the profile
-carries the score. Each candidate also gets the titles of its two nearest past positives, so
-its reason says what it resembles.
+Two class-balanced logistic regressions (scikit-learn, nothing downloaded) learn it:
+
+- **words**: TF-IDF of word unigrams and bigrams of the title and the start of the text. It
+  learns any theme, the profile's or not, but needs many examples: tens of thousands of
+  features against a few dozen positives also learn how past picks were *worded* (imported
+  editions hold an editor's prose, the week's candidates abstracts).
+- **topics**: how often the item names each of the profile's topics and fields ranked low
+  (`EditorialProfile.counts`). A dozen features learn from a few dozen positives which of the
+  profile's threads this team favours over the stream it reads from ("security and coding,
+  less multimodal"), whatever the wording.
+
+The taste is the mean of the two probabilities, blended with the profile fit; the blend
+weight grows with the number of positives (0 below 5, 0.6 from 50), so with little history
+the profile carries the score. Each candidate also gets the titles of its two nearest past
+positives and the favoured topics it names, so its reason says what it resembles.
 """
 
 from __future__ import annotations
@@ -20,9 +29,11 @@ import math
 from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from bot.domain import Item
 from bot.edition.ports import TasteStore
+from bot.edition.profile import EditorialProfile
 from bot.edition.select import Taste
 from bot.edition.weeks import DEFAULT_FRESHNESS_DAYS, edition_week
 
@@ -40,7 +51,10 @@ that, more of them add time (the 1 s bound) and little the model does not alread
 BACKGROUND_PER_POSITIVE = 8
 BACKGROUND_MIN, BACKGROUND_MAX = 200, 5000
 """How many never-featured stored items stand in as negatives when explicit ones are few."""
-NEAREST = 2
+TOPIC_NEGATIVES = 1000
+"""Negatives the topics model trains on at most: a dozen features need far fewer examples
+than the words, and counting terms in whole texts costs time."""
+NEAREST, LEANING = 2, 2
 VOTES_SINCE = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -69,7 +83,9 @@ def _text(item: Item) -> str:
     return f"{content.title}. {content.summary[:TEXT_CHARS]}"
 
 
-def learn_taste(history: TasteHistory, candidates: Sequence[Item]) -> dict[int, Taste]:
+def learn_taste(
+    history: TasteHistory, candidates: Sequence[Item], profile: EditorialProfile
+) -> dict[int, Taste]:
     """Train on ``history`` and return each candidate's taste (by item id).
 
     Empty when the history is too small to trust (the profile then carries the score) or has
@@ -81,45 +97,56 @@ def learn_taste(history: TasteHistory, candidates: Sequence[Item]) -> dict[int, 
     # Imported here, not at the top: numpy, scipy and scikit-learn take about a second and
     # 60 MB to load, and only a compose with enough history trains.
     import numpy as np
-    from scipy.sparse import hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
     negatives = history.negatives[:MAX_NEGATIVES]
     known = [*history.positives, *negatives]
-    docs = [_text(item) for item in (*known, *candidates)]
-    titles = [item.content.title for item in (*known, *candidates)]
     # Fitted on the history and the candidates together: the vocabulary and IDF describe the
-    # texts actually compared (no labels are read from the candidates).
+    # texts actually compared (no labels are read from the candidates). Rows are unit-length,
+    # so a dot product is a cosine similarity.
     words = TfidfVectorizer(
         ngram_range=(1, 2), stop_words="english", sublinear_tf=True, min_df=2, dtype=np.float32
     )
-    chars = TfidfVectorizer(
-        analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2, dtype=np.float32
-    )
-    # Character n-grams read the titles only (spelling variants, compounds like "multi-agent"):
-    # over whole texts they would cost most of the time bound. Each block is unit-length per
-    # row; halving keeps the stacked rows unit-length, so a dot product is a cosine similarity.
-    stacked = hstack([words.fit_transform(docs), chars.fit_transform(titles)])
-    matrix = (stacked * math.sqrt(0.5)).tocsr()
+    matrix = words.fit_transform([_text(item) for item in (*known, *candidates)]).tocsr()
     train, ranked = matrix[: len(known)], matrix[len(known) :]
     labels = np.array([1] * len(history.positives) + [0] * len(negatives))
-    model = LogisticRegression(C=4.0, class_weight="balanced", max_iter=200, solver="liblinear")
-    model.fit(train, labels)
-    liked = model.predict_proba(ranked)[:, 1]
+    by_words = LogisticRegression(C=4.0, class_weight="balanced", max_iter=200, solver="liblinear")
+    by_words.fit(train, labels)
+    liked_words = by_words.predict_proba(ranked)[:, 1]
+
+    def topic_counts(items: Sequence[Item]) -> Any:
+        counts = [profile.counts(item.content.title, item.content.summary) for item in items]
+        return np.log1p(np.array(counts, dtype=np.float64).reshape(len(items), -1))
+
+    topic_negatives = negatives[:TOPIC_NEGATIVES]
+    by_topics = LogisticRegression(class_weight="balanced", max_iter=200, solver="liblinear")
+    by_topics.fit(
+        topic_counts([*history.positives, *topic_negatives]),
+        np.array([1] * len(history.positives) + [0] * len(topic_negatives)),
+    )
+    counted = topic_counts(candidates)
+    liked_topics = by_topics.predict_proba(counted)[:, 1]
+    # What each named topic adds to the liking: its weight times how often the item names it.
+    leaning = counted * by_topics.coef_[0]
 
     similarity = (ranked @ train[: len(history.positives)].T).toarray()
     count = min(NEAREST, similarity.shape[1])
     nearest = np.argsort(-similarity, axis=1)[:, :count]
     titles = [item.content.title for item in history.positives]
-    return {
-        item.id: Taste(
-            score=round(float(liked[n]), 4),
+    names = profile.threads
+    tastes = {}
+    for n, item in enumerate(candidates):
+        favoured = sorted(
+            (j for j in range(len(names)) if leaning[n, j] > 0), key=lambda j: -leaning[n, j]
+        )
+        tastes[item.id] = Taste(
+            score=round(float(liked_words[n] + liked_topics[n]) / 2, 4),
             weight=weight,
             nearest=tuple(titles[j] for j in nearest[n] if similarity[n, j] > 0),
+            leaning=tuple(names[j] for j in favoured[:LEANING]),
         )
-        for n, item in enumerate(candidates)
-    }
+    return tastes
 
 
 async def gather_history(
@@ -172,6 +199,7 @@ async def week_tastes(
     store: TasteStore,
     monday: date,
     pool: Sequence[Item],
+    profile: EditorialProfile,
     *,
     window_days: int = 7,
     freshness_days: int = DEFAULT_FRESHNESS_DAYS,
@@ -183,4 +211,4 @@ async def week_tastes(
     history = await gather_history(
         store, monday, pool, window_days=window_days, freshness_days=freshness_days
     )
-    return await asyncio.to_thread(learn_taste, history, pool)
+    return await asyncio.to_thread(learn_taste, history, pool, profile)

@@ -30,12 +30,14 @@ class Taste:
     """What the learned ranker (bot.edition.learned) thinks of a candidate.
 
     ``score`` is the model's 0-1 liking, ``weight`` how much it counts against the profile
-    fit (it grows with the history), ``nearest`` the titles of the closest past positives.
+    fit (it grows with the history), ``nearest`` the titles of the closest past positives,
+    ``leaning`` the topics it names that the team's history favours, strongest first.
     """
 
     score: float
     weight: float
     nearest: tuple[str, ...] = ()
+    leaning: tuple[str, ...] = ()
 
     def blend(self, profile_fit: float) -> float:
         """Return the fit: the profile's, moved towards the model's by ``weight``."""
@@ -47,6 +49,11 @@ class Taste:
         if not self.nearest:
             return ""
         return "close to: " + "; ".join(f"“{_short(title)}”" for title in self.nearest)
+
+    @property
+    def favoured(self) -> str:
+        """Say which favoured topics it names: ``the team favours: security, coding``."""
+        return f"the team favours: {', '.join(self.leaning)}" if self.leaning else ""
 
 
 def _short(title: str, limit: int = 70) -> str:
@@ -122,8 +129,9 @@ def score(
         if taste is not None and taste.weight > 0:
             fit = taste.blend(offline_fit)
             reason = f"fit {fit:.2f} (profile {offline_fit:.2f}: {top}; taste {taste.score:.2f})"
-            if taste.close_to:
-                reason += f"; {taste.close_to}"
+            for said in (taste.close_to, taste.favoured):
+                if said:
+                    reason += f"; {said}"
     total = (
         FIT_WEIGHT * fit
         + POPULARITY_WEIGHT * popularity(item)

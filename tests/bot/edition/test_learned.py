@@ -46,7 +46,7 @@ def test_an_item_like_past_picks_rises_above_one_unlike_them_at_equal_profile_fi
     plain = [score(item, PROFILE, AT) for item in (SIMILAR, DISSIMILAR)]
     assert plain[0].fit == plain[1].fit  # the profile cannot tell them apart
 
-    tastes = learn_taste(history(60), [SIMILAR, DISSIMILAR])
+    tastes = learn_taste(history(60), [SIMILAR, DISSIMILAR], PROFILE)
     similar = score(SIMILAR, PROFILE, AT, taste=tastes[SIMILAR.id])
     dissimilar = score(DISSIMILAR, PROFILE, AT, taste=tastes[DISSIMILAR.id])
 
@@ -56,7 +56,7 @@ def test_an_item_like_past_picks_rises_above_one_unlike_them_at_equal_profile_fi
 
 
 def test_the_reason_names_the_nearest_past_picks() -> None:
-    tastes = learn_taste(history(60), [SIMILAR, DISSIMILAR])
+    tastes = learn_taste(history(60), [SIMILAR, DISSIMILAR], PROFILE)
     nearest = tastes[SIMILAR.id].nearest
     assert len(nearest) == 2
     assert all("sourdough starter hydration" in title for title in nearest)
@@ -69,12 +69,42 @@ def test_with_little_history_the_profile_carries_the_score() -> None:
     assert 0 < blend_weight(10) < blend_weight(25) < blend_weight(50) == 0.6
     assert blend_weight(500) == 0.6
 
-    assert learn_taste(history(4), [SIMILAR, DISSIMILAR]) == {}
-    few = learn_taste(history(8), [SIMILAR, DISSIMILAR])[SIMILAR.id]
-    many = learn_taste(history(60), [SIMILAR, DISSIMILAR])[SIMILAR.id]
+    assert learn_taste(history(4), [SIMILAR, DISSIMILAR], PROFILE) == {}
+    few = learn_taste(history(8), [SIMILAR, DISSIMILAR], PROFILE)[SIMILAR.id]
+    many = learn_taste(history(60), [SIMILAR, DISSIMILAR], PROFILE)[SIMILAR.id]
     assert few.weight < many.weight
     plain = score(SIMILAR, PROFILE, AT)
     # The profile keeps most of the say with a short history.
     assert abs(score(SIMILAR, PROFILE, AT, taste=few).fit - plain.fit) < abs(
         score(SIMILAR, PROFILE, AT, taste=many).fit - plain.fit
     )
+
+
+def test_a_team_that_featured_security_sees_new_security_work_rise_whatever_its_wording() -> None:
+    # The team's past picks were about guardrails and safety; the stream it reads from is
+    # mostly vision work. Neither new candidate shares a word with any past item beyond the
+    # profile's terms, so only the topics they name can tell them apart.
+    liked = [
+        an_item(n, f"Guardrails for deployed assistants, part {n}", f"On safety case {n}.")
+        for n in range(30)
+    ]
+    passed = [
+        an_item(1000 + n, f"Image captioning study {n}", f"Vision encoders, video {n}.")
+        for n in range(200)
+    ]
+    prompt_attack = an_item(
+        5003, "Jailbreak transfer across chat frontends", "Prompt injection hides in pasted docs."
+    )
+    pictures = an_item(
+        5004, "Multimodal grounding of diagrams", "Images of plots paired with captions."
+    )
+
+    tastes = learn_taste(
+        TasteHistory(tuple(liked), tuple(passed)), [prompt_attack, pictures], PROFILE
+    )
+
+    assert tastes[prompt_attack.id].score > tastes[pictures.id].score
+    assert tastes[prompt_attack.id].leaning == ("security",)
+    assert tastes[pictures.id].leaning == ()
+    reason = score(prompt_attack, PROFILE, AT, taste=tastes[prompt_attack.id]).reason
+    assert "the team favours: security" in reason
