@@ -124,7 +124,7 @@ def main() -> None:
         started = time.perf_counter()
         tastes = learn_taste(history, candidates, PROFILE)
         trained = time.perf_counter()
-        ranked = score_week(candidates, PROFILE, AT, tastes=tastes)
+        ranked = score_week(candidates, PROFILE, AT, tastes=tastes.tastes)
         timings.append(time.perf_counter() - started)
         training.append(trained - started)
     best, worst = min(timings), max(timings)

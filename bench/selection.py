@@ -81,6 +81,7 @@ class Figures:
     ranks: list[int]
     missing: int
     imported: list[str]
+    taste: str
 
 
 async def measure(folder: Path, label: str, history: list[Path]) -> Figures:
@@ -106,7 +107,7 @@ async def measure(folder: Path, label: str, history: list[Path]) -> Figures:
             store, clock, OfflineSummarizer(profile), profile, edition_date=MONDAY
         )
         compose_s = time.perf_counter() - started
-        ranked = await week_ranking(store, profile, MONDAY)
+        ranking = await week_ranking(store, profile, MONDAY)
     finally:
         await store.aclose()
     if result.edition is None:
@@ -116,6 +117,7 @@ async def measure(folder: Path, label: str, history: list[Path]) -> Figures:
         f"[{label}] HF days {first}..{last}: {report.runs[0].fetched} listings; "
         f"{stored} items stored; ingest {ingest_s:.2f} s, compose {compose_s:.2f} s (offline)"
     )
+    ranked = ranking.candidates
     composed = {e.item.content.arxiv_id for e in result.edition.entries}
     rank_of = {c.choice.item.content.arxiv_id: c.rank for c in ranked}
     top = {c.choice.item.content.arxiv_id for c in ranked[:TOP]}
@@ -128,6 +130,7 @@ async def measure(folder: Path, label: str, history: list[Path]) -> Figures:
         sorted(rank_of[p] for p in in_week),
         len(picks) - len(in_week),
         [o.message for o in outcomes],
+        ranking.taste.describe(),
     )
 
 
@@ -136,6 +139,7 @@ def report(figures: Figures, picks: int) -> None:
     print(f"{figures.label}:")
     for message in figures.imported:
         print(f"  import: {message}")
+    print(f"  {figures.taste}")
     print(f"  in the composed 12: {figures.in_edition} of {picks}")
     print(f"  in the top {TOP} of candidates: {figures.in_top} of {picks}")
     print(f"  their ranks among {figures.candidates}: {', '.join(map(str, figures.ranks))}")

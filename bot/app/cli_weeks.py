@@ -28,7 +28,7 @@ from bot.app.console import (
 )
 from bot.app.wiring import compose, ingest, open_app
 from bot.clock import SystemClock
-from bot.edition.candidates import Candidate, week_ranking
+from bot.edition.candidates import Candidate, WeekRanking, week_ranking
 from bot.edition.compose import ComposeResult, edition_monday
 from bot.edition.history import ImportOutcome, ImportStatus
 from bot.edition.imports import import_files
@@ -175,7 +175,7 @@ def candidates_command(
             usage_error(f"--date {monday} is a {monday:%A}; editions are dated on Mondays")
     settings = settings_or_exit()
 
-    async def work() -> list[Candidate]:
+    async def work() -> WeekRanking:
         async with open_app(settings, SystemClock(), read_only=True) as app:
             return await week_ranking(
                 app.store,
@@ -185,7 +185,8 @@ def candidates_command(
                 freshness_days=settings.edition.freshness_days,
             )
 
-    ranked = run_async(work())[:limit]
+    ranking = run_async(work())
+    ranked = ranking.candidates[:limit]
     if output is CandidatesFormat.JSON:
         sys.stdout.write(json.dumps([_candidate_json(c) for c in ranked], indent=2) + "\n")
         return
@@ -193,6 +194,7 @@ def candidates_command(
         out.print(f"No candidates for the edition of {monday}.", markup=False)
         return
     out.print(f"Candidates for the edition of {monday} (✓ = in its edition):", markup=False)
+    out.print(ranking.taste.describe(), markup=False)
     for candidate in ranked:
         content = candidate.choice.item.content
         mark = "✓" if candidate.picked else " "

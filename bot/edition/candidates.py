@@ -13,7 +13,7 @@ from datetime import date
 
 from bot.domain import Item
 from bot.edition.compose import week_window
-from bot.edition.learned import week_tastes
+from bot.edition.learned import LearnedTaste, week_tastes
 from bot.edition.ports import EditionStore
 from bot.edition.profile import EditorialProfile
 from bot.edition.select import Choice, score_week
@@ -34,6 +34,14 @@ class Candidate:
         """The day its source dated it, as ``YYYY-MM-DD``."""
         day = self.choice.item.source_date
         return day.isoformat() if day else None
+
+
+@dataclass(frozen=True, slots=True)
+class WeekRanking:
+    """A week's candidates, best first, and what the ranker learned from the history."""
+
+    candidates: list[Candidate]
+    taste: LearnedTaste
 
 
 def _count(value: object, unit: str) -> str | None:
@@ -67,19 +75,20 @@ async def week_ranking(
     *,
     window_days: int = 7,
     freshness_days: int = DEFAULT_FRESHNESS_DAYS,
-) -> list[Candidate]:
-    """Return the candidates of the edition dated ``monday``, best score first."""
+) -> WeekRanking:
+    """Rank the candidates of the edition dated ``monday``, best score first."""
     window = edition_week(monday, window_days, freshness_days)
     end = week_window(monday)[1]  # recency measured as compose measures it
     featured = await store.featured_item_ids(except_date=monday)
     pool = [item for item in await store.week_candidates(window) if item.id not in featured]
     edition = await store.edition(edition_date=monday)
     in_edition = {entry.item.id for entry in edition.entries} if edition else set()
-    tastes = await week_tastes(
+    learned = await week_tastes(
         store, monday, pool, profile, window_days=window_days, freshness_days=freshness_days
     )
-    choices = score_week(pool, profile, end, tastes=tastes)
-    return [
+    choices = score_week(pool, profile, end, tastes=learned.tastes)
+    ranked = [
         Candidate(n, choice, readable_reason(choice), choice.item.id in in_edition)
         for n, choice in enumerate(choices, start=1)
     ]
+    return WeekRanking(ranked, learned)

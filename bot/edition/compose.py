@@ -108,9 +108,10 @@ async def compose_edition(
     pool = [item for item in candidates if item.id not in featured]
     # The team's taste, learned from past editions, picks and votes, moves the profile fit
     # (not at all while the history is small: bot.edition.learned).
-    tastes = await week_tastes(
+    learned = await week_tastes(
         store, monday, pool, profile, window_days=window_days, freshness_days=freshness_days
     )
+    tastes = learned.tastes
     offline_ranked = score_week(pool, profile, end, tastes=tastes)
     # The model ranks the offline scorer's best (its shortlist); the rest keep the offline fit.
     fits: dict[int, tuple[float, str]] = {}

@@ -19,7 +19,8 @@ Two class-balanced logistic regressions (scikit-learn, nothing downloaded) learn
 The taste is the mean of the two probabilities, blended with the profile fit; the blend
 weight grows with the number of positives (0 below 5, 0.6 from 50), so with little history
 the profile carries the score. Each candidate also gets the titles of its two nearest past
-positives and the favoured topics it names, so its reason says what it resembles.
+positives and the favoured topics it names, so its reason says what it resembles, and the
+team's leanings are said in a line (`LearnedTaste.describe`) for ``digestbot candidates``.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ TOPIC_NEGATIVES = 1000
 """Negatives the topics model trains on at most: a dozen features need far fewer examples
 than the words, and counting terms in whole texts costs time."""
 NEAREST, LEANING = 2, 2
+SAID_TOPICS, SAID_AT_LEAST = 3, 0.1
+"""How many topics the team's summary names each way, and how far from neutral (a model
+coefficient) a topic must be to be named."""
 VOTES_SINCE = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -64,6 +68,41 @@ class TasteHistory:
 
     positives: tuple[Item, ...]
     negatives: tuple[Item, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LearnedTaste:
+    """What was learned from the history: each candidate's taste and the team's leanings.
+
+    ``more`` and ``less`` name the profile's topics and fields the team's picks name more,
+    or less, often than the stream they were picked from, strongest first.
+    """
+
+    tastes: dict[int, Taste]
+    positives: int
+    negatives: int
+    more: tuple[str, ...] = ()
+    less: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """Say in a line what the ranker learned, or why it learned nothing."""
+        if not self.tastes:
+            picks = f"{self.positives} past pick{'' if self.positives == 1 else 's'}"
+            if self.positives < MIN_POSITIVES:
+                why = f"No taste learned yet: {picks} (it learns from {MIN_POSITIVES} on)"
+            else:
+                why = f"No taste learned: {picks} but no other stored items to contrast them with"
+            return why + "; the profile alone ranks."
+        line = (
+            f"Taste learned from {self.positives} past picks against {self.negatives} others "
+            f"(weight {blend_weight(self.positives):.2f})"
+        )
+        leanings = [
+            f"{word} {', '.join(names)}"
+            for word, names in (("more", self.more), ("less", self.less))
+            if names
+        ]
+        return line + (": " + "; ".join(leanings) if leanings else "") + "."
 
 
 def blend_weight(positives: int) -> float:
@@ -85,15 +124,15 @@ def _text(item: Item) -> str:
 
 def learn_taste(
     history: TasteHistory, candidates: Sequence[Item], profile: EditorialProfile
-) -> dict[int, Taste]:
-    """Train on ``history`` and return each candidate's taste (by item id).
+) -> LearnedTaste:
+    """Train on ``history``; return each candidate's taste (by item id) and the leanings.
 
-    Empty when the history is too small to trust (the profile then carries the score) or has
-    no negatives to contrast with.
+    No tastes when the history is too small to trust (the profile then carries the score) or
+    has no negatives to contrast with.
     """
     weight = blend_weight(len(history.positives))
     if weight == 0 or not history.negatives or not candidates:
-        return {}
+        return LearnedTaste({}, len(history.positives), len(history.negatives))
     # Imported here, not at the top: numpy, scipy and scikit-learn take about a second and
     # 60 MB to load, and only a compose with enough history trains.
     import numpy as np
@@ -146,7 +185,14 @@ def learn_taste(
             nearest=tuple(titles[j] for j in nearest[n] if similarity[n, j] > 0),
             leaning=tuple(names[j] for j in favoured[:LEANING]),
         )
-    return tastes
+    coefficients = sorted(zip(by_topics.coef_[0], names, strict=True), reverse=True)
+    return LearnedTaste(
+        tastes,
+        len(history.positives),
+        len(negatives),
+        more=tuple(name for c, name in coefficients[:SAID_TOPICS] if c >= SAID_AT_LEAST),
+        less=tuple(name for c, name in coefficients[::-1][:SAID_TOPICS] if c <= -SAID_AT_LEAST),
+    )
 
 
 async def gather_history(
@@ -203,8 +249,8 @@ async def week_tastes(
     *,
     window_days: int = 7,
     freshness_days: int = DEFAULT_FRESHNESS_DAYS,
-) -> dict[int, Taste]:
-    """Return the learned taste of each of the week's candidates (empty with little history).
+) -> LearnedTaste:
+    """Learn the team's taste and apply it to the week's candidates (none with little history).
 
     Training runs in a worker thread: up to a second of CPU must not stall the bot's loop.
     """

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from adapters.sources.sample import HF_DAYS, hf_day_file, sample_bytes
+from tests.conftest import data_file
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -231,3 +232,11 @@ def test_candidates_lists_the_weeks_ranking_as_json(tmp_path: Path) -> None:
     text = digestbot("candidates", "--date", "2026-04-13", "--limit", "3", cwd=tmp_path, env=env)
     assert text.returncode == 0, text.stderr
     assert "Candidates for the edition of 2026-04-13" in text.stdout
+    assert "No taste learned yet: 0 past picks (it learns from 5 on)" in text.stdout
+
+    # A past edition imported: enough picks, but the demo's store holds nothing but this
+    # week's candidates to contrast them with, and it says so.
+    history = data_file("history/invented_edition.txt")
+    assert digestbot("import", str(history), cwd=tmp_path, env=env).returncode == 0
+    text = digestbot("candidates", "--date", "2026-04-13", "--limit", "3", cwd=tmp_path, env=env)
+    assert "No taste learned: 5 past picks but no other stored items to contrast" in text.stdout

@@ -46,7 +46,7 @@ def test_an_item_like_past_picks_rises_above_one_unlike_them_at_equal_profile_fi
     plain = [score(item, PROFILE, AT) for item in (SIMILAR, DISSIMILAR)]
     assert plain[0].fit == plain[1].fit  # the profile cannot tell them apart
 
-    tastes = learn_taste(history(60), [SIMILAR, DISSIMILAR], PROFILE)
+    tastes = learn_taste(history(60), [SIMILAR, DISSIMILAR], PROFILE).tastes
     similar = score(SIMILAR, PROFILE, AT, taste=tastes[SIMILAR.id])
     dissimilar = score(DISSIMILAR, PROFILE, AT, taste=tastes[DISSIMILAR.id])
 
@@ -56,7 +56,7 @@ def test_an_item_like_past_picks_rises_above_one_unlike_them_at_equal_profile_fi
 
 
 def test_the_reason_names_the_nearest_past_picks() -> None:
-    tastes = learn_taste(history(60), [SIMILAR, DISSIMILAR], PROFILE)
+    tastes = learn_taste(history(60), [SIMILAR, DISSIMILAR], PROFILE).tastes
     nearest = tastes[SIMILAR.id].nearest
     assert len(nearest) == 2
     assert all("sourdough starter hydration" in title for title in nearest)
@@ -69,9 +69,9 @@ def test_with_little_history_the_profile_carries_the_score() -> None:
     assert 0 < blend_weight(10) < blend_weight(25) < blend_weight(50) == 0.6
     assert blend_weight(500) == 0.6
 
-    assert learn_taste(history(4), [SIMILAR, DISSIMILAR], PROFILE) == {}
-    few = learn_taste(history(8), [SIMILAR, DISSIMILAR], PROFILE)[SIMILAR.id]
-    many = learn_taste(history(60), [SIMILAR, DISSIMILAR], PROFILE)[SIMILAR.id]
+    assert learn_taste(history(4), [SIMILAR, DISSIMILAR], PROFILE).tastes == {}
+    few = learn_taste(history(8), [SIMILAR, DISSIMILAR], PROFILE).tastes[SIMILAR.id]
+    many = learn_taste(history(60), [SIMILAR, DISSIMILAR], PROFILE).tastes[SIMILAR.id]
     assert few.weight < many.weight
     plain = score(SIMILAR, PROFILE, AT)
     # The profile keeps most of the say with a short history.
@@ -99,12 +99,26 @@ def test_a_team_that_featured_security_sees_new_security_work_rise_whatever_its_
         5004, "Multimodal grounding of diagrams", "Images of plots paired with captions."
     )
 
-    tastes = learn_taste(
+    learned = learn_taste(
         TasteHistory(tuple(liked), tuple(passed)), [prompt_attack, pictures], PROFILE
     )
+    tastes = learned.tastes
 
     assert tastes[prompt_attack.id].score > tastes[pictures.id].score
     assert tastes[prompt_attack.id].leaning == ("security",)
     assert tastes[pictures.id].leaning == ()
     reason = score(prompt_attack, PROFILE, AT, taste=tastes[prompt_attack.id]).reason
     assert "the team favours: security" in reason
+    # Said in a line by digestbot candidates: what the team picks more and less than its stream.
+    assert learned.more[0] == "security"
+    assert "multimodal" in learned.less
+    assert learned.describe().startswith("Taste learned from 30 past picks against 200 others")
+    assert "more security" in learned.describe()
+
+
+def test_with_too_few_picks_it_says_the_profile_ranks_alone() -> None:
+    learned = learn_taste(history(3), [SIMILAR, DISSIMILAR], PROFILE)
+    assert learned.tastes == {}
+    assert learned.describe() == (
+        "No taste learned yet: 3 past picks (it learns from 5 on); the profile alone ranks."
+    )
