@@ -7,10 +7,11 @@ item shape. The edition dated 2026-04-13 is then composed offline, and the week'
 ranked as ``digestbot candidates`` ranks them. The editor's real picks are the ``via api-hf``
 papers of the seed edition (../shared/seeds/000_*.txt), read at run time.
 
-It runs twice: before, with no history, and after, with the two other seed editions
+It runs three times: before, with no history; after, with the two other seed editions
 (001_*.txt and 003_*.txt, later weeks) imported through ``digestbot import``'s code path, so
-the learned ranker (bot.edition.learned) trains on their text. Nothing of seed 000 is read
-but its picks' arXiv ids, to count them.
+the learned ranker (bot.edition.learned) trains on their text; and after, as in a team's
+first week, when the store holds nothing but that week's papers beside the imported ones.
+Nothing of seed 000 is read but its picks' arXiv ids, to count them.
 
 Run from the repository root: ``.venv/bin/python -m bench.selection``.
 """
@@ -45,6 +46,9 @@ FIXTURES = SHARED / "fixtures/real/hf_daily_2026-04"
 MONDAY = date(2026, 4, 13)
 TOP = 40
 RECORDED_AT = datetime(2026, 5, 28, 12, 0, tzinfo=UTC)
+RECORDED_DAYS = (date(2026, 4, 1), date(2026, 4, 19))
+FIRST_WEEK = (MONDAY - timedelta(days=6), MONDAY)
+"""A team's first week: the store holds the week's papers and nothing before or after."""
 HISTORY_SEEDS = ("001_", "003_")
 """The other seed editions, imported as the team's history (their text only)."""
 _API_HF_LINE = re.compile(r"via api-hf · arXiv:(\S+)")
@@ -84,8 +88,10 @@ class Figures:
     taste: str
 
 
-async def measure(folder: Path, label: str, history: list[Path]) -> Figures:
-    """Ingest the recorded days, import ``history``, compose, rank; return the figures."""
+async def measure(
+    folder: Path, label: str, history: list[Path], days: tuple[date, date] = RECORDED_DAYS
+) -> Figures:
+    """Ingest the recorded ``days``, import ``history``, compose, rank; return the figures."""
     picks = editor_picks()
     # A backfill run when the lists were recorded: nothing was first seen during the week, so
     # the week is exactly the papers HF listed in it.
@@ -95,7 +101,7 @@ async def measure(folder: Path, label: str, history: list[Path]) -> Figures:
     try:
         async with httpx.AsyncClient(transport=recorded_transport()) as client:
             hf = HfPapersSource(client, clock, url="https://huggingface.co/api/daily_papers")
-            first, last = date(2026, 4, 1), date(2026, 4, 19)
+            first, last = days
             started = time.perf_counter()
             report = await Ingester(store, clock).run([hf], days=(first, last))
             ingest_s = time.perf_counter() - started
@@ -148,11 +154,14 @@ def report(figures: Figures, picks: int) -> None:
 
 
 async def measure_both(folder: Path) -> None:
-    """Measure without history, then with the two other seed editions imported."""
+    """Measure without history, then with the two other seed editions imported (twice)."""
     seeds = sorted((SHARED / "seeds").glob("*.txt"))
     history = [p for p in seeds if p.name.startswith(HISTORY_SEEDS)]
     before = await measure(folder, "before (no history)", [])
     after = await measure(folder, "after (seeds 001 and 003 imported)", history)
+    first = await measure(
+        folder, "after, in a first week (only the week's papers stored)", history, FIRST_WEEK
+    )
     picks = len(editor_picks())
     print(
         f"Week of {MONDAY} ({MONDAY - timedelta(days=6)}..{MONDAY}): "
@@ -160,6 +169,7 @@ async def measure_both(folder: Path) -> None:
     )
     report(before, picks)
     report(after, picks)
+    report(first, picks)
 
 
 def main() -> None:

@@ -39,7 +39,7 @@ from bot.edition.select import Taste
 from bot.edition.weeks import DEFAULT_FRESHNESS_DAYS, edition_week
 
 MIN_POSITIVES = 5
-"""Below this many positives the model is not trusted at all: the profile scores alone."""
+"""Up to this many positives the model is not trusted at all: the profile scores alone."""
 FULL_POSITIVES = 50
 MAX_WEIGHT = 0.6
 """The blend weight at ``FULL_POSITIVES`` and beyond; the profile always keeps the rest."""
@@ -88,8 +88,8 @@ class LearnedTaste:
         """Say in a line what the ranker learned, or why it learned nothing."""
         if not self.tastes:
             picks = f"{self.positives} past pick{'' if self.positives == 1 else 's'}"
-            if self.positives < MIN_POSITIVES:
-                why = f"No taste learned yet: {picks} (it learns from {MIN_POSITIVES} on)"
+            if blend_weight(self.positives) == 0:
+                why = f"No taste learned yet: {picks} (it learns from {MIN_POSITIVES + 1} on)"
             else:
                 why = f"No taste learned: {picks} but no other stored items to contrast them with"
             return why + "; the profile alone ranks."
@@ -205,7 +205,8 @@ async def gather_history(
 ) -> TasteHistory:
     """Read the team's history from the store, leaving out the week being ranked.
 
-    A candidate of this week is never its own training example, whatever else it is.
+    A candidate of this week is never a positive, whatever else it is; it is background only
+    when the store has too little else (`BACKGROUND_MIN`).
     """
     in_pool: Set[int] = {item.id for item in pool}
     positives: dict[int, Item] = {}
@@ -238,6 +239,11 @@ async def gather_history(
                 break
             if item.id not in in_pool and item.id not in kept_pos:
                 kept_neg.setdefault(item.id, item)
+    if len(kept_neg) < BACKGROUND_MIN:
+        # A first week: the store holds little but this week's candidates. They stand in as
+        # unlabelled background (most of any week goes unpicked), so an imported archive
+        # teaches the ranker on day one; a candidate is never a positive.
+        kept_neg.update((item.id, item) for item in pool if item.id not in kept_pos)
     return TasteHistory(tuple(kept_pos.values()), tuple(kept_neg.values()))
 
 

@@ -232,11 +232,10 @@ def test_candidates_lists_the_weeks_ranking_as_json(tmp_path: Path) -> None:
     text = digestbot("candidates", "--date", "2026-04-13", "--limit", "3", cwd=tmp_path, env=env)
     assert text.returncode == 0, text.stderr
     assert "Candidates for the edition of 2026-04-13" in text.stdout
-    assert "No taste learned yet: 0 past picks (it learns from 5 on)" in text.stdout
+    assert "No taste learned yet: 0 past picks (it learns from 6 on)" in text.stdout
 
-    # A past edition imported: enough picks, but the demo's store holds nothing but this
-    # week's candidates to contrast them with, and it says so.
+    # A past edition imported: its five items are counted, not yet enough to learn from.
     history = data_file("history/invented_edition.txt")
     assert digestbot("import", str(history), cwd=tmp_path, env=env).returncode == 0
     text = digestbot("candidates", "--date", "2026-04-13", "--limit", "3", cwd=tmp_path, env=env)
-    assert "No taste learned: 5 past picks but no other stored items to contrast" in text.stdout
+    assert "No taste learned yet: 5 past picks (it learns from 6 on)" in text.stdout

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from bot.domain import Item, ItemContent, ItemKind
-from bot.edition.learned import TasteHistory, blend_weight, learn_taste
+from bot.edition.imports import import_files
+from bot.edition.learned import TasteHistory, blend_weight, gather_history, learn_taste
 from bot.edition.profile import load_profile
 from bot.edition.select import score
+from bot.edition.weeks import edition_week
+from storage.store import Store
+from tests.builders import IN_WEEK, MONDAY, seed_week
+from tests.conftest import DATA
 
 PROFILE = load_profile()
 AT = datetime(2026, 4, 13, tzinfo=UTC)
@@ -120,5 +126,35 @@ def test_with_too_few_picks_it_says_the_profile_ranks_alone() -> None:
     learned = learn_taste(history(3), [SIMILAR, DISSIMILAR], PROFILE)
     assert learned.tastes == {}
     assert learned.describe() == (
-        "No taste learned yet: 3 past picks (it learns from 5 on); the profile alone ranks."
+        "No taste learned yet: 3 past picks (it learns from 6 on); the profile alone ranks."
+    )
+
+
+async def test_an_archive_imported_in_a_first_week_is_told_apart_from_that_week(
+    tmp_path: Path,
+) -> None:
+    # A new team: the store holds this week's items and nothing else, then its newsletter
+    # archive is imported. The week's candidates stand in as the background the picks are
+    # told apart from (never as picks), so the taste is learned now rather than weeks later.
+    store = await Store.open(f"sqlite:///{tmp_path / 'first.db'}")
+    try:
+        await seed_week(store, IN_WEEK)
+        await import_files(store, [DATA / "history" / "invented_edition.txt"], IN_WEEK)
+        featured = await store.featured_item_ids(except_date=MONDAY)
+        pool = [
+            candidate
+            for candidate in await store.week_candidates(edition_week(MONDAY, 7, 14))
+            if candidate.id not in featured
+        ]
+        history = await gather_history(store, MONDAY, pool)
+    finally:
+        await store.aclose()
+
+    assert pool, "the week has candidates"
+    assert len(history.positives) == 5
+    assert {n.id for n in history.negatives} == {candidate.id for candidate in pool}
+    # Five picks are not yet enough to trust, and the candidates command says so.
+    learned = learn_taste(history, pool, PROFILE)
+    assert learned.describe() == (
+        "No taste learned yet: 5 past picks (it learns from 6 on); the profile alone ranks."
     )
