@@ -5,12 +5,14 @@ featured. Each is scored on fit to the editorial profile (moved towards the lear
 bot.edition.learned, or replaced by the model's fit), popularity (HF upvotes, GitHub stars,
 citations) and recency, each as the item's standing among the week's candidates. Editors' picks
 are always in; caps per kind (papers, posts, pages) and per feed keep the edition a mix rather
-than a week of one blog.
+than a week of one blog, and each next item is chosen for its score less its likeness to those
+already in, so that it is not four papers on one benchmark either.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -23,6 +25,12 @@ FIT_WEIGHT, POPULARITY_WEIGHT, RECENCY_WEIGHT = 0.75, 0.15, 0.10
 """Fit leads. Popularity is HF's crowd (and GitHub's, and citations), not this audience: upvotes
 alone put none of an editor's picks in a top 12. Recency only separates late arrivals."""
 WEEK_DAYS, FADE_DAYS = 7, 21
+DIVERSITY = 0.3
+"""How much an item's likeness to those already chosen counts against its score in `choose`
+(0: pure score order). 0.3 is the middle of the range maximal marginal relevance is usually
+run with (0.1 to 0.5). On the one real week measured (bench/selection.py, with history) every
+value from 0.1 to 0.4 put the same number of the editor's picks in the edition."""
+_WORD = re.compile(r"[a-z][a-z-]{3,}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,11 +235,27 @@ def _feed_of(item: Item) -> str | None:
     return feeds[0] if feeds and item.content.kind is not ItemKind.PAPER else None
 
 
-def choose(choices: Sequence[Choice], size: int, caps: Caps | None = None) -> list[Choice]:
+def _words(item: Item) -> frozenset[str]:
+    """Return the words (four letters or more) of an item's title and text's start."""
+    return frozenset(_WORD.findall(f"{item.content.title} {item.content.summary[:4000]}".lower()))
+
+
+def overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    """Return how alike two items' words are: shared over all (Jaccard), 0 to 1."""
+    return len(a & b) / len(a | b) if a or b else 0.0
+
+
+def choose(
+    choices: Sequence[Choice], size: int, caps: Caps | None = None, *, diversity: float = DIVERSITY
+) -> list[Choice]:
     """Pick up to ``size`` items: editors' picks first, then the best that fit the caps.
 
-    Items with no fit to the profile are left out. If the caps leave slots empty, they are
-    filled from the best of what the caps held back, so a thin week still fills its edition.
+    Each next item is the one whose score, less its likeness to what is already chosen (the
+    words it shares with the closest, weighed by ``diversity``), is highest: maximal marginal
+    relevance, so an edition does not run four papers on the same benchmark when good work
+    on something else is close behind. Items with no fit to the profile are left out. If the
+    caps leave slots empty, they are filled from what the caps held back, so a thin week
+    still fills its edition.
     """
     limits = caps or Caps.for_size(size)
     by_kind = {
@@ -240,23 +264,42 @@ def choose(choices: Sequence[Choice], size: int, caps: Caps | None = None) -> li
         ItemKind.PAGE: limits.pages,
     }
     picks = sorted((c for c in choices if c.is_pick), key=lambda c: -c.score)[:size]
-    ranked = sorted(
+    pool = sorted(
         (c for c in choices if not c.is_pick and c.fit > 0),
         key=lambda c: (-c.score, c.item.content.canonical_id),
     )
     chosen: list[Choice] = list(picks)
     kinds = Counter(c.item.content.kind for c in chosen)
     feeds = Counter(_feed_of(c.item) for c in chosen)
-    held_back: list[Choice] = []
-    for choice in ranked:
-        if len(chosen) >= size:
-            break
+    words = [_words(c.item) for c in pool] if diversity > 0 else []
+    # Each candidate's likeness to its closest chosen item, updated as items are chosen.
+    likeness = [0.0] * len(pool)
+
+    def note_chosen(choice: Choice) -> None:
+        if diversity > 0:
+            new = _words(choice.item)
+            for n, other in enumerate(words):
+                likeness[n] = max(likeness[n], overlap(new, other))
+
+    def within_caps(choice: Choice) -> bool:
         kind, feed = choice.item.content.kind, _feed_of(choice.item)
-        if kinds[kind] >= by_kind[kind] or (feed is not None and feeds[feed] >= limits.per_feed):
-            held_back.append(choice)
-            continue
-        chosen.append(choice)
-        kinds[kind] += 1
-        feeds[feed] += 1
-    chosen.extend(held_back[: max(0, size - len(chosen))])
+        return kinds[kind] < by_kind[kind] and (feed is None or feeds[feed] < limits.per_feed)
+
+    for choice in picks:
+        note_chosen(choice)
+    left = list(range(len(pool)))
+    for capped in (True, False):  # first within the caps, then whatever they held back
+        while len(chosen) < size:
+            allowed = [n for n in left if not capped or within_caps(pool[n])]
+            if not allowed:
+                break
+            best = max(
+                allowed, key=lambda n: (1 - diversity) * pool[n].score - diversity * likeness[n]
+            )
+            left.remove(best)
+            choice = pool[best]
+            chosen.append(choice)
+            kinds[choice.item.content.kind] += 1
+            feeds[_feed_of(choice.item)] += 1
+            note_chosen(choice)
     return chosen

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 
 from bot.domain import Item, Sighting, SourceLabel
 from bot.edition.profile import load_profile
-from bot.edition.select import Taste, recency, score, score_week, standing
+from bot.edition.select import Choice, Taste, choose, recency, score, score_week, standing
 from tests.builders import item
 
 PROFILE = load_profile()
@@ -122,3 +122,18 @@ def test_a_single_score_keeps_the_profile_fit_beside_the_blended_one() -> None:
     liked = score(AGENT_EVAL, PROFILE, WEEK_END, taste=Taste(0.0, 0.5))
     assert plain.profile_fit == liked.profile_fit == plain.fit
     assert liked.fit < plain.fit
+
+
+def test_an_edition_skips_a_near_copy_of_a_chosen_paper_for_good_work_close_behind() -> None:
+    benchmark = "A benchmark of office agents in simulated mail, calendar and document workspaces"
+    first = paper(11, "OfficeBench: agents in simulated workspaces", benchmark)
+    near_copy = paper(12, "OfficeBench-2: more agents in simulated workspaces", benchmark)
+    other = paper(13, "Caching prompts across tenants", "Prefix caching cuts serving cost.")
+    ranked = [Choice(first, 0.90, 0.9), Choice(near_copy, 0.89, 0.9), Choice(other, 0.84, 0.9)]
+
+    assert [c.item.id for c in choose(ranked, 2)] == [11, 13]
+    # By score alone the near copy would have taken the slot.
+    assert [c.item.id for c in choose(ranked, 2, diversity=0.0)] == [11, 12]
+    # Far behind, different work does not displace the next best.
+    far = [*ranked[:2], Choice(other, 0.30, 0.9)]
+    assert [c.item.id for c in choose(far, 2)] == [11, 12]
