@@ -3,7 +3,9 @@
 Positives are the items of past editions (imported or composed), editors' picks and items
 with more 👍 than 👎; negatives are the candidates of composed weeks that were not picked, and
 items with more 👎. Imported weeks bring no candidates, so when explicit negatives are few the
-store's other items (never featured, not this week's candidates) stand in as background.
+store's other items (never featured, not this week's candidates) stand in as background, and
+in a first week, when the store holds little else, this week's candidates too (never as
+positives): an archive imported on day one teaches the ranker at once.
 
 Two class-balanced logistic regressions (scikit-learn, nothing downloaded) learn it:
 
@@ -17,7 +19,7 @@ Two class-balanced logistic regressions (scikit-learn, nothing downloaded) learn
   less multimodal"), whatever the wording.
 
 The taste is the mean of the two probabilities, blended with the profile fit; the blend
-weight grows with the number of positives (0 below 5, 0.6 from 50), so with little history
+weight grows with the number of positives (0 up to 5, 0.6 from 50), so with little history
 the profile carries the score. Each candidate also gets the titles of its two nearest past
 positives and the favoured topics it names, so its reason says what it resembles, and the
 team's leanings are said in a line (`LearnedTaste.describe`) for ``digestbot candidates``.
