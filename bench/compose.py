@@ -29,7 +29,7 @@ from bot.domain import Sighting
 from bot.edition.compose import ComposeResult, compose_edition
 from bot.edition.guard import source_text
 from bot.edition.llm_rank import LlmRanker
-from bot.edition.llm_summarize import LlmEditor, LlmSummarizer
+from bot.edition.llm_summarize import LlmEditor, LlmSummarizer, sentence_count
 from bot.edition.model import TokenBudget
 from bot.edition.profile import load_profile
 from bot.edition.summarize import OfflineSummarizer, readable_sentences
@@ -93,7 +93,11 @@ def fake_answer(request: ChatRequest) -> ChatAnswer:
             {"title": "Agents Get to Work, Security Gets Serious", "intro": intro.strip()}, **delay
         )
     body = request.user.split("<source>", 1)[-1].split("</source>", 1)[0]
-    sentences = [s for s in readable_sentences(body) if len(s) <= 280] + [FILLER.capitalize()] * 5
+    # As a careful model follows the prompt: each takeaway is one sentence (a source sentence
+    # that reads as two, "... people. your phone ...", is not used as one).
+    sentences = [
+        s for s in readable_sentences(body) if len(s) <= 280 and sentence_count(s) == 1
+    ] + [FILLER.capitalize()] * 5
     why = " ".join(sentences[:2])
     why = why if len(why) >= 80 else f"{why} {FILLER.capitalize()}"
     return ChatAnswer.json(
