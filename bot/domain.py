@@ -430,7 +430,11 @@ class Reaction:
 
     ``channel`` is where the reacted message lives (a Slack channel; a Discord thread or
     channel), ``message_id`` its platform id (Slack ``ts``, Discord snowflake). ``by_bot``
-    says the bot reacted itself: never a reader's vote.
+    says the bot reacted itself: never a reader's vote. ``on_own_message`` says whether the
+    reacted message is the bot's (None when the platform does not say). ``ordered_ids``
+    says message ids grow with time in a channel (Discord's snowflakes): an item too long
+    for one message is recorded by its last message, and an earlier one of its messages is
+    then found as the one just before it.
     """
 
     platform: Platform
@@ -440,6 +444,8 @@ class Reaction:
     vote: Vote
     added: bool
     by_bot: bool = False
+    on_own_message: bool | None = None
+    ordered_ids: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,33 +22,46 @@ class FeedbackPart(StoreBase):
     """Votes on items (set, remove, totals) and the lookup of a reacted message."""
 
     async def reacted_part(
-        self, platform: str, channel: str, message_id: str
+        self, platform: str, channel: str, message_id: str, *, or_earlier: bool = False
     ) -> ReactedPart | None:
         """Return the delivered part that message ``message_id`` in ``channel`` is, if ours.
 
         The message lives either in the destination's channel itself (Slack replies, a
         Discord parent) or in the thread recorded with it (Discord replies, whose thread is
         a channel of its own); Slack ``ts`` values are unique only per channel, so the
-        channel is always part of the match.
+        channel is always part of the match. With ``or_earlier`` (numeric ids growing with
+        time), a message not recorded in a thread of replies is the earliest item reply
+        recorded after it there: an item split over several messages is recorded by its last.
         """
         prefix = f"{platform}:"
+        in_channel = or_(
+            DeliveryRow.destination == prefix + channel,
+            and_(
+                DeliveryRow.destination.startswith(prefix, autoescape=True),
+                DeliveryRow.thread_id == channel,
+            ),
+        )
 
         def read(session: Session) -> ReactedPart | None:
             row = session.scalars(
                 select(DeliveryRow)
-                .where(
-                    DeliveryRow.message_id == message_id,
-                    or_(
-                        DeliveryRow.destination == prefix + channel,
-                        and_(
-                            DeliveryRow.destination.startswith(prefix, autoescape=True),
-                            DeliveryRow.thread_id == channel,
-                        ),
-                    ),
-                )
+                .where(DeliveryRow.message_id == message_id, in_channel)
                 .order_by(DeliveryRow.id)
                 .limit(1)
             ).first()
+            if row is None and or_earlier and message_id.isdigit():
+                # Only a thread of replies: a channel's own messages (members' among them)
+                # are never an earlier message of a reply.
+                replies = session.scalars(
+                    select(DeliveryRow).where(
+                        DeliveryRow.destination.startswith(prefix, autoescape=True),
+                        DeliveryRow.thread_id == channel,
+                        DeliveryRow.part > 0,
+                    )
+                ).all()
+                later = [r for r in replies if r.message_id.isdigit()]
+                later = [r for r in later if int(r.message_id) > int(message_id)]
+                row = min(later, key=lambda r: int(r.message_id), default=None)
             if row is None:
                 return None
             canonical_id = None

@@ -41,6 +41,8 @@ def reaction_of(payload: discord.RawReactionActionEvent, bot_id: int | None) -> 
         return None
     # Bots' reactions, ours above all, are nobody's vote.
     by_bot = payload.user_id == bot_id or bool(payload.member and payload.member.bot)
+    # Only an add says whose message it is (MESSAGE_REACTION_ADD's message_author_id).
+    author = payload.message_author_id
     return Reaction(
         Platform.DISCORD,
         channel=str(payload.channel_id),
@@ -49,6 +51,8 @@ def reaction_of(payload: discord.RawReactionActionEvent, bot_id: int | None) -> 
         vote=vote,
         added=payload.event_type == "REACTION_ADD",
         by_bot=by_bot,
+        on_own_message=None if author is None or bot_id is None else author == bot_id,
+        ordered_ids=True,  # snowflakes
     )
 
 

@@ -15,9 +15,14 @@ class FeedbackStore(Protocol):
     """What recording a reaction reads and writes."""
 
     async def reacted_part(
-        self, platform: str, channel: str, message_id: str
+        self, platform: str, channel: str, message_id: str, *, or_earlier: bool = False
     ) -> ReactedPart | None:
-        """Return the delivered part a message is (None when the message is not ours)."""
+        """Return the delivered part a message is (None when the message is not ours).
+
+        With ``or_earlier`` (numeric ids that grow with time), a message not recorded that
+        comes before a recorded item reply in its channel is taken as part of that reply:
+        the earlier messages of an item split over several.
+        """
         ...
 
     async def set_vote(

@@ -34,7 +34,13 @@ async def record_reaction(
     """Keep, replace or remove the vote ``reaction`` gives; say what it did."""
     if reaction.by_bot:
         return ReactionOutcome.IGNORED
-    part = await store.reacted_part(reaction.platform, reaction.channel, reaction.message_id)
+    # An item split over several messages is recorded by its last one; the others are found
+    # by their place before it, when the platform's ids say the order and the message is
+    # (or may be) the bot's.
+    split = reaction.ordered_ids and reaction.on_own_message is not False
+    part = await store.reacted_part(
+        reaction.platform, reaction.channel, reaction.message_id, or_earlier=split
+    )
     if part is None or part.part == 0 or part.canonical_id is None:
         return ReactionOutcome.IGNORED  # not an item reply of ours
     if reaction.added:

@@ -23,11 +23,11 @@ class WatchedStore(Store):
     looked_up = 0
 
     async def reacted_part(
-        self, platform: str, channel: str, message_id: str
+        self, platform: str, channel: str, message_id: str, *, or_earlier: bool = False
     ) -> ReactedPart | None:
         """Count, then look up as the store does."""
         self.looked_up += 1
-        return await super().reacted_part(platform, channel, message_id)
+        return await super().reacted_part(platform, channel, message_id, or_earlier=or_earlier)
 
 
 async def until(condition: Callable[[], bool], within_s: float = 5.0) -> None:

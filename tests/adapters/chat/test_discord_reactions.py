@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,8 +49,15 @@ class Posted:
         return self.edition.entries[n - 1].item.content.canonical_id
 
 
-async def posted_to(channel: str, fake: FakeDiscord, store: WatchedStore) -> Posted:
+async def posted_to(
+    channel: str, fake: FakeDiscord, store: WatchedStore, *, long_first: bool = False
+) -> Posted:
     edition = await an_edition(store)
+    if long_first:  # a first item too long for one Discord message (6,000 characters)
+        first = edition.entries[0]
+        why = " ".join(f"Sentence {n} of a long reason to read it." for n in range(400))
+        longer = replace(first, summary=replace(first.summary, why=why))
+        edition = replace(edition, entries=(longer, *edition.entries[1:]))
     bot = DiscordBot(BOT_TOKEN, store, CLOCK, guild_ready_timeout=0.05)
     await bot.start()
     report = await deliver(
@@ -167,6 +174,32 @@ async def test_without_the_intent_discord_sends_no_reaction(
     finally:
         await deaf.close()
         await asyncio.wait_for(task, timeout=5)
+
+
+async def test_a_vote_on_any_message_of_an_item_split_over_several_counts_for_it(
+    fake: FakeDiscord, watched: WatchedStore
+) -> None:
+    posted = await posted_to(TEXT_CHANNEL, fake, watched, long_first=True)
+    try:
+        items = len(posted.edition.entries)
+        messages = posted.replies
+        assert len(messages) > items  # the first item took more than one message
+        first_item_messages = messages[: len(messages) - items + 1]
+        await fake.react(posted.thread, first_item_messages[0], "👍")
+        await votes_become(watched, {posted.item(1): (1, 0)})
+        await fake.react(posted.thread, first_item_messages[0], "👍", added=False)
+        await votes_become(watched, {})
+        # The message after the split item is the second item's, as before.
+        await fake.react(posted.thread, messages[len(first_item_messages)], "👎")
+        await votes_become(watched, {posted.item(2): (0, 1)})
+        # A member's message after the edition is nobody's item.
+        later = fake.add_user_message(posted.thread, "thanks")
+        await fake.react(posted.thread, later, "👍")
+        await fake.react(posted.thread, later, "👍", added=False)
+        await until(lambda: watched.looked_up == 5)
+        assert await watched.item_votes(EPOCH) == {posted.item(2): (0, 1)}
+    finally:
+        await posted.bot.aclose()
 
 
 @pytest.mark.parametrize(

@@ -84,3 +84,36 @@ async def test_reactions_off_our_item_replies_change_nothing(
 ) -> None:
     assert await record_reaction(ignored, store, FakeClock(NOW)) is ReactionOutcome.IGNORED
     assert await votes(store) == []
+
+
+async def test_an_earlier_message_of_a_split_reply_counts_only_when_it_may_be_ours(
+    tmp_path: Path,
+) -> None:
+    # Discord: replies in thread 500, ids growing with time; the first item took messages
+    # 510 and 511 (511 recorded), the second 520.
+    opened = await Store.open(f"sqlite:///{tmp_path / 'split.db'}")
+    clock = FakeClock(NOW)
+    try:
+        edition = await an_edition(opened)
+        where = "discord:400"
+        await opened.record_sent(where, edition.id, 0, "500", "500", NOW)
+        await opened.record_sent(where, edition.id, 1, "511", "500", NOW)
+        await opened.record_sent(where, edition.id, 2, "520", "500", NOW)
+
+        def on(message: str, own: bool | None, channel: str = "500") -> Reaction:
+            return Reaction(
+                Platform.DISCORD, channel, message, "M1", Vote.UP, True,
+                on_own_message=own, ordered_ids=True,
+            )  # fmt: skip
+
+        assert await record_reaction(on("510", own=True), opened, clock) is ReactionOutcome.VOTED
+        first = edition.entries[0].item.content.canonical_id
+        assert await opened.item_votes(NOW) == {first: (1, 0)}
+        # A member's message between replies, a message after them, one in the channel.
+        for message, own, channel in (("515", False, "500"), ("530", None, "500"),
+                                      ("450", None, "400")):  # fmt: skip
+            outcome = await record_reaction(on(message, own, channel), opened, clock)
+            assert outcome is ReactionOutcome.IGNORED
+        assert await opened.item_votes(NOW) == {first: (1, 0)}
+    finally:
+        await opened.aclose()
