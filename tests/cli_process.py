@@ -31,12 +31,19 @@ def clean_env(**settings: str) -> dict[str, str]:
     return env | defaults | settings
 
 
-def both_platforms_env(slack: FakeSlack, discord: FakeDiscord) -> dict[str, str]:
-    """Return the variables that connect ``run`` to the fake Slack (Socket Mode) and Discord."""
+def slack_env(slack: FakeSlack) -> dict[str, str]:
+    """Return the variables that connect the bot to the fake Slack in Socket Mode."""
     return {
         "SLACK_BOT_TOKEN": slack_server.BOT_TOKEN,
         "SLACK_APP_TOKEN": slack_server.APP_TOKEN,
         "SLACK_API_URL": slack.api_url,
+    }
+
+
+def both_platforms_env(slack: FakeSlack, discord: FakeDiscord) -> dict[str, str]:
+    """Return the variables that connect ``run`` to the fake Slack (Socket Mode) and Discord."""
+    return {
+        **slack_env(slack),
         "DISCORD_BOT_TOKEN": discord_server.BOT_TOKEN,
         "DISCORD_API_URL": discord.api_url,
         "DISCORD_GATEWAY_URL": discord.gateway_url,

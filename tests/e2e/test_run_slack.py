@@ -6,10 +6,10 @@ import asyncio
 from pathlib import Path
 
 from tests.builders import edition_database
-from tests.cli_process import clean_env, run_digestbot, start_digestbot, stop_digestbot
+from tests.cli_process import clean_env, run_digestbot, slack_env, start_digestbot, stop_digestbot
 from tests.conftest import data_file
 from tests.fakes.http_server import FakeHttpServer, Reply
-from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
+from tests.fakes.slack_server import BOT_TOKEN, FakeSlack
 
 
 async def test_run_answers_commands_and_stops_on_sigterm(
@@ -21,11 +21,7 @@ async def test_run_answers_commands_and_stops_on_sigterm(
     url = await edition_database(tmp_path)
     async with FakeSlack() as slack:
         env = clean_env(
-            DIGEST_DATABASE_URL=url,
-            SLACK_BOT_TOKEN=BOT_TOKEN,
-            SLACK_APP_TOKEN=APP_TOKEN,
-            SLACK_API_URL=slack.api_url,
-            DIGEST_SOURCES__ARXIV__URL=arxiv,
+            DIGEST_DATABASE_URL=url, **slack_env(slack), DIGEST_SOURCES__ARXIV__URL=arxiv
         )
         process = await start_digestbot("run", env=env, cwd=tmp_path)
         try:
