@@ -7,12 +7,17 @@ schedule tests. Builders write through the real store; nothing here is a mock.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import discord
+import pytest
+
+from adapters.chat.discord_chat import configure_endpoints
 from bot.domain import (
     Difficulty,
     Edition,
@@ -33,7 +38,7 @@ from bot.ingest.ingester import identify
 from bot.ingest.merge import merge_sightings
 from storage.store import Store
 from tests.fakes.clock import FakeClock
-from tests.fakes.discord_server import ADMIN_ID
+from tests.fakes.discord_server import ADMIN_ID, FakeDiscord
 
 MONDAY = date(2026, 4, 13)
 IN_WEEK = datetime(2026, 4, 8, 12, 0, tzinfo=UTC)
@@ -168,12 +173,12 @@ async def subscribed_and_composed(
     try:
         edition = await an_edition(store)
         week_ago = datetime.now(UTC) - timedelta(days=7)
-        for n, (slack, discord, tz) in enumerate(
+        for n, (slack, discord_channel, tz) in enumerate(
             zip(slack_channels, discord_channels, timezones, strict=True)
         ):
             weekday, at = slot_minutes_ago(tz, 3 + n)
             for platform, channel, admin in (("slack", slack, "U0ADMIN"),
-                                             ("discord", discord, ADMIN_ID)):  # fmt: skip
+                                             ("discord", discord_channel, ADMIN_ID)):  # fmt: skip
                 subscription = Subscription(platform, "W1", channel, weekday, at, tz, None)
                 await store.subscribe(subscription, admin, week_ago)
     finally:
@@ -234,3 +239,21 @@ async def seed_editions(
             )
         )
     return editions
+
+
+@asynccontextmanager
+async def discord_at_fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
+    """Run a fake Discord and point discord.py at it, for one test.
+
+    `configure_endpoints` sets two process-wide class attributes: ``monkeypatch`` restores
+    them after the test.
+    """
+    async with FakeDiscord() as server:
+        monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
+        monkeypatch.setattr(
+            discord.gateway.DiscordWebSocket,
+            "DEFAULT_GATEWAY",
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
+        )
+        configure_endpoints(server.api_url, server.gateway_url)
+        yield server

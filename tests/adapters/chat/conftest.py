@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import discord
 import pytest
 
-from adapters.chat.discord_chat import configure_endpoints
 from storage.store import Store
+from tests.builders import discord_at_fake
 from tests.fakes.discord_server import FakeDiscord
 
 
@@ -25,13 +24,5 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 @pytest.fixture
 async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
     """A fake Discord that discord.py is pointed at (restored after the test)."""
-    async with FakeDiscord() as server:
-        # configure_endpoints sets two process-wide class attributes: restore them after.
-        monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-        monkeypatch.setattr(
-            discord.gateway.DiscordWebSocket,
-            "DEFAULT_GATEWAY",
-            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
-        )
-        configure_endpoints(server.api_url, server.gateway_url)
+    async with discord_at_fake(monkeypatch) as server:
         yield server

@@ -14,10 +14,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import discord
 import pytest
 
-from adapters.chat.discord_chat import DiscordChat, configure_endpoints, rest_client
+from adapters.chat.discord_chat import DiscordChat, rest_client
 from adapters.chat.slack_chat import SlackChat, web_client
 from bot.config import ScheduleSettings
 from bot.delivery.content import ContentFilter, parse_keywords, select_items
@@ -28,7 +27,7 @@ from bot.domain import Edition, EditionEntry, JobState
 from bot.edition.profile import load_profile
 from bot.edition.render import to_digest
 from storage.store import Store
-from tests.builders import an_edition
+from tests.builders import an_edition, discord_at_fake
 from tests.fakes.clock import FakeClock
 from tests.fakes.discord_server import BOT_TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_server import TEXT_CHANNEL, FakeDiscord
@@ -64,14 +63,7 @@ async def varied_edition(store: Store) -> Edition:
 @pytest.fixture
 async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
     """A fake Discord that discord.py is pointed at (restored after the test)."""
-    async with FakeDiscord() as server:
-        monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-        monkeypatch.setattr(
-            discord.gateway.DiscordWebSocket,
-            "DEFAULT_GATEWAY",
-            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
-        )
-        configure_endpoints(server.api_url, server.gateway_url)
+    async with discord_at_fake(monkeypatch) as server:
         yield server
 
 
