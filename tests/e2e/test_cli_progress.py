@@ -14,8 +14,8 @@ from pathlib import Path
 
 from storage.store import Store
 from tests.builders import IN_WEEK, edition_database, seed_week
-from tests.cli_process import ENTRY, clean_env, run_digestbot
-from tests.fakes.slack_server import BOT_TOKEN, FakeSlack
+from tests.cli_process import ENTRY, clean_env, run_digestbot, slack_env
+from tests.fakes.slack_server import FakeSlack
 
 
 def on_a_terminal(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
@@ -81,12 +81,7 @@ async def test_compose_shows_its_summaries_on_a_terminal_only(tmp_path: Path) ->
 async def test_publish_shows_the_messages_of_each_destination(tmp_path: Path) -> None:
     url = await edition_database(tmp_path)
     async with FakeSlack() as slack:
-        env = clean_env(
-            DIGEST_DATABASE_URL=url,
-            SLACK_BOT_TOKEN=BOT_TOKEN,
-            SLACK_APP_TOKEN="xapp-fake",
-            SLACK_API_URL=slack.api_url,
-        )
+        env = clean_env(DIGEST_DATABASE_URL=url, **slack_env(slack))
         # The fake Slack answers in this process's event loop: the child runs in a thread.
         code, out, shown = await asyncio.to_thread(
             on_a_terminal, "publish", "--to", "slack:C0DIGEST", env=env, cwd=tmp_path

@@ -8,19 +8,14 @@ from pathlib import Path
 from bot.domain import Subscription
 from storage.store import Store
 from tests.builders import an_edition, edition_database
-from tests.cli_process import clean_env, run_digestbot
+from tests.cli_process import clean_env, run_digestbot, slack_env
 from tests.fakes.slack_server import BOT_TOKEN, FakeSlack
 
 
 async def test_publish_posts_the_latest_edition_once(tmp_path: Path) -> None:
     url = await edition_database(tmp_path)
     async with FakeSlack() as slack:
-        env = clean_env(
-            DIGEST_DATABASE_URL=url,
-            SLACK_BOT_TOKEN=BOT_TOKEN,
-            SLACK_APP_TOKEN="xapp-fake",
-            SLACK_API_URL=slack.api_url,
-        )
+        env = clean_env(DIGEST_DATABASE_URL=url, **slack_env(slack))
         code, out, err = await run_digestbot(
             "publish", "--to", "slack:C0DIGEST", env=env, cwd=tmp_path
         )
@@ -70,9 +65,7 @@ async def test_publish_without_to_serves_each_due_subscription_once(tmp_path: Pa
     async with FakeSlack(channels={"C0ONE", "C0TWO"}) as slack:
         env = clean_env(
             DIGEST_DATABASE_URL=url,
-            SLACK_BOT_TOKEN=BOT_TOKEN,
-            SLACK_APP_TOKEN="xapp-fake",
-            SLACK_API_URL=slack.api_url,
+            **slack_env(slack),
             # The sample edition is months old: let last Monday's slot still want it.
             DIGEST_SCHEDULE__STALE_AFTER_HOURS="200",
         )
@@ -111,8 +104,7 @@ async def test_publish_to_several_channels_delivers_them_side_by_side(tmp_path: 
     url = await edition_database(tmp_path)
     channels = ["C0ONE", "C0TWO", "C0THREE"]
     async with FakeSlack(channels=set(channels)) as slack:
-        env = clean_env(DIGEST_DATABASE_URL=url, SLACK_BOT_TOKEN=BOT_TOKEN,
-                        SLACK_APP_TOKEN="xapp-fake", SLACK_API_URL=slack.api_url)  # fmt: skip
+        env = clean_env(DIGEST_DATABASE_URL=url, **slack_env(slack))
         args = [arg for channel in channels for arg in ("--to", f"slack:{channel}")]
         code, out, err = await run_digestbot("publish", *args, "--to", "slack:C0ONE", env=env,
                                              cwd=tmp_path)  # fmt: skip
@@ -141,12 +133,7 @@ async def test_publish_to_a_subscribed_channel_applies_its_topics(tmp_path: Path
     finally:
         await store.aclose()
     async with FakeSlack(channels={"C0EVAL"}) as slack:
-        env = clean_env(
-            DIGEST_DATABASE_URL=url,
-            SLACK_BOT_TOKEN=BOT_TOKEN,
-            SLACK_APP_TOKEN="xapp-fake",
-            SLACK_API_URL=slack.api_url,
-        )
+        env = clean_env(DIGEST_DATABASE_URL=url, **slack_env(slack))
         code, out, err = await run_digestbot(
             "publish", "--to", "slack:C0EVAL", env=env, cwd=tmp_path
         )

@@ -12,8 +12,8 @@ from pathlib import Path
 from bot.domain import JobState
 from storage.store import Store
 from tests.builders import PAPER_ID, edition_database
-from tests.cli_process import clean_env, run_digestbot
-from tests.fakes import discord_server, slack_server
+from tests.cli_process import clean_env, run_digestbot, slack_env
+from tests.fakes import discord_server
 from tests.fakes.discord_server import TEXT_CHANNEL, FakeDiscord
 from tests.fakes.openai_server import ChatAnswer, ChatRequest, FakeOpenAI
 from tests.fakes.slack_server import FakeSlack
@@ -66,9 +66,7 @@ async def test_rewrite_edits_the_delivered_replies_in_place_once(tmp_path: Path)
     async with FakeSlack() as slack, FakeDiscord() as discord, FakeOpenAI(answer) as model:
         env = clean_env(
             DIGEST_DATABASE_URL=url,
-            SLACK_BOT_TOKEN=slack_server.BOT_TOKEN,
-            SLACK_APP_TOKEN="xapp-fake",
-            SLACK_API_URL=slack.api_url,
+            **slack_env(slack),
             DIGEST_SLACK__MIN_INTERVAL_S="0",
             DISCORD_BOT_TOKEN=discord_server.BOT_TOKEN,
             DISCORD_API_URL=discord.api_url,

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from storage.store import Store
-from tests.cli_process import clean_env, run_digestbot, start_digestbot, stop_digestbot
-from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
+from tests.cli_process import clean_env, run_digestbot, slack_env, start_digestbot, stop_digestbot
+from tests.fakes.slack_server import FakeSlack
 
 WIDE = {"COLUMNS": "250"}  # rich tables fit the terminal; keep each row on one line
 
@@ -258,12 +258,7 @@ async def test_the_cli_says_when_the_settings_file_will_win(tmp_path: Path) -> N
 async def test_run_seeds_the_settings_files_subscriptions(tmp_path: Path) -> None:
     (tmp_path / "digestbot.toml").write_text(SETTINGS_FILE, encoding="utf-8")
     async with FakeSlack() as slack:
-        env = env_for(
-            tmp_path,
-            SLACK_BOT_TOKEN=BOT_TOKEN,
-            SLACK_APP_TOKEN=APP_TOKEN,
-            SLACK_API_URL=slack.api_url,
-        )
+        env = env_for(tmp_path, **slack_env(slack))
         process = await start_digestbot("run", env=env, cwd=tmp_path)
         try:
             await asyncio.wait_for(slack.connected.wait(), timeout=30)
