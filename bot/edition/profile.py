@@ -12,7 +12,7 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +77,13 @@ class EditorialProfile:
     text: str
     version: str
     topics: tuple[Topic, ...]
-    rank_low: tuple[Field, ...]
-    matcher: TermMatcher
+    rank_low: tuple[Field, ...] = ()
+    matcher: TermMatcher = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Derived from the tables, never given: one matcher for every topic's and field's terms.
+        groups = [topic.terms for topic in self.topics] + [low.terms for low in self.rank_low]
+        object.__setattr__(self, "matcher", TermMatcher(groups))
 
     def topic_hits(self, text: str) -> Counter[str]:
         """Count how many times each topic's terms occur in ``text``."""
@@ -90,7 +95,7 @@ class EditorialProfile:
     @property
     def threads(self) -> tuple[str, ...]:
         """Name every topic, then every field ranked low: the order of `counts`."""
-        return (*(topic.name for topic in self.topics), *(field.name for field in self.rank_low))
+        return (*(topic.name for topic in self.topics), *(low.name for low in self.rank_low))
 
     def counts(self, title: str, body: str) -> tuple[int, ...]:
         """Count each topic's and field's terms in an item, in the order of `threads`.
@@ -118,8 +123,8 @@ class EditorialProfile:
             if count:
                 hits[topic.name] = count
                 raw += topic.weight * count
-        for field, count in zip(self.rank_low, counts[len(self.topics) :], strict=True):
-            raw -= field.weight * count
+        for low, count in zip(self.rank_low, counts[len(self.topics) :], strict=True):
+            raw -= low.weight * count
         return max(0.0, 1.0 - 2.0 ** (-raw / 4.0)), hits
 
     @property
@@ -189,16 +194,14 @@ def load_profile(path: Path | None = None) -> EditorialProfile:
             topics.append(Topic(name, float(weight), clause, terms, _pattern(terms)))
         elif match := _LOW_ROW.match(line):
             name, weight, terms_text = match.groups()
-            terms = _terms(terms_text)
-            rank_low.append(Field(name, float(weight), terms))
+            rank_low.append(Field(name, float(weight), _terms(terms_text)))
     if not topics:
         where = "the editorial profile" if path is None else f"the profile {path}"
         raise ValueError(
             f"{where} has no Topics table (rows like | agents | 1.0 | Agents Get to Work | "
             "agent, tool use |)"
         )
-    matcher = TermMatcher([t.terms for t in topics] + [f.terms for f in rank_low])
-    return EditorialProfile(text, version, tuple(topics), tuple(rank_low), matcher)
+    return EditorialProfile(text, version, tuple(topics), tuple(rank_low))
 
 
 def _terms(text: str) -> tuple[str, ...]:

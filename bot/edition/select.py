@@ -275,18 +275,16 @@ def choose(
     # Each candidate's likeness to its closest chosen item, updated as items are chosen.
     likeness = [0.0] * len(pool)
 
-    def note_chosen(choice: Choice) -> None:
-        if diversity > 0:
-            new = _words(choice.item)
-            for n, other in enumerate(words):
-                likeness[n] = max(likeness[n], overlap(new, other))
+    def note_chosen(new: frozenset[str]) -> None:
+        for n, other in enumerate(words):  # empty without diversity
+            likeness[n] = max(likeness[n], overlap(new, other))
 
     def within_caps(choice: Choice) -> bool:
         kind, feed = choice.item.content.kind, _feed_of(choice.item)
         return kinds[kind] < by_kind[kind] and (feed is None or feeds[feed] < limits.per_feed)
 
     for choice in picks:
-        note_chosen(choice)
+        note_chosen(_words(choice.item))
     left = list(range(len(pool)))
     for capped in (True, False):  # first within the caps, then whatever they held back
         while len(chosen) < size:
@@ -301,5 +299,6 @@ def choose(
             chosen.append(choice)
             kinds[choice.item.content.kind] += 1
             feeds[_feed_of(choice.item)] += 1
-            note_chosen(choice)
+            if words:
+                note_chosen(words[best])
     return chosen
